@@ -1,0 +1,100 @@
+"""The adapter contract every tokenizer family implements.
+
+An adapter turns decoded payloads of one modality into token counts. It is
+configured by a frozen dataclass (``Config``) whose fields are everything that
+changes N; a spec string fills it (see :mod:`compressbench.core.spec`).
+
+>>> from compressbench.core.registry import get_tokenizer
+>>> tok = get_tokenizer("bytes")
+>>> tok.count("héllo").tokens
+6
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from compressbench.core.device import check_device_name, resolve_device
+from compressbench.core.errors import SampleError
+from compressbench.core.sample import TokenCount
+from compressbench.core.spec import Spec, build_config, canonical_spec
+
+
+class Tokenizer(ABC):
+    """Base class of adapters. Subclasses set the class attributes and implement :meth:`count`."""
+
+    family: ClassVar[str]
+    modality: ClassVar[str]  # "text", "audio", "image" or "video"
+    description: ClassVar[str]
+    Config: ClassVar[type]
+    argument: ClassVar[str | None] = None  # the Config field that the spec's bare argument fills
+    requires: ClassVar[tuple[str, ...]] = ()  # importable modules the adapter needs
+    install_hint: ClassVar[str] = "pip install compressbench"
+    uses_torch: ClassVar[bool] = False  # text BPE runs on the CPU; tensor adapters resolve the device
+
+    def __init__(self, config: Any, *, device: str = "auto", base: Path | None = None) -> None:
+        self.config = config
+        self.base = base or Path(".")  # relative file options (hf:PATH, sp:PATH) resolve against it
+        check_device_name(device)
+        self.device = resolve_device(device) if self.uses_torch else "cpu"
+
+    @classmethod
+    def from_spec(cls, spec: Spec, *, device: str = "auto", base: Path | None = None) -> "Tokenizer":
+        """Build from a parsed spec; option errors name the valid options."""
+        return cls(build_config(cls.Config, spec, cls.argument), device=device, base=base)
+
+    def resolve(self, path: str) -> Path:
+        """A file option as a path: relative ones against ``base`` (the suite's folder)."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base / p
+
+    @property
+    def name(self) -> str:
+        """The canonical spec string of this configuration (the ``tokenizer`` key of results)."""
+        return canonical_spec(self.family, self.config, self.argument)
+
+    def identity(self) -> dict[str, Any]:
+        """What pins this tokenizer down: spec, config and a hash of its vocabulary or weights-free definition."""
+        config = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        return {"spec": self.name, "family": self.family, "config": config, "sha256": self.fingerprint()}
+
+    def fingerprint(self) -> str:
+        """sha256 identifying the tokenizer; default: a hash of the family and config."""
+        config = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        blob = json.dumps({"family": self.family, "config": config}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @abstractmethod
+    def count(self, payload: Any) -> TokenCount:
+        """Tokenize one decoded payload; raise :class:`SampleError` for a payload it cannot take."""
+
+    def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
+        """Tokenize several payloads; one bad payload yields its error, not a failed batch."""
+        out: list[TokenCount | SampleError] = []
+        for payload in payloads:
+            try:
+                out.append(self.count(payload))
+            except SampleError as exc:
+                out.append(exc)
+        return out
+
+
+def options_of(cls: type[Tokenizer]) -> list[dict[str, Any]]:
+    """The options of an adapter, for ``compressbench list``: name, type, default, help."""
+    rows = []
+    for f in dataclasses.fields(cls.Config):
+        default = None if f.default is dataclasses.MISSING else f.default
+        rows.append({
+            "name": f.name,
+            "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type)),
+            "default": default,
+            "help": f.metadata.get("help", ""),
+            "argument": f.name == cls.argument,
+        })
+    return rows

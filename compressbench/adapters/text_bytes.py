@@ -1,0 +1,36 @@
+"""``bytes``: the baseline, one token per UTF-8 byte (N = T, C = 1), so every report has a floor.
+
+>>> from compressbench.core.registry import get_tokenizer
+>>> get_tokenizer("bytes").count("añb").tokens
+4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compressbench.adapters._text import require_text, text_counts
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.registry import register_tokenizer
+from compressbench.core.sample import TokenCount
+
+
+@dataclass(frozen=True)
+class BytesConfig:
+    """The byte baseline has nothing to configure."""
+
+
+@register_tokenizer
+class BytesTokenizer(Tokenizer):
+    family = "bytes"
+    modality = "text"
+    description = "one token per UTF-8 byte: the floor of every report (C = 1)"
+    Config = BytesConfig
+
+    def count(self, payload: object) -> TokenCount:
+        text = require_text(payload)
+        data = text.encode("utf-8")
+        ascii_chars = sum(1 for ch in text if ord(ch) < 128)
+        # A byte of a multi-byte character holds only part of that character.
+        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": len(data) - ascii_chars}
+        return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts)

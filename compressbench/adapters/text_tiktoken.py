@@ -1,0 +1,75 @@
+"""``tiktoken:ENCODING``: OpenAI's BPE encodings, loaded offline from hash-verified vocabularies.
+
+Counts are ``encode_ordinary`` counts (special tokens are never produced).
+
+>>> from compressbench.core.registry import get_tokenizer
+>>> get_tokenizer("tiktoken:cl100k_base").count("hello world").tokens
+2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compressbench.adapters._text import count_flagged, flag_table, partial_character, require_text, text_counts
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.registry import register_tokenizer
+from compressbench.core.sample import TokenCount
+
+
+@dataclass(frozen=True)
+class TiktokenConfig:
+    encoding: str = field(default="cl100k_base", metadata={"help": "encoding name, e.g. cl100k_base, o200k_base"})
+    vocab: str | None = field(default=None, metadata={"help": "a local .tiktoken[.gz] file to use (sha256-verified)"})
+    download: bool = field(default=False, metadata={"help": "let tiktoken download a vocabulary not found offline"})
+
+
+@register_tokenizer
+class TiktokenTokenizer(Tokenizer):
+    family = "tiktoken"
+    modality = "text"
+    description = "OpenAI BPE (tiktoken), vocabularies resolved offline and sha256-verified"
+    Config = TiktokenConfig
+    argument = "encoding"
+    requires = ("tiktoken",)
+    install_hint = "pip install tiktoken bpe-openai"
+
+    def __init__(self, config: TiktokenConfig, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        from compressbench.assets.tiktoken import load_encoding
+
+        vocab = str(self.resolve(config.vocab)) if config.vocab else None
+        self.encoding = load_encoding(config.encoding, vocab=vocab, download=config.download)
+        self._flag_table = self._flags()  # built up front so no sample's timing pays for it
+
+    @property
+    def name(self) -> str:
+        return f"tiktoken:{self.config.encoding}"  # where the file came from does not change N
+
+    def fingerprint(self) -> str:
+        from compressbench.assets.tiktoken import vocabularies
+
+        entry = vocabularies().get(self.config.encoding)
+        return entry["sha256"] if entry else super().fingerprint()
+
+    def _flags(self) -> np.ndarray:
+        enc = self.encoding
+        special = set(enc.special_tokens_set)
+
+        def flag(i: int) -> bool:
+            try:
+                piece = enc.decode_single_token_bytes(i)
+            except KeyError:  # a hole in the id space
+                return False
+            return piece not in special and partial_character(piece)
+
+        return flag_table(enc.n_vocab, flag)
+
+    def count(self, payload: object) -> TokenCount:
+        text = require_text(payload)
+        ids = self.encoding.encode_ordinary(text)
+        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": count_flagged(ids, self._flag_table)}
+        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

@@ -1,0 +1,68 @@
+"""The ``compressbench`` command: a thin dispatcher over one module per sub-command.
+
+Sub-commands live in :mod:`compressbench.cli.commands`, each a module with
+``NAME``, ``HELP``, ``EXAMPLES``, ``add_arguments(parser)`` and ``run(args) -> int``.
+Importing them must stay light: ``compressbench --help`` imports no torch.
+
+Exit codes: 0 success; 1 some samples failed (all results still written);
+2 usage or configuration error (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+from compressbench._version import __version__
+from compressbench.core.errors import ConfigError
+
+EXIT_OK, EXIT_FAILED_SAMPLES, EXIT_USAGE = 0, 1, 2
+
+
+def _commands() -> list[ModuleType]:
+    from compressbench.cli import commands
+
+    modules = [importlib.import_module(f"{commands.__name__}.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
+    return sorted((m for m in modules if hasattr(m, "NAME")), key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command and its examples."""
+    commands = _commands()
+    examples = "\n".join(f"  {line}" for m in commands for line in m.EXAMPLES[:1])
+    parser = argparse.ArgumentParser(
+        prog="compressbench",
+        description="How many tokens will this data cost? Measure raw bytes T, tokens N and C = T/N per tokenizer.",
+        epilog=f"examples:\n{examples}\n\nRun `compressbench COMMAND --help` for each command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"compressbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in commands:
+        p = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP,
+            epilog="examples:\n" + "\n".join(f"  {e}" for e in module.EXAMPLES),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except ConfigError as exc:
+        print(f"compressbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("compressbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `compressbench list | head`
+        return EXIT_OK

@@ -1,0 +1,44 @@
+"""``compressbench list``: every tokenizer family, its options, origin and availability."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from compressbench.cli import EXIT_OK
+
+NAME = "list"
+ORDER = 30
+HELP = "list tokenizer families with their options, origin and whether they are available here"
+EXAMPLES = ["compressbench list", "compressbench list --json"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from compressbench.adapters.base import options_of
+    from compressbench.core.registry import list_families
+
+    families = []
+    for family, entry in list_families().items():
+        missing = entry.missing()
+        families.append({
+            "family": family, "modality": entry.cls.modality, "description": entry.cls.description,
+            "origin": entry.origin, "available": not missing,
+            "missing": missing, "install_hint": entry.cls.install_hint if missing else None,
+            "options": options_of(entry.cls),
+        })
+    if args.json:
+        print(json.dumps(families, indent=2, default=str))
+        return EXIT_OK
+    for f in families:
+        status = "available" if f["available"] else f"NOT AVAILABLE (missing {', '.join(f['missing'])}: {f['install_hint']})"
+        print(f"{f['family']}  [{f['modality']}]  {status}  origin: {f['origin']}")
+        print(f"    {f['description']}")
+        for o in f["options"]:
+            slot = " (the :argument)" if o["argument"] else ""
+            default = "required" if o["default"] is None and o["argument"] else f"default {o['default']!r}"
+            print(f"    {o['name']}: {o['type']}, {default}{slot}  {o['help']}")
+    return EXIT_OK

@@ -1,0 +1,58 @@
+"""``compressbench measure``: ad hoc measurement of files with one or more tokenizers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
+from compressbench.cli.common import add_device
+
+NAME = "measure"
+ORDER = 20
+HELP = "measure files with one or more tokenizers; a table on stdout, --json for machines"
+EXAMPLES = [
+    "compressbench measure --tokenizer tiktoken:o200k_base README.md",
+    "compressbench measure --tokenizer bytes --tokenizer tiktoken:cl100k_base --json docs/",
+]
+
+_COLUMNS = [("sample", "sample"), ("tokenizer", "tokenizer"), ("raw_bytes", "T (bytes)"),
+            ("tokens", "N (tokens)"), ("compression", "C (bytes/token)"), ("error", "error")]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive) or globs")
+    p.add_argument("--tokenizer", "-t", action="append", required=True, metavar="SPEC",
+                   help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
+    p.add_argument("--json", action="store_true", help="print JSON: per-sample results and per-tokenizer summary")
+    add_device(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from compressbench.core.errors import ConfigError
+    from compressbench.core.registry import get_entry
+    from compressbench.core.spec import parse_spec
+    from compressbench.data.suite import Dataset, Suite
+    from compressbench.reports.summary import build_summary
+    from compressbench.reports.tables import SUMMARY_COLUMNS, render
+    from compressbench.runner import run_suite
+
+    modalities = sorted({get_entry(parse_spec(s).family).cls.modality for s in args.tokenizer})
+    if len(modalities) > 1:
+        raise ConfigError(f"measure takes tokenizers of one modality at a time, got {', '.join(modalities)}")
+    options = {"encoding": args.encoding} if modalities[0] == "text" else {}
+    dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options)
+    suite = Suite(name="measure", datasets=(dataset,), tokenizers=tuple(args.tokenizer), base=Path.cwd())
+    rows: list[dict] = []
+    result = run_suite(suite, device=args.device, emit=rows.append)
+    summary = build_summary(result)
+    if args.json:
+        print(json.dumps({"results": rows, "summary": summary["rows"], "tokenizers": summary["tokenizers"],
+                          "units": summary["units"]}, indent=2, ensure_ascii=False))
+    else:
+        print(render(rows, _COLUMNS))
+        print()
+        print(render(summary["rows"], [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")]))
+    return EXIT_FAILED_SAMPLES if result.failed else EXIT_OK

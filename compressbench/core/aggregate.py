@@ -1,0 +1,96 @@
+"""Mergeable aggregates per dataset x modality x tokenizer (and per language).
+
+Compression aggregates as sum(T) / sum(N), token-weighted, never as the mean of
+per-sample ratios; the spread of per-sample C is reported beside it. Two halves
+of a dataset aggregated apart and merged equal the whole, exactly.
+
+>>> from compressbench.core.sample import Measurement
+>>> a = Aggregate()
+>>> a.add(Measurement("d", "text", "bytes", "x", 10, 10, 10, 5, 0.1))
+>>> a.add(Measurement("d", "text", "bytes", "y", 30, 30, 30, 5, 0.1))
+>>> a.summary()["compression"]
+4.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compressbench.core.metrics import derived, finite_or_none, ratio
+from compressbench.core.sample import Measurement
+
+_SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decode_seconds")
+
+
+@dataclass
+class Aggregate:
+    """Running sums over measurements, plus the per-sample C values for the spread."""
+
+    samples: int = 0
+    errors: int = 0
+    sums: dict[str, float] = field(default_factory=lambda: {k: 0 for k in _SUMMED})
+    counts: dict[str, float] = field(default_factory=dict)
+    compressions: list[float] = field(default_factory=list)
+
+    def add(self, m: Measurement) -> None:
+        """Count one measurement; a failed one counts as a sample and an error only."""
+        self.samples += 1
+        if m.error is not None:
+            self.errors += 1
+            return
+        for key in _SUMMED:
+            self.sums[key] += getattr(m, key) or 0
+        for key, value in m.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+        if m.compression is not None:
+            self.compressions.append(m.compression)
+
+    def merge(self, other: "Aggregate") -> "Aggregate":
+        """A new aggregate equal to the one over both inputs' samples."""
+        counts = dict(self.counts)
+        for key, value in other.counts.items():
+            counts[key] = counts.get(key, 0) + value
+        return Aggregate(
+            samples=self.samples + other.samples,
+            errors=self.errors + other.errors,
+            sums={k: self.sums[k] + other.sums[k] for k in _SUMMED},
+            counts=counts,
+            compressions=self.compressions + other.compressions,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The reported numbers (units in ``compressbench.core.metrics.UNITS``)."""
+        s = self.sums
+        out: dict[str, Any] = {
+            "samples": self.samples,
+            "errors": self.errors,
+            "raw_bytes": int(s["raw_bytes"]),
+            "input_bytes": int(s["input_bytes"]),
+            "file_bytes": int(s["file_bytes"]),
+            "tokens": int(s["tokens"]),
+        }
+        out.update(derived({**self.counts, **{k: s[k] for k in ("raw_bytes", "input_bytes", "tokens")}}))
+        out.update(self.spread())
+        out["seconds"] = s["seconds"]
+        out["decode_seconds"] = s["decode_seconds"]
+        out["raw_mb_per_s"] = ratio(s["raw_bytes"] / 1e6, s["seconds"])
+        out["tokens_per_s"] = ratio(s["tokens"], s["seconds"])
+        out.update({k: v for k, v in self.counts.items()})
+        return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
+
+    def spread(self) -> dict[str, float | None]:
+        """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""
+        if not self.compressions:
+            return {f"compression_{k}": None for k in ("mean", "p10", "p50", "p90")}
+        values = np.asarray(self.compressions, dtype=np.float64)
+        p10, p50, p90 = np.percentile(values, [10, 50, 90])
+        return {
+            "compression_mean": math.fsum(self.compressions) / len(self.compressions),  # order-free, so merge = whole
+            "compression_p10": float(p10),
+            "compression_p50": float(p50),
+            "compression_p90": float(p90),
+        }

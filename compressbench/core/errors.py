@@ -1,0 +1,24 @@
+"""The exceptions compressbench raises, each worded for the person who must act on it.
+
+>>> str(ConfigError("unknown tokenizer 'tiktokn'; did you mean: tiktoken?"))
+"unknown tokenizer 'tiktokn'; did you mean: tiktoken?"
+"""
+
+
+class CompressbenchError(Exception):
+    """Base class: every message is one line that says what is wrong and how to fix it."""
+
+
+class ConfigError(CompressbenchError):
+    """A usage or configuration problem (bad spec, malformed suite, missing vocabulary).
+
+    The command line turns it into exit code 2 with no traceback.
+    """
+
+
+class SampleError(CompressbenchError):
+    """One sample could not be measured; the run records it and goes on."""
+
+
+class BackendMissing(ConfigError):
+    """An optional back-end library is not installed; the message carries the install hint."""

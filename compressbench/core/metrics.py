@@ -1,0 +1,80 @@
+"""Every number compressbench reports, with its unit and how it is counted.
+
+The table is data: reports, CSV headers and summary.json's ``units`` read it,
+so no number leaves the program without its unit.
+
+>>> UNITS["compression"]
+'bytes/token (raw bytes T / tokens N)'
+>>> derived({"tokens": 10, "chars": 45})["chars_per_token"]
+4.5
+"""
+
+from __future__ import annotations
+
+import math
+
+UNITS: dict[str, str] = {
+    "samples": "count of samples (files or items), failed ones included",
+    "errors": "count of samples that failed",
+    "raw_bytes": "bytes (T: canonical decoded size; text = UTF-8 bytes)",
+    "input_bytes": "bytes (canonical size of what the tokenizer consumed after preprocessing)",
+    "file_bytes": "bytes (size on disk)",
+    "tokens": "tokens (N)",
+    "compression": "bytes/token (raw bytes T / tokens N)",
+    "compression_mean": "bytes/token (mean of per-sample C)",
+    "compression_p10": "bytes/token (10th percentile of per-sample C)",
+    "compression_p50": "bytes/token (median of per-sample C)",
+    "compression_p90": "bytes/token (90th percentile of per-sample C)",
+    "preprocessing_factor": "ratio (raw bytes T / input bytes): what preprocessing removes",
+    "tokenizer_factor": "bytes/token (input bytes / tokens N): what the tokenizer itself compresses",
+    "seconds": "seconds (tokenize time, decode excluded)",
+    "decode_seconds": "seconds (decode time)",
+    "raw_mb_per_s": "MB/s (10^6 raw bytes per second of tokenize time)",
+    "tokens_per_s": "tokens/s (per second of tokenize time)",
+    "chars": "characters (Unicode code points)",
+    "words": "words (whitespace-separated)",
+    "unk_tokens": "tokens that are the unknown token",
+    "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
+    "chars_per_token": "characters/token",
+    "fertility": "tokens/word (whitespace-separated words)",
+    "unk_rate": "share of tokens that are the unknown token (0-1)",
+    "byte_token_rate": "share of tokens that are byte pieces or partial characters (0-1)",
+    "token_premium": "ratio (tokens for this language / tokens for the reference language, same content)",
+}
+
+# Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
+COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens")
+
+# name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
+DERIVED: dict[str, tuple[str, str]] = {
+    "compression": ("raw_bytes", "tokens"),
+    "preprocessing_factor": ("raw_bytes", "input_bytes"),
+    "tokenizer_factor": ("input_bytes", "tokens"),
+    "chars_per_token": ("chars", "tokens"),
+    "fertility": ("tokens", "words"),
+    "unk_rate": ("unk_tokens", "tokens"),
+    "byte_token_rate": ("byte_tokens", "tokens"),
+}
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None when the denominator is zero (no NaN in reports)."""
+    if not denominator:
+        return None
+    return numerator / denominator
+
+
+def derived(counts: dict[str, float]) -> dict[str, float | None]:
+    """Every DERIVED ratio whose two counts are present in ``counts``."""
+    out: dict[str, float | None] = {}
+    for name, (num, den) in DERIVED.items():
+        if num in counts and den in counts:
+            out[name] = ratio(counts[num], counts[den])
+    return out
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN: map non-finite values to None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value

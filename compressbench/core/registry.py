@@ -1,0 +1,136 @@
+"""The tokenizer registry: built-in adapters register themselves; others come by entry point.
+
+Built-ins are the modules of ``compressbench.adapters`` (each one calls
+:func:`register_tokenizer`); installed packages add families through the
+entry-point group ``compressbench.tokenizers`` (name = family, value = the
+adapter class). A third-party family that clashes with a built-in is an error.
+
+>>> "bytes" in list_families()
+True
+>>> get_tokenizer("bytes").name
+'bytes'
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import importlib.util
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from compressbench.core.errors import ConfigError
+from compressbench.core.spec import parse_spec
+
+if TYPE_CHECKING:
+    from compressbench.adapters.base import Tokenizer
+
+ENTRY_POINT_GROUP = "compressbench.tokenizers"
+BUILTIN_PACKAGE = "compressbench.adapters"
+_NOT_ADAPTERS = {"base"}  # modules of the adapters package that hold no adapter
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered family: its adapter class and where it came from."""
+
+    cls: type["Tokenizer"]
+    origin: str
+
+    @property
+    def available(self) -> bool:
+        """Whether every module the adapter needs can be imported here (checked without importing)."""
+        return not self.missing()
+
+    def missing(self) -> list[str]:
+        """The required modules that are not installed."""
+        return [m for m in self.cls.requires if importlib.util.find_spec(m) is None]
+
+
+_entries: dict[str, Entry] = {}
+_loaded = False
+T = TypeVar("T", bound=type)
+
+
+def register_tokenizer(cls: T) -> T:
+    """Class decorator: register an adapter under its ``family`` name.
+
+    A built-in is an adapter defined in ``compressbench.adapters``; anything
+    else that takes a built-in's name raises, rather than silently replacing it.
+    """
+    origin = "built-in" if cls.__module__.startswith(BUILTIN_PACKAGE + ".") else cls.__module__
+    _add(cls, origin)
+    return cls
+
+
+def _add(cls: type, origin: str) -> None:
+    family = getattr(cls, "family", None)
+    if not isinstance(family, str) or not family.isidentifier():
+        raise ConfigError(f"adapter {cls.__module__}.{cls.__qualname__} has no valid 'family' name (got {family!r})")
+    existing = _entries.get(family)
+    if existing is not None and existing.cls is not cls:
+        raise ConfigError(
+            f"tokenizer family {family!r} from {origin} clashes with the one from {existing.origin}; "
+            "rename the third-party family"
+        )
+    _entries[family] = Entry(cls, origin)
+
+
+def _load() -> None:
+    """Import the built-in adapter modules, then the entry points, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name not in _NOT_ADAPTERS and not info.name.startswith("_"):
+            importlib.import_module(f"{BUILTIN_PACKAGE}.{info.name}")
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not break the built-ins
+            raise ConfigError(f"tokenizer plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
+        if getattr(cls, "family", None) != ep.name:
+            raise ConfigError(f"entry point {ep.name!r} ({ep.value}) names a class whose family is {getattr(cls, 'family', None)!r}")
+        dist = ep.dist.name if ep.dist is not None else ep.value
+        if ep.name in _entries and _entries[ep.name].cls is cls:
+            continue  # it registered itself with the decorator on import
+        _add(cls, f"entry point of {dist}")
+
+
+def list_families() -> dict[str, Entry]:
+    """Every registered family, built-ins first, by name."""
+    _load()
+    return dict(sorted(_entries.items(), key=lambda kv: (kv[1].origin != "built-in", kv[0])))
+
+
+def get_entry(family: str) -> Entry:
+    """The entry for ``family``, or an error that suggests the closest names."""
+    families = list_families()
+    if family in families:
+        return families[family]
+    close = difflib.get_close_matches(family, families, n=3, cutoff=0.5)
+    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+    raise ConfigError(f"unknown tokenizer {family!r}{hint} (known: {', '.join(families)}; see `compressbench list`)")
+
+
+def get_tokenizer(spec: str, *, device: str = "auto", base: Path | None = None) -> "Tokenizer":
+    """Build the tokenizer a spec string names, on ``device`` (auto, cpu or cuda).
+
+    Relative file options resolve against ``base`` (default: the current directory).
+
+    >>> get_tokenizer("bytes").family
+    'bytes'
+    """
+    parsed = parse_spec(spec)
+    entry = get_entry(parsed.family)
+    missing = entry.missing()
+    if missing:
+        raise ConfigError(
+            f"tokenizer {parsed.family!r} needs {', '.join(missing)}, which is not installed; {entry.cls.install_hint}"
+        )
+    return entry.cls.from_spec(parsed, device=device, base=base)

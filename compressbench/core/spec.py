@@ -1,0 +1,142 @@
+"""Tokenizer spec strings: ``family[:argument][,key=value...]``.
+
+A spec names a tokenizer and its configuration as data, so that it can sit in
+a suite file, a command line and a results row alike.
+
+>>> s = parse_spec("tiktoken:o200k_base")
+>>> (s.family, s.argument, s.options)
+('tiktoken', 'o200k_base', {})
+>>> parse_spec("spectrogram:n_mels=80,hop=160").options
+{'n_mels': '80', 'hop': '160'}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from compressbench.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec string: family, optional positional argument, options as strings."""
+
+    family: str
+    argument: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse ``family[:argument][,key=value...]``; the argument may itself be ``key=value``."""
+    text = text.strip()
+    family, _, rest = text.partition(":")
+    family = family.strip()
+    if not family:
+        raise ConfigError(f"empty tokenizer spec {text!r}: write family[:argument][,key=value...], e.g. tiktoken:o200k_base")
+    parts = [p.strip() for p in rest.split(",")] if rest else []
+    if "," in family:  # "bytes,foo=1": options without an argument
+        family, _, opts = family.partition(",")
+        parts = [p.strip() for p in opts.split(",")] + parts
+    argument: str | None = None
+    options: dict[str, str] = {}
+    for i, part in enumerate(parts):
+        if not part:
+            raise ConfigError(f"empty item in tokenizer spec {text!r}")
+        key, eq, value = part.partition("=")
+        if eq:
+            if key.strip() in options:
+                raise ConfigError(f"option {key.strip()!r} given twice in tokenizer spec {text!r}")
+            options[key.strip()] = value.strip()
+        elif i == 0 and ":" in text:
+            argument = part
+        else:
+            raise ConfigError(f"{part!r} in tokenizer spec {text!r} is not key=value; only the first item after ':' may be a bare argument")
+    return Spec(family=family, argument=argument, options=options, text=text)
+
+
+def _convert(value: str, annotation: Any, where: str) -> Any:
+    """Turn a spec option string into the type the config field declares."""
+    if isinstance(annotation, str):
+        annotation = eval(annotation, vars(typing) | vars(types), {})  # noqa: S307 - our own annotations
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value.lower() in ("none", "null", ""):
+            return None
+        annotation = args[0]
+    if annotation is bool:
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if annotation in (int, float):
+        try:
+            return annotation(value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected {annotation.__name__}, got {value!r}") from None
+    return value
+
+
+def build_config(config_cls: type, spec: Spec, argument_field: str | None) -> Any:
+    """Fill a frozen config dataclass from a spec, naming every wrong option and the valid ones.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Cfg:
+    ...     encoding: str = "cl100k_base"
+    ...     download: bool = False
+    >>> build_config(Cfg, parse_spec("tiktoken:o200k_base,download=yes"), "encoding")
+    Cfg(encoding='o200k_base', download=True)
+    """
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    values: dict[str, Any] = {}
+    if spec.argument is not None:
+        if argument_field is None:
+            raise ConfigError(f"tokenizer {spec.family!r} takes no argument, got {spec.argument!r} in {spec.text!r}")
+        values[argument_field] = spec.argument
+    for key, raw in spec.options.items():
+        if key not in fields:
+            valid = ", ".join(fields) or "none"
+            raise ConfigError(f"unknown option {key!r} for tokenizer {spec.family!r} in {spec.text!r}; valid options: {valid}")
+        if key == argument_field and spec.argument is not None:
+            raise ConfigError(f"{key!r} given both as argument and option in {spec.text!r}")
+        values[key] = raw
+    converted = {k: _convert(v, fields[k].type, f"option {k!r} of {spec.text!r}") for k, v in values.items()}
+    try:
+        return config_cls(**converted)
+    except TypeError as exc:  # a required field is missing
+        raise ConfigError(f"tokenizer spec {spec.text!r} is incomplete: {exc}") from None
+
+
+def canonical_spec(family: str, config: Any, argument_field: str | None) -> str:
+    """The spec string that names this exact configuration: non-default options only.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Cfg:
+    ...     encoding: str = "cl100k_base"
+    ...     download: bool = False
+    >>> canonical_spec("tiktoken", Cfg("o200k_base"), "encoding")
+    'tiktoken:o200k_base'
+    """
+    text = family
+    items: list[str] = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.name == argument_field:
+            if value is not None:
+                text += f":{value}"
+            continue
+        if f.default is not dataclasses.MISSING and value == f.default:
+            continue
+        items.append(f"{f.name}={str(value).lower() if isinstance(value, bool) else value}")
+    if items:
+        text += ("," if ":" in text else ":") + ",".join(items)
+    return text

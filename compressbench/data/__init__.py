@@ -1,0 +1,1 @@
+"""Datasets: finding sample files, decoding them per modality, and suite files."""

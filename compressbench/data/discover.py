@@ -1,0 +1,69 @@
+"""Turning files, directories (recursively) and globs into an ordered list of sample files.
+
+A path that does not exist, or a glob that matches nothing, becomes a failed
+entry (so the run goes on and reports it) rather than stopping the run.
+
+>>> [e.error for e in discover(["no/such/file.txt"], base=Path("."))]
+['no/such/file.txt: no such file or directory']
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Found:
+    """One sample file (``path``), or a pattern that found nothing (``error``)."""
+
+    id: str
+    path: Path | None
+    error: str | None = None
+
+
+def _sample_id(path: Path, base: Path) -> str:
+    """The path relative to ``base`` when it lies below it, POSIX-style; else as absolute."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _walk(directory: Path) -> list[Path]:
+    """Regular files below ``directory``, hidden files and folders skipped, sorted."""
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(root) / n for n in names if not n.startswith(".")]
+    return sorted(files)
+
+
+def discover(patterns: list[str], *, base: Path) -> list[Found]:
+    """Expand ``patterns`` (relative ones against ``base``) into sample files, each once, in order."""
+    seen: set[Path] = set()
+    found: list[Found] = []
+    for pattern in patterns:
+        full = Path(pattern).expanduser()
+        if not full.is_absolute():
+            full = base / full
+        if glob.has_magic(str(full)):
+            matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+            if not matches:
+                found.append(Found(pattern, None, f"{pattern}: the pattern matches no file"))
+            paths = [f for m in matches for f in (_walk(m) if m.is_dir() else [m])]
+        elif full.is_dir():
+            paths = _walk(full)
+        elif full.exists() or full.is_symlink():
+            paths = [full]
+        else:
+            found.append(Found(pattern, None, f"{pattern}: no such file or directory"))
+            continue
+        for path in paths:
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(Found(_sample_id(path, base), path))
+    return found

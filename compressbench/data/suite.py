@@ -1,0 +1,135 @@
+"""Suite files (TOML): which datasets to measure with which tokenizers.
+
+Example suite::
+
+    name = "multilingual"
+    tokenizers = ["bytes", "tiktoken:cl100k_base", "hf:tokenizers/my-bpe.json"]
+
+    [[datasets]]
+    name = "udhr"
+    modality = "text"
+    paths = ["text/udhr/*.txt"]       # files, directories (recursive) or globs
+    language = "{stem}"               # a code, or {stem} / {parent} of each file
+    reference_language = "eng"        # token premium is relative to it
+
+Relative paths (of datasets and of tokenizer files) are relative to the suite file.
+
+>>> s = parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text", "paths": ["x"]}]},
+...                 source="inline", base=Path("."))
+>>> s.datasets[0].name, s.tokenizers
+('d', ('bytes',))
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compressbench.core.errors import ConfigError
+from compressbench.data.modalities import modalities
+
+DEFAULT_SUITE = Path("fixtures") / "suite.toml"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named set of samples of one modality."""
+
+    name: str
+    modality: str
+    paths: tuple[str, ...]
+    base: Path = Path(".")
+    language: str | None = None
+    reference_language: str = "eng"
+    options: dict[str, Any] = field(default_factory=dict)  # passed to the modality's decoder
+
+    def language_of(self, path: Path) -> str | None:
+        """The language label of one file: the literal label, or its {stem} or {parent}."""
+        if self.language is None:
+            return None
+        return self.language.replace("{stem}", path.stem).replace("{parent}", path.parent.name)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Datasets x tokenizers; every tokenizer runs on every dataset of its modality."""
+
+    name: str
+    datasets: tuple[Dataset, ...]
+    tokenizers: tuple[str, ...]
+    base: Path = Path(".")
+    source: str = ""
+
+
+_DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding"}
+
+
+def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
+    where = f"{source}: datasets[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table with name, modality and paths")
+    unknown = set(raw) - _DATASET_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(_DATASET_KEYS))}")
+    for key in ("name", "modality", "paths"):
+        if key not in raw:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+    paths = raw["paths"]
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+        raise ConfigError(f"{where}: 'paths' must be a non-empty list of strings")
+    if raw["modality"] not in modalities():
+        raise ConfigError(f"{where}: unknown modality {raw['modality']!r}; known: {', '.join(modalities())}")
+    options = {"encoding": raw["encoding"]} if "encoding" in raw else {}
+    return Dataset(
+        name=str(raw["name"]), modality=raw["modality"], paths=tuple(paths), base=base,
+        language=raw.get("language"), reference_language=raw.get("reference_language", "eng"), options=options,
+    )
+
+
+def parse_suite(raw: dict[str, Any], *, source: str, base: Path) -> Suite:
+    """Validate a suite's parsed TOML; every problem is a one-line error naming the file."""
+    unknown = set(raw) - {"name", "datasets", "tokenizers"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; valid: name, datasets, tokenizers")
+    datasets = raw.get("datasets")
+    if not isinstance(datasets, list) or not datasets:
+        raise ConfigError(f"{source}: needs at least one [[datasets]] table")
+    tokenizers = raw.get("tokenizers")
+    if not isinstance(tokenizers, list) or not tokenizers or not all(isinstance(t, str) for t in tokenizers):
+        raise ConfigError(f'{source}: needs tokenizers = ["spec", ...], a non-empty list of spec strings')
+    parsed = tuple(_dataset(d, i, source, base) for i, d in enumerate(datasets))
+    names = [d.name for d in parsed]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: dataset names must be unique, got {names}")
+    return Suite(name=str(raw.get("name", Path(source).stem)), datasets=parsed,
+                 tokenizers=tuple(tokenizers), base=base, source=source)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such suite file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read suite file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_suite(raw, source=str(path), base=path.parent)
+
+
+def default_suite_path() -> Path:
+    """fixtures/suite.toml in the current directory, else in the source checkout compressbench runs from."""
+    candidates = [Path.cwd() / DEFAULT_SUITE, Path(__file__).resolve().parents[2] / DEFAULT_SUITE]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no SUITE given and no default suite at {candidates[0]}; pass a suite file: compressbench run SUITE.toml"
+    )

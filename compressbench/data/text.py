@@ -1,0 +1,30 @@
+"""Decoding text samples: UTF-8 by default, or a named encoding; T = UTF-8 bytes of the text.
+
+>>> decode_text(b"caf\\xc3\\xa9", encoding="utf-8").raw_bytes
+5
+>>> decode_text(b"caf\\xe9", encoding="latin-1").raw_bytes  # T counts the UTF-8 form
+5
+"""
+
+from __future__ import annotations
+
+from compressbench.core.errors import SampleError
+from compressbench.data.decoded import Decoded
+
+
+def decode_text(data: bytes, *, encoding: str = "utf-8") -> Decoded:
+    """Decode bytes to text; invalid bytes are a sample error naming the offset."""
+    if not data:
+        raise SampleError("empty file (0 bytes): nothing to tokenize")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SampleError(
+            f"not valid {exc.encoding} text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            f"({exc.reason}); set the dataset's encoding if the file is not {encoding}"
+        ) from None
+    except LookupError:
+        raise SampleError(f"unknown text encoding {encoding!r}") from None
+    if text.startswith("\ufeff"):  # a byte-order mark is not content
+        text = text[1:]
+    return Decoded(payload=text, raw_bytes=len(text.encode("utf-8")))

@@ -1,0 +1,88 @@
+"""report.md: a readable per-modality compression report of one run.
+
+Per modality: the summary table; for text, chars/token, fertility and the
+unknown and byte-token rates, and the token premium per language; then
+provenance (versions, device, dataset hashes, tokenizer identities) and failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compressbench.core.metrics import UNITS
+from compressbench.reports.schema import Summary
+from compressbench.reports.tables import SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, render
+
+_MAX_ERRORS_LISTED = 50
+
+
+def _premium_table(rows: list[dict[str, Any]], reference: str) -> str:
+    """Languages down, tokenizers across: token premium (and C) for the same content."""
+    tokenizers = [r["tokenizer"] for r in rows]
+    languages = sorted({lang for r in rows for lang in r["languages"]})
+    table = []
+    for lang in languages:
+        line: dict[str, Any] = {"language": lang}
+        for r in rows:
+            cell = r["languages"].get(lang, {})
+            line[r["tokenizer"]] = f"{fmt(cell.get('token_premium'))} ({fmt(cell.get('compression'))})"
+        table.append(line)
+    columns = [("language", "language")] + [(t, t) for t in tokenizers]
+    return (
+        f"Token premium: tokens for a language / tokens for `{reference}` on the same content "
+        "(ratio; in brackets C in bytes/token). Above 1 the language pays more tokens.\n\n"
+        + render(table, columns, markdown=True)
+    )
+
+
+def _modality_section(modality: str, rows: list[dict[str, Any]], summary: Summary) -> list[str]:
+    out = [f"## {modality.capitalize()}", ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        info = summary["datasets"][dataset]
+        out += [f"### Dataset `{dataset}`", "",
+                f"{info['samples']} samples; content sha256 `{info['content_sha256'][:16]}…`.", "",
+                render(mine, [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")], markdown=True), ""]
+        if modality == "text":
+            out += ["Text metrics (ratios of sums over the dataset):", "",
+                    render(mine, TEXT_COLUMNS, markdown=True), ""]
+        with_languages = [r for r in mine if r.get("languages")]
+        if with_languages:
+            out += [_premium_table(with_languages, info["reference_language"]), ""]
+    return out
+
+
+def _provenance(summary: Summary) -> list[str]:
+    p = summary["provenance"]
+    versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
+    out = ["## Provenance", "",
+           f"- run: {p['started_utc']} → {p['finished_utc']} (UTC), device `{p['device']}`, {p['machine']['platform']}",
+           f"- versions: {versions}", "", "| tokenizer | identity (sha256) | device |", "|---|---|---|"]
+    out += [f"| `{name}` | `{t['sha256'][:16]}…` | {t['device']} |" for name, t in summary["tokenizers"].items()]
+    return out + [""]
+
+
+def _units(keys: set[str]) -> list[str]:
+    out = ["## Units", ""]
+    out += [f"- `{k}`: {UNITS[k]}" for k in UNITS if k in keys]
+    return out + [""]
+
+
+def render_report(summary: Summary, errors: list[str]) -> str:
+    """The whole report as Markdown."""
+    rows = summary["rows"]
+    out = [f"# compressbench report: {summary['suite']}", "",
+           "C = T / N: raw bytes carried by one token (higher compresses more). "
+           "Aggregates are ΣT / ΣN over a dataset, not means of per-sample ratios; "
+           "p10/p50/p90 show the spread of per-sample C.", ""]
+    for modality in dict.fromkeys(r["modality"] for r in rows):
+        out += _modality_section(modality, [r for r in rows if r["modality"] == modality], summary)
+    if errors:
+        out += [f"## Failed samples ({len(errors)})", ""]
+        out += [f"- {e}" for e in errors[:_MAX_ERRORS_LISTED]]
+        if len(errors) > _MAX_ERRORS_LISTED:
+            out.append(f"- … and {len(errors) - _MAX_ERRORS_LISTED} more (see results.jsonl)")
+        out.append("")
+    out += _units({k for r in rows for k in r})
+    out += _provenance(summary)
+    return "\n".join(out)

@@ -1,0 +1,65 @@
+"""The documented shape of summary.json (snake_case keys; units in ``units``).
+
+Version ``compressbench.summary/1``. Every number's unit is in ``units``
+(see :data:`compressbench.core.metrics.UNITS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+SCHEMA = "compressbench.summary/1"
+
+
+class LanguageRow(TypedDict, total=False):
+    samples: int
+    errors: int
+    raw_bytes: int
+    tokens: int
+    compression: float | None
+    chars_per_token: float | None
+    fertility: float | None
+    byte_token_rate: float | None
+    token_premium: float | None  # tokens / tokens of the reference language (same content)
+
+
+class SummaryRow(TypedDict, total=False):
+    dataset: str
+    modality: str
+    tokenizer: str
+    samples: int
+    errors: int
+    raw_bytes: int
+    input_bytes: int
+    file_bytes: int
+    tokens: int
+    compression: float | None  # raw_bytes / tokens
+    compression_mean: float | None
+    compression_p10: float | None
+    compression_p50: float | None
+    compression_p90: float | None
+    preprocessing_factor: float | None  # raw_bytes / input_bytes
+    tokenizer_factor: float | None  # input_bytes / tokens
+    seconds: float
+    decode_seconds: float
+    raw_mb_per_s: float | None
+    tokens_per_s: float | None
+    languages: dict[str, LanguageRow]  # summary.json only, for datasets with language labels
+
+
+class DatasetInfo(TypedDict):
+    modality: str
+    samples: int
+    paths: list[str]
+    content_sha256: str  # sha256 over (sample id, file sha256) of every sample, in order
+    reference_language: str
+
+
+class Summary(TypedDict):
+    schema: str
+    suite: str
+    provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source
+    datasets: dict[str, DatasetInfo]
+    tokenizers: dict[str, dict[str, Any]]  # spec, family, config, sha256, modality, device
+    units: dict[str, str]
+    rows: list[SummaryRow]

@@ -1,0 +1,78 @@
+"""Building summary.json / summary.csv from a run, and reading them back.
+
+>>> from compressbench.core.aggregate import Aggregate
+>>> premium({"eng": {"tokens": 100}, "hin": {"tokens": 250}}, "eng")["hin"]["token_premium"]
+2.5
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from compressbench.core.errors import ConfigError
+from compressbench.core.metrics import UNITS, ratio
+from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
+from compressbench.runner import RunResult
+
+_LANGUAGE_KEYS = ("samples", "errors", "raw_bytes", "tokens", "compression", "chars_per_token",
+                  "fertility", "byte_token_rate")
+
+
+def premium(languages: dict[str, dict[str, Any]], reference: str) -> dict[str, dict[str, Any]]:
+    """Add ``token_premium`` (tokens / the reference language's tokens) to each language's row."""
+    ref = languages.get(reference, {}).get("tokens")
+    for row in languages.values():
+        row["token_premium"] = ratio(row["tokens"], ref) if ref else None
+    return languages
+
+
+def build_summary(result: RunResult) -> Summary:
+    """The summary of a run: one row per dataset x modality x tokenizer, with provenance."""
+    rows: list[SummaryRow] = []
+    for (dataset, modality, tokenizer), group in result.groups.items():
+        row: dict[str, Any] = {"dataset": dataset, "modality": modality, "tokenizer": tokenizer}
+        row.update(group.total.summary())
+        if group.languages:
+            langs = {lang: {k: v for k, v in agg.summary().items() if k in _LANGUAGE_KEYS}
+                     for lang, agg in sorted(group.languages.items())}
+            row["languages"] = premium(langs, result.datasets[dataset]["reference_language"])
+        rows.append(row)  # type: ignore[arg-type]
+    return Summary(schema=SCHEMA, suite=result.suite, provenance=result.provenance,
+                   datasets=result.datasets, tokenizers=result.tokenizers, units=UNITS, rows=rows)
+
+
+def csv_columns(rows: list[SummaryRow]) -> list[str]:
+    """Columns of summary.csv: the contract keys first, then the rest in first-seen order."""
+    columns = ["dataset", "modality", "tokenizer", "samples", "errors", "raw_bytes", "tokens", "compression"]
+    for row in rows:
+        columns += [k for k in row if k not in columns and k != "languages"]
+    return columns
+
+
+def write_summary(summary: Summary, out: Path) -> None:
+    """Write summary.json and summary.csv into ``out``."""
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    columns = csv_columns(summary["rows"])
+    with (out / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(summary["rows"])
+
+
+def read_summary(path: str | Path) -> Summary:
+    """Read a summary.json, or the one in a run directory."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "summary.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such summary; pass a run directory or its summary.json") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable summary.json ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ConfigError(f"{path}: not a compressbench summary (expected schema {SCHEMA!r})")
+    return data  # type: ignore[return-value]

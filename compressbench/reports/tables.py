@@ -1,0 +1,68 @@
+"""Tables of summary rows for the terminal and for Markdown, every column with its unit.
+
+>>> fmt(1234567)
+'1,234,567'
+>>> fmt(3.14159)
+'3.14'
+>>> fmt(None)
+'-'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+# (key, header with unit) of the summary table, in order.
+SUMMARY_COLUMNS: list[tuple[str, str]] = [
+    ("dataset", "dataset"),
+    ("modality", "modality"),
+    ("tokenizer", "tokenizer"),
+    ("samples", "samples"),
+    ("errors", "errors"),
+    ("raw_bytes", "T (bytes)"),
+    ("tokens", "N (tokens)"),
+    ("compression", "C = ΣT/ΣN (bytes/token)"),
+    ("compression_p10", "C p10"),
+    ("compression_p50", "C p50"),
+    ("compression_p90", "C p90"),
+    ("raw_mb_per_s", "raw MB/s"),
+    ("tokens_per_s", "tokens/s"),
+]
+
+TEXT_COLUMNS: list[tuple[str, str]] = [
+    ("tokenizer", "tokenizer"),
+    ("chars_per_token", "chars/token"),
+    ("fertility", "tokens/word"),
+    ("unk_rate", "unk rate"),
+    ("byte_token_rate", "byte-token rate"),
+]
+
+
+def fmt(value: Any) -> str:
+    """Integers with thousands separators, floats to 3 significant figures (at least 2 decimals), None as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 0.01:
+            return f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
+        return f"{value:.2e}"
+    return str(value)
+
+
+def render(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, markdown: bool = False) -> str:
+    """``rows`` as a table of ``columns``; columns absent from every row are left out."""
+    present = [(k, h) for k, h in columns if any(k in r for r in rows)]
+    body = [[fmt(r.get(k)) for k, _ in present] for r in rows]
+    numeric = ["left" if k in ("dataset", "modality", "tokenizer", "language") else "right" for k, _ in present]
+    return tabulate(body, headers=[h for _, h in present], tablefmt="github" if markdown else "simple",
+                    colalign=numeric, disable_numparse=True)
