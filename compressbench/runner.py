@@ -139,11 +139,19 @@ def iter_samples(dataset: Dataset, found: list[Found], hasher: Any) -> Iterator[
 
 
 def run_suite(
-    suite: Suite, *, device: str = "auto", emit: Callable[[dict[str, Any]], None] | None = None
+    suite: Suite,
+    *,
+    device: str = "auto",
+    emit: Callable[[dict[str, Any]], None] | None = None,
+    tokenizers: list[Tokenizer] | None = None,
 ) -> RunResult:
-    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each result row."""
+    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each result row.
+
+    ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
+    """
     started = utc_now()
-    tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
+    if tokenizers is None:
+        tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
     groups: dict[tuple[str, str, str], Group] = {}
     datasets: dict[str, dict[str, Any]] = {}
     found = {ds.name: discover(list(ds.paths), base=ds.base) for ds in suite.datasets}

@@ -41,10 +41,11 @@ def flag_table(size: int, flag: Callable[[int], bool]) -> np.ndarray:
     return np.fromiter((flag(i) for i in range(size)), dtype=bool, count=size)
 
 
-def count_flagged(ids: Sequence[int], table: np.ndarray) -> int:
+def count_flagged(ids: Sequence[int] | np.ndarray, table: np.ndarray) -> int:
     """How many of ``ids`` the table flags (ids outside the table count as not flagged)."""
     if not len(ids):
         return 0
-    arr = np.asarray(ids, dtype=np.int64)
-    arr = arr[arr < len(table)]
+    arr = np.asarray(ids)
+    if arr.max() >= len(table):
+        arr = arr[arr < len(table)]
     return int(np.count_nonzero(table[arr]))

@@ -70,6 +70,8 @@ class TiktokenTokenizer(Tokenizer):
 
     def count(self, payload: object) -> TokenCount:
         text = require_text(payload)
-        ids = self.encoding.encode_ordinary(text)
+        # With no special token allowed nor disallowed this is encode_ordinary, returned as a numpy
+        # array straight from tiktoken's core (no Python list of ints to build and convert).
+        ids = self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
         counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": count_flagged(ids, self._flag_table)}
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

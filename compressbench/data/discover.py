@@ -26,10 +26,11 @@ class Found:
 
 def _sample_id(path: Path, base: Path) -> str:
     """The path relative to ``base`` when it lies below it, POSIX-style; else as absolute."""
+    absolute = Path(os.path.abspath(path))  # symlinks keep their own name
     try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
+        return absolute.relative_to(os.path.abspath(base)).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return absolute.as_posix()
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -43,7 +44,7 @@ def _walk(directory: Path) -> list[Path]:
 
 def discover(patterns: list[str], *, base: Path) -> list[Found]:
     """Expand ``patterns`` (relative ones against ``base``) into sample files, each once, in order."""
-    seen: set[Path] = set()
+    seen: set[Path] = set()  # a file named twice (directly and by a glob) is one sample
     found: list[Found] = []
     for pattern in patterns:
         full = Path(pattern).expanduser()
@@ -62,7 +63,7 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             found.append(Found(pattern, None, f"{pattern}: no such file or directory"))
             continue
         for path in paths:
-            key = path.resolve()
+            key = Path(os.path.abspath(path))
             if key not in seen:
                 seen.add(key)
                 found.append(Found(_sample_id(path, base), path))

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 from compressbench.core.errors import SampleError
 from compressbench.data.decoded import Decoded
 
@@ -25,6 +27,9 @@ def decode_text(data: bytes, *, encoding: str = "utf-8") -> Decoded:
         ) from None
     except LookupError:
         raise SampleError(f"unknown text encoding {encoding!r}") from None
-    if text.startswith("\ufeff"):  # a byte-order mark is not content
+    bom = text.startswith("\ufeff")
+    if bom:  # a byte-order mark is not content
         text = text[1:]
+    if codecs.lookup(encoding).name == "utf-8":  # the file's bytes are the UTF-8 form: no re-encoding
+        return Decoded(payload=text, raw_bytes=len(data) - (3 if bom else 0))
     return Decoded(payload=text, raw_bytes=len(text.encode("utf-8")))

@@ -31,13 +31,14 @@ def run(args: argparse.Namespace) -> int:
     from compressbench.reports.markdown import render_report
     from compressbench.reports.summary import build_summary, write_summary
     from compressbench.reports.tables import SUMMARY_COLUMNS, render
-    from compressbench.runner import run_suite
+    from compressbench.runner import build_tokenizers, run_suite
 
     suite = load_suite(args.suite or default_suite_path())
+    tokenizers = build_tokenizers(suite.tokenizers, device=args.device, base=suite.base)
     out = prepare_out_dir(args.out, force=args.force)
     writer = ResultsWriter(out / "results.jsonl")
     try:
-        result = run_suite(suite, device=args.device, emit=writer)
+        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers)
     finally:
         writer.close()
     summary = build_summary(result)

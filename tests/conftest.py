@@ -1,0 +1,35 @@
+"""Shared test helpers: the repository's paths and a way to run the real console script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+UDHR = FIXTURES / "text" / "udhr"
+HF_JSON = FIXTURES / "tokenizers" / "udhr-bpe.json"
+SP_MODEL = FIXTURES / "tokenizers" / "udhr-unigram.model"
+
+
+def console_script() -> list[str]:
+    """The installed ``compressbench`` script beside this interpreter, else ``python -m compressbench``."""
+    script = Path(sys.executable).parent / "compressbench"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "compressbench"]
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``compressbench ARGS`` as a user would, capturing its output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*console_script(), *args], cwd=cwd or ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def udhr_texts() -> dict[str, str]:
+    """The UDHR fixture in every language, decoded."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(UDHR.glob("*.txt"))}
