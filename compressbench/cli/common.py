@@ -17,6 +17,26 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                              "Text BPE always runs on the CPU.")
 
 
+def add_batch_size(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                        help="samples decoded and tokenized together (default per modality: "
+                             "text 64, audio 16, image 32, video 2)")
+
+
+def add_count_only(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--count-only", action="store_true",
+                        help="read only headers (shape, duration) where the modality allows, and count N "
+                             "from them without decoding; text is always read whole")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 

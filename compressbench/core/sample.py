@@ -36,6 +36,7 @@ class Sample:
     decode_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    probed: bool = False  # only the header was read (--count-only): tokenizers count from ``meta``
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
-from compressbench.cli.common import ResultsWriter, add_device
+from compressbench.cli.common import ResultsWriter, add_batch_size, add_count_only, add_device
 from compressbench.cli.outdir import prepare_out_dir
 
 NAME = "run"
@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="compressbench-out", help="output directory (default: ./compressbench-out)")
     p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
     add_device(p)
+    add_batch_size(p)
+    add_count_only(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     out = prepare_out_dir(args.out, force=args.force)
     writer = ResultsWriter(out / "results.jsonl")
     try:
-        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers)
+        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers, batch_size=args.batch_size,
+                       count_only=args.count_only)
     finally:
         writer.close()
     summary = build_summary(result)
