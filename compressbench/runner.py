@@ -1,7 +1,9 @@
 """Running a suite: decode each sample once, measure it with every tokenizer of its modality.
 
 Results stream out row by row (one bad sample becomes an error row and the run
-goes on); aggregates accumulate per dataset x modality x tokenizer and per language.
+goes on); aggregates accumulate per dataset x modality x tokenizer and per
+language. A run can be one shard of a suite (``Shard``) and can resume from the
+rows an interrupted run left (``prior_rows``): finished work is not redone.
 
 >>> from compressbench.data.suite import parse_suite
 >>> suite = parse_suite({"tokenizers": ["bytes"], "datasets": [
@@ -16,50 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.aggregate import Aggregate
-from compressbench.core.errors import ConfigError, SampleError
+from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
-from compressbench.core.sample import Measurement, Sample, TokenCount
+from compressbench.core.sample import Measurement, Sample
 from compressbench.data.discover import Found, discover
-from compressbench.data.modalities import decoder_for, default_batch_size, probe_for
+from compressbench.data.modalities import default_batch_size
 from compressbench.data.suite import Dataset, Suite
+from compressbench.measure import batched, load_sample, measure_batch
 from compressbench.provenance import library_versions, machine, utc_now
-
-
-@dataclass
-class Group:
-    """The aggregates of one dataset x modality x tokenizer: all samples, and per language."""
-
-    total: Aggregate = field(default_factory=Aggregate)
-    languages: dict[str, Aggregate] = field(default_factory=dict)
-
-    def add(self, m: Measurement) -> None:
-        self.total.add(m)
-        if m.language is not None:
-            self.languages.setdefault(m.language, Aggregate()).add(m)
-
-
-@dataclass
-class RunResult:
-    """Everything a report needs: aggregates, dataset and tokenizer identities, provenance."""
-
-    suite: str
-    groups: dict[tuple[str, str, str], Group]
-    datasets: dict[str, dict[str, Any]]
-    tokenizers: dict[str, dict[str, Any]]
-    provenance: dict[str, Any]
-
-    @property
-    def failed(self) -> int:
-        """Failed sample x tokenizer measurements."""
-        return sum(g.total.errors for g in self.groups.values())
+from compressbench.results import DatasetTally, Group, RunResult, row_key
 
 
 def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: Path) -> list[Tokenizer]:
@@ -72,127 +45,35 @@ def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: P
     return tokenizers
 
 
-def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False) -> tuple[Sample, str]:
-    """Read and decode one file; any failure is the sample's error. Also returns the file's sha256.
+@dataclass(frozen=True)
+class Shard:
+    """Shard K of N (K counts from 1): the samples whose id hashes to K-1 modulo N.
 
-    With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata.
+    >>> Shard.parse("2/4")
+    Shard(index=2, count=4)
+    >>> sum(Shard(k, 3).owns("fixtures/a.txt") for k in (1, 2, 3))
+    1
     """
-    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
-                    language=dataset.language_of(found.path) if found.path else None)
-    if found.error is not None:
-        sample.error = found.error
-        return sample, "missing"
-    assert found.path is not None  # discover() gives a path whenever there is no error
-    try:
-        data = found.path.read_bytes()
-    except OSError as exc:
-        sample.error = f"{found.id}: cannot read ({exc.strerror or exc})"
-        return sample, "unreadable"
-    sample.file_bytes = len(data)
-    probe = probe_for(dataset.modality) if count_only else None
-    start = time.perf_counter()
-    try:
-        decoded = (probe or decoder_for(dataset.modality))(data, **dataset.options)
-    except SampleError as exc:
-        sample.error = f"{found.id}: {exc}"
-    except Exception as exc:  # a decoder library's own failure on one file must not stop the run
-        sample.error = f"{found.id}: cannot decode ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-    else:
-        sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
-        if probe is not None:
-            sample.probed = True
-            sample.meta = {**sample.meta, "counted_from": "header"}
-    sample.decode_seconds = time.perf_counter() - start
-    return sample, hashlib.sha256(data).hexdigest()
 
+    index: int
+    count: int
 
-def _row(tokenizer: Tokenizer, sample: Sample) -> Measurement:
-    """The measurement of ``sample`` before tokenizing: identity, sizes and any decode error."""
-    return Measurement(
-        dataset=sample.dataset, modality=sample.modality, tokenizer=tokenizer.name, sample=sample.id,
-        raw_bytes=sample.raw_bytes, input_bytes=None, file_bytes=sample.file_bytes, tokens=None,
-        seconds=None, decode_seconds=sample.decode_seconds, language=sample.language, error=sample.error,
-        meta=dict(sample.meta),
-    )
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        k, sep, n = text.partition("/")
+        if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+            raise ConfigError(f"--shard {text!r}: write K/N, e.g. 1/4 (K counts from 1)")
+        shard = cls(int(k), int(n))
+        if not 1 <= shard.index <= shard.count:
+            raise ConfigError(f"--shard {text!r}: K must be between 1 and N (K counts from 1)")
+        return shard
 
+    def owns(self, sample_id: str) -> bool:
+        digest = hashlib.sha256(sample_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
-def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleError, seconds: float) -> None:
-    """Fill a measurement with a tokenizer's result or its error."""
-    m.seconds = seconds
-    if isinstance(result, SampleError):
-        m.error = f"{m.sample}: {tokenizer.name}: {result}"
-    elif result.tokens == 0:
-        m.error = f"{m.sample}: {tokenizer.name} produced no tokens (C undefined)"
-    else:
-        m.tokens, m.input_bytes, m.counts = result.tokens, result.input_bytes, dict(result.counts)
-
-
-def _count(tokenizer: Tokenizer, payloads: list[Any]) -> tuple[list[TokenCount | SampleError], float]:
-    """Tokenize a batch, timed with the device synchronised; a back-end exception fails the whole call."""
-    start = time.perf_counter()
-    results = tokenizer.count_batch(payloads)
-    tokenizer.synchronize()
-    return results, time.perf_counter() - start
-
-
-def _guarded(tokenizer: Tokenizer, sample: Sample) -> tuple[TokenCount | SampleError, float]:
-    """One sample (or its probed metadata); a back-end bug on it becomes its error, not a stopped run."""
-    try:
-        if sample.probed:
-            start = time.perf_counter()
-            return tokenizer.count_from_meta(sample.meta), time.perf_counter() - start
-        results, seconds = _count(tokenizer, [sample.payload])
-        return results[0], seconds
-    except SampleError as exc:
-        return exc, 0.0
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return SampleError(f"{type(exc).__name__}: {first}"), 0.0
-
-
-def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measurement]:
-    """Measure samples with one tokenizer, batching the tensor work when the adapter batches.
-
-    Adapters that do not override ``count_batch`` are timed sample by sample. A
-    batched call's time is shared among its samples in proportion to their raw
-    bytes; if the batch raises, each sample is retried alone so only the bad one fails.
-    """
-    rows = [_row(tokenizer, s) for s in samples]
-    todo = [(m, s) for m, s in zip(rows, samples) if s.error is None]
-    batches = type(tokenizer).count_batch is not Tokenizer.count_batch and len(todo) > 1
-    batches = batches and not any(s.probed for _, s in todo)
-    if batches:
-        try:
-            results, seconds = _count(tokenizer, [s.payload for _, s in todo])
-        except Exception:
-            batches = False
-        else:
-            total = sum(s.raw_bytes for _, s in todo) or 1
-            for (m, s), result in zip(todo, results):
-                _record(m, tokenizer, result, seconds * s.raw_bytes / total)
-    if not batches:
-        for m, s in todo:
-            result, seconds = _guarded(tokenizer, s)
-            _record(m, tokenizer, result, seconds)
-    return rows
-
-
-def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:
-    """One sample under one tokenizer; a tokenizer failure becomes the row's error."""
-    return measure_batch(tokenizer, [sample])[0]
-
-
-def batched(items: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
-    """Consecutive lists of at most ``size`` samples (only one batch is held at a time)."""
-    batch: list[Sample] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def _progress(total: int) -> Any:
@@ -202,11 +83,29 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="sample", file=sys.stderr, delay=1.0, disable=not sys.stderr.isatty())
 
 
-def iter_samples(dataset: Dataset, found: list[Found], hasher: Any, *, count_only: bool = False) -> Iterator[Sample]:
-    """Load the found files one at a time (the corpus is never held whole), feeding the content hash."""
+class _Work:
+    """What is left to do of a suite, given the rows of an interrupted run."""
+
+    def __init__(self, prior_rows: Iterable[dict[str, Any]]) -> None:
+        self.rows = list(prior_rows)
+        self.done = {row_key(r) for r in self.rows}
+        self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256", "") for r in self.rows}
+
+    def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
+        return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
+
+
+def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, tokenizers: list[Tokenizer],
+             count_only: bool, bar: Any) -> Iterator[Sample]:
+    """Load the samples that still need a tokenizer, one at a time; count every sample in the tally."""
     for entry in found:
-        sample, digest = load_sample(dataset, entry, count_only=count_only)
-        hasher.update(f"{entry.id}\0{digest}\n".encode())
+        if not work.pending(ds.name, tokenizers, entry.id):
+            tally.content.add(entry.id, work.digests[(ds.name, entry.id)])  # finished before: not read again
+            bar.update(1)
+            continue
+        sample = load_sample(ds, entry, count_only=count_only)
+        tally.content.add(entry.id, sample.sha256)
+        bar.update(1)
         yield sample
 
 
@@ -218,41 +117,48 @@ def run_suite(
     tokenizers: list[Tokenizer] | None = None,
     batch_size: int | None = None,
     count_only: bool = False,
+    shard: Shard | None = None,
+    prior_rows: Iterable[dict[str, Any]] = (),
 ) -> RunResult:
-    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each result row.
+    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.
 
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
     ``batch_size`` samples are decoded and handed to each tokenizer together (default: per modality).
     ``count_only`` reads only headers where a modality can (N from shapes); text is still read whole.
+    ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
     """
     started = utc_now()
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    groups: dict[tuple[str, str, str], Group] = {}
-    datasets: dict[str, dict[str, Any]] = {}
-    found = {ds.name: discover(list(ds.paths), base=ds.base) for ds in suite.datasets}
+    work = _Work(prior_rows)
+    groups: dict[tuple[str, str, str], Group] = {
+        (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in tokenizers if t.modality == ds.modality
+    }
+    for row in work.rows:
+        key = (row["dataset"], row["modality"], row["tokenizer"])
+        if key not in groups:
+            raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
+        groups[key].add(Measurement.from_row(row))
+    found = {ds.name: [f for f in discover(list(ds.paths), base=ds.base) if shard is None or shard.owns(f.id)]
+             for ds in suite.datasets}
+    tallies: dict[str, DatasetTally] = {}
     with _progress(sum(len(f) for f in found.values())) as bar:
         for ds in suite.datasets:
             mine = [t for t in tokenizers if t.modality == ds.modality]
-            for t in mine:
-                groups[(ds.name, ds.modality, t.name)] = Group()
-            hasher = hashlib.sha256()
-            for batch in batched(iter_samples(ds, found[ds.name], hasher, count_only=count_only), batch_size or default_batch_size(ds.modality)):
+            tally = tallies[ds.name] = DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
+            samples = _samples(ds, found[ds.name], tally, work, mine, count_only, bar)
+            for batch in batched(samples, batch_size or default_batch_size(ds.modality)):
                 for t in mine:
-                    for m in measure_batch(t, batch):
+                    todo = [s for s in batch if (ds.name, t.name, s.id) not in work.done]
+                    for m in measure_batch(t, todo):
                         groups[(ds.name, ds.modality, t.name)].add(m)
                         if emit is not None:
                             emit(m.to_row())
-                bar.update(len(batch))
-            datasets[ds.name] = {
-                "modality": ds.modality, "samples": len(found[ds.name]), "paths": list(ds.paths),
-                "content_sha256": hasher.hexdigest(), "reference_language": ds.reference_language,
-            }
-    devices = sorted({t.device for t in tokenizers})
     provenance = {
-        "versions": library_versions(), "machine": machine(), "device": ",".join(devices),
+        "versions": library_versions(), "machine": machine(), "device": ",".join(sorted({t.device for t in tokenizers})),
         "started_utc": started, "finished_utc": utc_now(), "suite_source": suite.source,
-        "count_only": count_only,
+        "count_only": count_only, "shard": str(shard) if shard else None, "resumed_rows": len(work.rows),
     }
     identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
-    return RunResult(suite=suite.name, groups=groups, datasets=datasets, tokenizers=identities, provenance=provenance)
+    return RunResult(suite=suite.name, groups=groups, datasets={k: v.info() for k, v in tallies.items()},
+                     tokenizers=identities, provenance=provenance)

@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compressbench.core.device import DEVICES
+
+if TYPE_CHECKING:
+    from compressbench.results import RunResult
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +43,9 @@ def positive_int(text: str) -> int:
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
-    def __init__(self, path: Path) -> None:
-        self.fh: TextIO = path.open("w", encoding="utf-8")
-        self.errors: dict[str, None] = {}  # unique messages, in order
+    def __init__(self, path: Path, *, append: bool = False, prior: list[dict[str, Any]] | None = None) -> None:
+        self.fh: TextIO = path.open("a" if append else "w", encoding="utf-8")
+        self.errors: dict[str, None] = {r["error"]: None for r in prior or [] if r.get("error")}  # unique, in order
 
     def __call__(self, row: dict[str, Any]) -> None:
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -52,6 +55,28 @@ class ResultsWriter:
 
     def close(self) -> None:
         self.fh.close()
+
+
+def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
+    """Write summary.json/.csv and report.md, print the summary table, and say what failed.
+
+    Returns the exit code: 1 when any sample failed, else 0.
+    """
+    from compressbench.reports.markdown import render_report
+    from compressbench.reports.summary import build_summary, write_summary
+    from compressbench.reports.tables import SUMMARY_COLUMNS, render
+
+    summary = build_summary(result)
+    write_summary(summary, out)
+    (out / "report.md").write_text(render_report(summary, errors), encoding="utf-8")
+    print(render(summary["rows"], SUMMARY_COLUMNS))
+    print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
+    if not result.failed:
+        return 0
+    print(f"compressbench: {len(errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
+    for message in errors[:10]:
+        print(f"  {message}", file=sys.stderr)
+    return 1
 
 
 def warn(message: str) -> None:
