@@ -29,7 +29,11 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
-def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False) -> Sample:
+DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
+
+
+def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
     """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest.
 
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
@@ -42,6 +46,11 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False) -> 
         return sample
     assert found.path is not None  # discover() gives a path whenever there is no error
     try:
+        size = found.path.stat().st_size
+        if size > max_file_bytes:
+            sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
+                                           f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
+            return sample
         data = found.path.read_bytes()
     except OSError as exc:
         sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"

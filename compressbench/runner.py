@@ -20,6 +20,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data.discover import Found, discover
-from compressbench.data.modalities import default_batch_size
+from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
-from compressbench.measure import batched, load_sample, measure_batch
+from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
+from compressbench.parallel import ordered_map
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, row_key
 
@@ -95,18 +97,46 @@ class _Work:
         return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
 
 
+def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
+    def error(entry: Found) -> Sample:
+        return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, sha256="timeout",
+                      language=ds.language_of(entry.path) if entry.path else None,
+                      error=f"{entry.id}: reading and decoding took longer than the per-sample timeout "
+                            f"of {timeout:g} s (--timeout)")
+    return error
+
+
 def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, tokenizers: list[Tokenizer],
-             count_only: bool, bar: Any) -> Iterator[Sample]:
-    """Load the samples that still need a tokenizer, one at a time; count every sample in the tally."""
+             options: RunOptions, bar: Any) -> Iterator[Sample]:
+    """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
+
+    Media decode in ``options.workers`` processes; text decodes here (cheaper than shipping it).
+    """
+    needed = []
     for entry in found:
-        if not work.pending(ds.name, tokenizers, entry.id):
-            tally.content.add(entry.id, work.digests[(ds.name, entry.id)])  # finished before: not read again
+        if work.pending(ds.name, tokenizers, entry.id):
+            needed.append(entry)
+        else:  # finished before this run resumed: not read again
+            tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
             bar.update(1)
-            continue
-        sample = load_sample(ds, entry, count_only=count_only)
-        tally.content.add(entry.id, sample.sha256)
+    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
+    workers = options.workers if ds.modality in PARALLEL_DECODE else 1
+    for sample in ordered_map(load, needed, workers=workers, timeout=options.timeout,
+                              on_timeout=_timed_out(ds, options.timeout)):
+        tally.content.add(sample.id, sample.sha256)
         bar.update(1)
         yield sample
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run reads its samples; none of these changes a sample's T or N."""
+
+    batch_size: int | None = None  # samples per tokenizer call (default: per modality)
+    count_only: bool = False  # read headers only where a modality can (N from shapes); text is read whole
+    workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
+    timeout: float | None = None  # seconds to read and decode one sample in a worker (workers > 1)
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
 
 
 def run_suite(
@@ -115,16 +145,13 @@ def run_suite(
     device: str = "auto",
     emit: Callable[[dict[str, Any]], None] | None = None,
     tokenizers: list[Tokenizer] | None = None,
-    batch_size: int | None = None,
-    count_only: bool = False,
+    options: RunOptions = RunOptions(),
     shard: Shard | None = None,
     prior_rows: Iterable[dict[str, Any]] = (),
 ) -> RunResult:
     """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.
 
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
-    ``batch_size`` samples are decoded and handed to each tokenizer together (default: per modality).
-    ``count_only`` reads only headers where a modality can (N from shapes); text is still read whole.
     ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
     """
     started = utc_now()
@@ -146,8 +173,8 @@ def run_suite(
         for ds in suite.datasets:
             mine = [t for t in tokenizers if t.modality == ds.modality]
             tally = tallies[ds.name] = DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
-            samples = _samples(ds, found[ds.name], tally, work, mine, count_only, bar)
-            for batch in batched(samples, batch_size or default_batch_size(ds.modality)):
+            samples = _samples(ds, found[ds.name], tally, work, mine, options, bar)
+            for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
                     todo = [s for s in batch if (ds.name, t.name, s.id) not in work.done]
                     for m in measure_batch(t, todo):
@@ -157,7 +184,7 @@ def run_suite(
     provenance = {
         "versions": library_versions(), "machine": machine(), "device": ",".join(sorted({t.device for t in tokenizers})),
         "started_utc": started, "finished_utc": utc_now(), "suite_source": suite.source,
-        "count_only": count_only, "shard": str(shard) if shard else None, "resumed_rows": len(work.rows),
+        "count_only": options.count_only, "workers": options.workers, "shard": str(shard) if shard else None, "resumed_rows": len(work.rows),
     }
     identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
     return RunResult(suite=suite.name, groups=groups, datasets={k: v.info() for k, v in tallies.items()},

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from compressbench.core.device import DEVICES
+from compressbench.measure import DEFAULT_MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from compressbench.results import RunResult
+    from compressbench.runner import RunOptions
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -20,16 +23,30 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                              "Text BPE always runs on the CPU.")
 
 
-def add_batch_size(parser: argparse.ArgumentParser) -> None:
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of how samples are read (run and measure); none changes a sample's T or N."""
+    add_device(parser)
     parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                         help="samples decoded and tokenized together (default per modality: "
                              "text 64, audio 16, image 32, video 2)")
-
-
-def add_count_only(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count-only", action="store_true",
                         help="read only headers (shape, duration) where the modality allows, and count N "
                              "from them without decoding; text is always read whole")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="processes that read and decode audio, image and video (default: the machine's "
+                             "cores; text decodes in the main process)")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                        help="per-sample limit to read and decode, with --workers > 1 (default 600)")
+    parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
+                        help=f"larger files are error rows and are not read (default {DEFAULT_MAX_FILE_BYTES:,})")
+
+
+def run_options(args: argparse.Namespace) -> "RunOptions":
+    """The RunOptions the command line asked for."""
+    from compressbench.runner import RunOptions
+
+    return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
+                      timeout=args.timeout, max_file_bytes=args.max_file_bytes)
 
 
 def positive_int(text: str) -> int:

@@ -22,6 +22,9 @@ DECODERS: dict[str, str] = {
 # returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
 PROBES: dict[str, str] = {}
 
+# Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
+PARALLEL_DECODE = frozenset({"audio", "image", "video"})
+
 # Samples decoded and tokenized together: small for video, whose decoded clips are large.
 BATCH_SIZES: dict[str, int] = {"text": 64, "audio": 16, "image": 32, "video": 2}
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compressbench.cli.common import ResultsWriter, add_batch_size, add_count_only, add_device, finish_run
+from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
 from compressbench.cli.outdir import prepare_out_dir
 from compressbench.core.errors import ConfigError
 
@@ -31,9 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out: finished samples are not measured again")
     p.add_argument("--shard", metavar="K/N", help="run only shard K of N (K from 1), chosen by a hash of each sample id")
-    add_device(p)
-    add_batch_size(p)
-    add_count_only(p)
+    add_run_options(p)
 
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -75,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
     try:
-        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers, batch_size=args.batch_size,
-                           count_only=args.count_only, shard=shard, prior_rows=prior)
+        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
+                           options=run_options(args), shard=shard, prior_rows=prior)
     finally:
         writer.close()
     return finish_run(out, result, list(writer.errors))
