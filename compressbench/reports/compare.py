@@ -87,11 +87,11 @@ class Gates:
 
     def describe(self) -> list[str]:
         """One phrase per gate, for report headers."""
-        def pct(v: float | None) -> str:
-            return "off" if v is None else f"{v:g}%"
+        def gate(what: str, v: float | None) -> str:
+            return f"{what} not gated" if v is None else f"{what} ≤ {v:g}%"
 
-        return [f"C drop ≤ {pct(self.max_compression_drop)}", f"N increase ≤ {pct(self.max_token_increase)}",
-                f"throughput drop ≤ {pct(self.max_throughput_drop)}", "failed samples may not increase"]
+        return [gate("C drop", self.max_compression_drop), gate("N increase", self.max_token_increase),
+                gate("throughput drop", self.max_throughput_drop), "failed samples may not increase"]
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ def _cells(row: RowDiff, mark: str) -> dict[str, Any]:
 
 def _table(rows: list[RowDiff], metrics: tuple[Metric, ...], *, language: bool, markdown: bool, mark: str) -> str:
     columns = [("status", "status")] + _KEY_COLUMNS + ([("language", "language")] if language else [])
-    return render([_cells(r, mark) for r in rows], columns + _metric_columns(metrics), markdown=markdown)
+    return render([_cells(r, mark) for r in rows], columns + _metric_columns(metrics), markdown=markdown,
+                  left={"status"})
 
 
 def _regression_cells(cmp: Comparison, mark: str) -> list[dict[str, Any]]:
@@ -64,6 +65,7 @@ def _regression_cells(cmp: Comparison, mark: str) -> list[dict[str, Any]]:
 _REGRESSION_COLUMNS = [("status", ""), *_KEY_COLUMNS, ("language", "language"), ("metric", "metric (unit)"),
                        ("baseline", "baseline"), ("new", "new"), ("change", "change (%)"),
                        ("worse", "worse by (%)"), ("gate", "gate")]
+_REGRESSION_LEFT = {"status", "metric", "gate"}
 
 
 def headline(cmp: Comparison) -> str:
@@ -78,8 +80,8 @@ def render_terminal(cmp: Comparison) -> str:
     out = [f"compressbench compare: {cmp.new_label} against baseline {cmp.baseline_label}",
            "gates: " + "; ".join(cmp.gates.describe()), ""]
     if cmp.regressions:
-        out += [f"REGRESSIONS ({len(cmp.regressions)}):", render(_regression_cells(cmp, "REGRESSION"),
-                                                                   _REGRESSION_COLUMNS), ""]
+        out += [f"REGRESSIONS ({len(cmp.regressions)}):",
+                render(_regression_cells(cmp, "REGRESSION"), _REGRESSION_COLUMNS, left=_REGRESSION_LEFT), ""]
     out += ["Per dataset x tokenizer:", _table(cmp.rows, (COMPRESSION, TOKENS, THROUGHPUT, FAILED),
                                                language=False, markdown=False, mark="REGRESSION"), ""]
     if cmp.language_rows:
@@ -107,7 +109,8 @@ def _provenance_table(cmp: Comparison) -> str:
     for name in dict.fromkeys([*b["tokenizers"], *n["tokenizers"]]):
         lines.append({"what": f"tokenizer `{name}` sha256", "baseline": _sha(b["tokenizers"].get(name)),
                       "new": _sha(n["tokenizers"].get(name))})
-    return render(lines, [("what", ""), ("baseline", "baseline"), ("new", "new")], markdown=True)
+    return render(lines, [("what", ""), ("baseline", "baseline"), ("new", "new")], markdown=True,
+                  left={"what", "baseline", "new"})
 
 
 def _when(s: Summary) -> str:
@@ -131,8 +134,8 @@ def render_markdown(cmp: Comparison, *, now: str) -> str:
            f"Gates: {'; '.join(cmp.gates.describe())}. C = T/N in bytes/token: higher is better; "
            "N in tokens: lower is better; throughput in raw MB/s: higher is better.", ""]
     if n:
-        out += [f"### ❌ Regressions ({n})", "", render(_regression_cells(cmp, "❌"), _REGRESSION_COLUMNS,
-                                                         markdown=True), ""]
+        out += [f"### ❌ Regressions ({n})", "",
+                render(_regression_cells(cmp, "❌"), _REGRESSION_COLUMNS, markdown=True, left=_REGRESSION_LEFT), ""]
     out += ["### Per dataset × tokenizer", "",
             _table(cmp.rows, (COMPRESSION, TOKENS, THROUGHPUT, FAILED), language=False, markdown=True, mark="❌"), ""]
     if cmp.language_rows:

@@ -53,8 +53,11 @@ code{background:#f3f3f3;padding:0 3px}nav a{margin-right:12px}
 """
 
 
+_LEFT = {"what", "value", "family", "device", "sha"}
+
+
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], css_class: str) -> str:
-    table = render(rows, columns, tablefmt="html").replace("<table>", f'<table class="{css_class}">', 1)
+    table = render(rows, columns, tablefmt="html", left=_LEFT).replace("<table>", f'<table class="{css_class}">', 1)
     return f'<div class="table-wrap">{table}</div>'
 
 

@@ -24,12 +24,14 @@ EXAMPLES = [
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
-def percent(text: str) -> float:
-    """A gate in percent: '1', '0.5' or '2%'; never negative."""
+def percent(text: str) -> float | None:
+    """A gate in percent: '1', '0.5' or '2%' (never negative), or 'off'."""
+    if text.strip().lower() in ("off", "none"):
+        return None
     try:
         value = float(text.strip().rstrip("%"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage such as 1 or 0.5%, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a percentage such as 1 or 0.5% (or off), got {text!r}") from None
     if value < 0 or value != value:
         raise argparse.ArgumentTypeError(f"a gate must be a percentage >= 0, got {text!r}")
     return value
@@ -39,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("baseline", metavar="BASELINE", help="baseline run directory or its summary.json")
     p.add_argument("new", metavar="NEW", help="new run directory or its summary.json")
     p.add_argument("--max-compression-drop", type=percent, default=1.0, metavar="PCT",
-                   help="fail when C (bytes/token) drops by more than PCT%% of the baseline (default: 1)")
+                   help="fail when C (bytes/token) drops by more than PCT%% of the baseline (default: 1; 'off' to switch off)")
     p.add_argument("--max-token-increase", type=percent, default=None, metavar="PCT",
                    help="fail when N (tokens) rises by more than PCT%% (default: off)")
     p.add_argument("--max-throughput-drop", type=percent, default=None, metavar="PCT",
