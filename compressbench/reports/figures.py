@@ -29,7 +29,7 @@ def to_svg(fig: Any, name: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     ids = set(re.findall(r'id="([^"]+)"', text))
@@ -39,6 +39,18 @@ def to_svg(fig: Any, name: str) -> str:
 
     text = re.sub(r'(id="|#)([^"\)\s#]+)(["\)])', prefixed, text)
     return text.replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1)
+
+
+def _log_scale(axis: Any) -> None:
+    """A log axis labelled with plain numbers (no mathtext: it is slow and its glyphs are paths, not text)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    def plain(value: float, _pos: int) -> str:
+        return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(plain))
+    axis.set_minor_formatter(FuncFormatter(lambda _v, _p: ""))
 
 
 def _figure(height: float) -> Any:
@@ -73,6 +85,8 @@ def scaling(samples: list[dict[str, Any]], tokenizers: list[str], name: str) -> 
                            color=col[t], marker=_MARKERS[i % len(_MARKERS)])
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _log_scale(ax.xaxis)
+    _log_scale(ax.yaxis)
     ns = [s["tokens"] for s in samples] or [1]
     ts = [s["raw_bytes"] for s in samples] or [1]
     (x0, x1), (y0, y1) = (min(ns) / 1.5, max(ns) * 1.5), (min(ts) / 1.5, max(ts) * 1.5)
@@ -117,6 +131,7 @@ def distribution(samples: list[dict[str, Any]], rows: list[dict[str, Any]], toke
                 ax.plot([agg, agg], [y - 0.32, y + 0.32], color="black", lw=1.6, zorder=4)
     ax.set_yticks(positions, tokenizers, fontsize=8)
     ax.invert_yaxis()
+    ax.margins(x=0.04)
     ax.set_xlabel("per-sample C = T/N (bytes/token)")
     ax.set_title("Distribution of per-sample C (box: quartiles; marker shape: dataset; black bar: ΣT/ΣN)",
                  fontsize=10)
@@ -147,7 +162,8 @@ def premium(languages: list[str], tokenizers: list[str], values: dict[tuple[str,
     ax.set_xlabel("tokenizer")
     ax.set_title(f"Token premium: tokens / tokens for {reference} on the same content (ratio; >1 pays more)",
                  fontsize=10)
-    fig.colorbar(image, ax=ax, label=f"token premium (ratio to {reference}, log scale)", shrink=0.8)
+    bar = fig.colorbar(image, ax=ax, label=f"token premium (ratio to {reference}, log scale)", shrink=0.8)
+    _log_scale(bar.ax.yaxis)
     return to_svg(fig, name)
 
 
@@ -168,6 +184,7 @@ def split(rows: list[dict[str, Any]], tokenizers: list[str], name: str) -> str:
         ax.annotate(f"×{pre:.2f} · {tok:.2f} = {c:.2f}", (max(pre, c, 1), y), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7)
     ax.set_xscale("log")
+    _log_scale(ax.xaxis)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     lo = min([min(r.get("preprocessing_factor") or 1, r.get("compression") or 1) for r in rows] + [1])
@@ -195,6 +212,7 @@ def throughput(rows: list[dict[str, Any]], tokenizers: list[str], name: str) -> 
             ax.annotate(f"{v:.3g}", (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
     values = [r["raw_mb_per_s"] for r in rows if r.get("raw_mb_per_s")] or [1.0]
     ax.set_xscale("log")
+    _log_scale(ax.xaxis)
     ax.set_xlim(min(values) / 2, max(values) * 3)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()

@@ -14,13 +14,12 @@ from typing import Any
 from compressbench.core.metrics import UNITS
 from compressbench.reports import figures
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import render
+from compressbench.reports.tables import fmt, render
 
 _SUMMARY = [
     ("dataset", "dataset"), ("tokenizer", "tokenizer"), ("samples", "samples (count)"),
     ("errors", "failed (count)"), ("raw_bytes", "T (bytes)"), ("tokens", "N (tokens)"),
-    ("compression", "C = ΣT/ΣN (bytes/token)"), ("compression_p10", "C p10 (bytes/token)"),
-    ("compression_p50", "C p50 (bytes/token)"), ("compression_p90", "C p90 (bytes/token)"),
+    ("compression", "C = ΣT/ΣN (bytes/token)"), ("spread", "per-sample C p10 · p50 · p90 (bytes/token)"),
 ]
 _TEXT = [
     ("dataset", "dataset"), ("tokenizer", "tokenizer"), ("chars_per_token", "chars/token (characters/token)"),
@@ -94,8 +93,9 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[d
                       summary: Summary) -> str:
     tokenizers = list(dict.fromkeys(r["tokenizer"] for r in rows))
     title = html.escape(modality.capitalize())
+    summary_rows = [{**r, "spread": " · ".join(fmt(r.get(f"compression_p{p}")) for p in (10, 50, 90))} for r in rows]
     out = [f'<section class="modality" id="modality-{modality}" data-modality="{html.escape(modality)}">',
-           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(rows, _SUMMARY, "summary")]
+           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(summary_rows, _SUMMARY, "summary")]
     if modality == "text":
         out += ["<p>Text metrics (ratios of sums over the dataset):</p>", _table(rows, _TEXT, "text-metrics")]
     if samples:
