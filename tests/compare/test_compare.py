@@ -144,7 +144,8 @@ def test_markdown_step_summary_and_json(capsys, monkeypatch, tmp_path, base_run,
     assert {r["metric"] for r in data["regressions"]} == {"compression"}
     assert data["gates"] == {"max_compression_drop": 1.0, "max_token_increase": None, "max_throughput_drop": None}
     assert data["new"]["tokenizers"]["hf:tok.json"] != data["baseline"]["tokenizers"]["hf:tok.json"]
-    rc, _, _ = cli(capsys, "compare", base_run, latin_run)  # not comparable: the reason goes there too
+    rc, md, err = cli(capsys, "compare", base_run, latin_run, "--markdown")  # not comparable: say why, there too
+    assert rc == 2 and md.startswith("## ⚠️ compressbench compare: cannot compare") and "identity changed" in err
     text = summary_file.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n")  # appended, never overwritten
     assert text.count("## ❌ compressbench compare") == 2 and text.count("## ⚠️ compressbench compare: cannot") == 1

@@ -78,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
         cmp = compare(baseline, new, gates=gates, allow_tokenizer_change=tuple(args.allow_tokenizer_change),
                       baseline_label=args.baseline, new_label=args.new, samples=samples)
     except Incomparable as exc:
-        _append_step_summary(render_incomparable_markdown(exc, now=now))
+        markdown = render_incomparable_markdown(exc, now=now)
+        _append_step_summary(markdown)
         if args.json:
             print(json.dumps(exc.to_dict(), indent=2, ensure_ascii=False))
+        elif args.markdown:  # a pull-request comment should say why too
+            print(markdown)
         raise  # exit 2 with the reasons on one line
     markdown = render_markdown(cmp, now=now)
     _append_step_summary(markdown)
