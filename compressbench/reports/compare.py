@@ -20,8 +20,10 @@ from typing import Any
 
 from compressbench.core.errors import ConfigError
 from compressbench.reports.schema import Summary
+from compressbench.reports.tables import fmt
 
 COMPARE_SCHEMA = "compressbench.compare/1"
+SampleIds = dict[str, list[str]]  # dataset -> its sample ids in run order, from results.jsonl
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,6 @@ class Regression:
     limit: float | None  # percent; None for failed samples (any increase)
 
     def message(self) -> str:
-        from compressbench.reports.tables import fmt
-
         c = self.change
         if self.limit is None:
             return f"{self.key.label()}: {c.metric.header} {fmt(c.base)} → {fmt(c.new)} (may not increase)"
@@ -219,8 +219,8 @@ def _key_dict(key: Key) -> dict[str, Any]:
 
 
 def _side(label: str, s: Summary) -> dict[str, Any]:
-    return {"label": label, "suite": s["suite"], "provenance": s["provenance"],
-            "datasets": {k: {"samples": v["samples"], "content_sha256": v["content_sha256"]} for k, v in s["datasets"].items()},
+    datasets = {k: {"samples": v["samples"], "content_sha256": v["content_sha256"]} for k, v in s["datasets"].items()}
+    return {"label": label, "suite": s["suite"], "provenance": s["provenance"], "datasets": datasets,
             "tokenizers": {k: v["sha256"] for k, v in s["tokenizers"].items()}}
 
 
@@ -228,12 +228,13 @@ def _short(digest: str) -> str:
     return f"{digest[:12]}…"
 
 
-def _which_samples(name: str, samples: tuple[dict[str, list[str]] | None, dict[str, list[str]] | None]) -> str:
+def _which_samples(name: str, samples: tuple[SampleIds | None, SampleIds | None]) -> str:
     """Which samples differ, when both runs' results.jsonl are at hand."""
     if samples[0] is None or samples[1] is None:
         return ""
     base, new = samples[0].get(name, []), samples[1].get(name, [])
-    only_base, only_new = [s for s in base if s not in set(new)], [s for s in new if s not in set(base)]
+    base_set, new_set = set(base), set(new)
+    only_base, only_new = [s for s in base if s not in new_set], [s for s in new if s not in base_set]
     if not only_base and not only_new:
         return "; the same sample names, so the bytes of some file changed"
 
@@ -243,8 +244,7 @@ def _which_samples(name: str, samples: tuple[dict[str, list[str]] | None, dict[s
     return f"; only in the baseline: {listed(only_base)}; only in the new run: {listed(only_new)}"
 
 
-def _dataset_reasons(base: Summary, new: Summary,
-                     samples: tuple[dict[str, list[str]] | None, dict[str, list[str]] | None]) -> list[str]:
+def _dataset_reasons(base: Summary, new: Summary, samples: tuple[SampleIds | None, SampleIds | None]) -> list[str]:
     reasons = []
     for name in sorted(base["datasets"].keys() & new["datasets"].keys()):
         b, n = base["datasets"][name], new["datasets"][name]
@@ -295,9 +295,6 @@ def _provenance_notes(base: Summary, new: Summary) -> list[str]:
             if only:
                 notes.append(f"{what} only in the {side}, not compared: {', '.join(only)}")
     return notes
-
-
-SampleIds = dict[str, list[str]]  # dataset -> sample ids, from results.jsonl
 
 
 def check_comparable(baseline: Summary, new: Summary, *, allow_tokenizer_change: tuple[str, ...] = (),

@@ -88,12 +88,13 @@ def render_terminal(cmp: Comparison) -> str:
         out += ["Per language:", _table(cmp.language_rows, (COMPRESSION, TOKENS, PREMIUM),
                                         language=True, markdown=False, mark="REGRESSION"), ""]
     out += [f"note: {n}" for n in cmp.notes]
-    out += ["", headline(cmp)]
+    out += ["", "Provenance:", _provenance_table(cmp, markdown=False), "", headline(cmp)]
     return "\n".join(out)
 
 
-def _provenance_table(cmp: Comparison) -> str:
+def _provenance_table(cmp: Comparison, *, markdown: bool = True) -> str:
     b, n = cmp.baseline, cmp.new
+    q = "`" if markdown else ""
     lines: list[dict[str, Any]] = [
         {"what": "suite", "baseline": b["suite"], "new": n["suite"]},
         {"what": "run (UTC)", "baseline": _when(b), "new": _when(n)},
@@ -104,12 +105,14 @@ def _provenance_table(cmp: Comparison) -> str:
     bv, nv = b["provenance"].get("versions", {}), n["provenance"].get("versions", {})
     lines += [{"what": f"{k} version", "baseline": bv.get(k), "new": nv.get(k)} for k in dict.fromkeys([*bv, *nv])]
     for name in dict.fromkeys([*b["datasets"], *n["datasets"]]):
-        lines.append({"what": f"dataset `{name}` content sha256", "baseline": _sha(b["datasets"].get(name)),
-                      "new": _sha(n["datasets"].get(name))})
+        lines.append({"what": f"dataset {q}{name}{q} content sha256",
+                      "baseline": _sha(b["datasets"].get(name), markdown=markdown),
+                      "new": _sha(n["datasets"].get(name), markdown=markdown)})
     for name in dict.fromkeys([*b["tokenizers"], *n["tokenizers"]]):
-        lines.append({"what": f"tokenizer `{name}` sha256", "baseline": _sha(b["tokenizers"].get(name)),
-                      "new": _sha(n["tokenizers"].get(name))})
-    return render(lines, [("what", ""), ("baseline", "baseline"), ("new", "new")], markdown=True,
+        lines.append({"what": f"tokenizer {q}{name}{q} sha256",
+                      "baseline": _sha(b["tokenizers"].get(name), markdown=markdown),
+                      "new": _sha(n["tokenizers"].get(name), markdown=markdown)})
+    return render(lines, [("what", ""), ("baseline", "baseline"), ("new", "new")], markdown=markdown,
                   left={"what", "baseline", "new"})
 
 
@@ -118,11 +121,11 @@ def _when(s: Summary) -> str:
     return f"{p.get('started_utc')} → {p.get('finished_utc')}"
 
 
-def _sha(entry: dict[str, Any] | None) -> str:
+def _sha(entry: dict[str, Any] | None, *, markdown: bool = True) -> str:
     if entry is None:
         return "(absent)"
     digest = entry.get("content_sha256") or entry.get("sha256") or ""
-    return f"`{digest[:16]}…`"
+    return f"`{digest[:16]}…`" if markdown else f"{digest[:16]}…"
 
 
 def render_markdown(cmp: Comparison, *, now: str) -> str:

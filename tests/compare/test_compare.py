@@ -12,6 +12,7 @@ import pytest
 from runs_helper import ROOT, make_suite, run_to
 
 from compressbench.cli import main
+from compressbench.data.suite import Dataset, Suite
 from compressbench.reports.compare import COMPRESSION, TOKENS, Gates, Incomparable, compare
 from compressbench.reports.summary import read_summary
 
@@ -29,6 +30,8 @@ def test_identical_config_passes_with_every_row_compared(capsys, base_run, base_
     # 2 datasets x 3 tokenizers, and 5 languages x 3 tokenizers
     assert "(6 dataset x tokenizer rows, 15 language rows compared)" in out
     assert "+0.00%" in out and err == ""
+    sha = read_summary(base_run)["tokenizers"]["hf:tok.json"]["sha256"][:16]
+    assert "Provenance:" in out and f"tokenizer hf:tok.json sha256       {sha}…" in out
 
 
 def test_retrained_tokenizer_is_not_comparable_unless_allowed(capsys, base_run, latin_run):
@@ -46,7 +49,7 @@ def test_every_regression_is_reported_then_fails_once(capsys, base_run, latin_ru
     assert rc == 1
     lines = err.strip().splitlines()
     assert lines[0].startswith("compressbench: ") and "regression(s) beyond the gates" in lines[0]
-    regressed = [line for line in lines[1:]]
+    regressed = lines[1:]
     assert all("hf:tok.json" in line for line in regressed)  # bytes and sp did not change
     for lang in ("eng", "hin", "rus", "cmn"):  # worse: the new vocabulary barely covers these scripts
         assert any(f"udhr/text/hf:tok.json [{lang}]: C (bytes/token)" in line for line in regressed), lang
@@ -120,8 +123,6 @@ def test_more_failed_samples_is_a_regression(capsys, tmp_path, tokenizer_dirs):
     (data / "latin1.txt").write_bytes("Déclaration universelle des droits de l'homme".encode("latin-1"))
     runs = []
     for name, options in (("base", {"encoding": "latin-1"}), ("new", {})):
-        from compressbench.data.suite import Dataset, Suite
-
         ds = Dataset(name="legacy", modality="text", paths=("latin1.txt",), base=data, options=options)
         suite = Suite(name="legacy", datasets=(ds,), tokenizers=("bytes",), base=tokenizer_dirs["fixture"])
         runs.append(run_to(tmp_path / name, suite))

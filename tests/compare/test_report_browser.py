@@ -35,7 +35,8 @@ DOM = """JSON.stringify({
   scripts: document.scripts.length,
   external: [...document.querySelectorAll('[src],[href]')].map(e => e.getAttribute('src') || e.getAttribute('href'))
               .filter(u => !u.startsWith('#')),
-  duplicateIds: (ids => ids.filter((x, i) => ids.indexOf(x) !== i))([...document.querySelectorAll('[id]')].map(e => e.id)),
+  duplicateIds: (ids => ids.filter((x, i) => ids.indexOf(x) !== i))(
+    [...document.querySelectorAll('[id]')].map(e => e.id)),
 })"""
 
 

@@ -41,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("baseline", metavar="BASELINE", help="baseline run directory or its summary.json")
     p.add_argument("new", metavar="NEW", help="new run directory or its summary.json")
     p.add_argument("--max-compression-drop", type=percent, default=1.0, metavar="PCT",
-                   help="fail when C (bytes/token) drops by more than PCT%% of the baseline (default: 1; 'off' to switch off)")
+                   help="fail when C (bytes/token) drops by more than PCT%% of the baseline "
+                        "(default: 1; 'off' switches a gate off)")
     p.add_argument("--max-token-increase", type=percent, default=None, metavar="PCT",
                    help="fail when N (tokens) rises by more than PCT%% (default: off)")
     p.add_argument("--max-throughput-drop", type=percent, default=None, metavar="PCT",
