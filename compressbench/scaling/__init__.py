@@ -13,5 +13,5 @@ Everything here is numpy/scipy/pandas on the CPU; nothing imports torch.
 >>> from compressbench.scaling.allocation import compute_optimal
 >>> from compressbench.scaling.laws import PUBLISHED
 >>> round(compute_optimal(PUBLISHED["epoch2024"], 5.76e23).tokens_per_param, 1)
-18.3
+18.4
 """
