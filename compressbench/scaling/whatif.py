@@ -94,6 +94,11 @@ def evaluate_plan(plan: Plan, rows: Sequence[dict[str, Any]], fit: LoadedFit | N
                   "interval_from_compression": sorted(ends) if None not in ends else None,  # type: ignore[type-var]
                   "interval_fit": model.fit_interval(toks["tokens"], P)},
     }
+    shares: dict[str, float] = {}
+    for comp in result["components"]:
+        if comp["flops_share"] is not None:
+            shares[comp["modality"]] = shares.get(comp["modality"], 0.0) + comp["flops_share"]
+    result["compute"]["share_by_modality"] = shares or None
     inverse: dict[str, Any] = {}
     if opts.target_score is not None:
         p_star = solve_params(model, opts.target_score)
@@ -163,6 +168,8 @@ def render_text(result: dict[str, Any]) -> str:
         t = r["tokens"]
         lines.append(f"  total: {_g(t['value'])} tokens {_band([t['low'], t['high']])}; "
                      f"{_g(c['flops'])} FLOPs {_band([c['low'], c['high']]) if c['flops'] else ''}".rstrip())
+        if c["share_by_modality"]:
+            lines.append("  compute share: " + ", ".join(f"{m} {v:.1%}" for m, v in c["share_by_modality"].items()))
         s = r["score"]
         lines.append(f"  {s['kind']}: {_g(s['value'], 4)}  from C spread {_band(s['interval_from_compression'])}"
                      + (f"; fit 95% {_band(s['interval_fit'])}" if s["interval_fit"] else ""))

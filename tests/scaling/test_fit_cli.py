@@ -80,6 +80,24 @@ def test_chinchilla_fit_recovers_hoffmanns_law_and_feeds_optimal(tmp_path):
     assert got["intervals"]["params_opt"][0] < got["params_opt"] < got["intervals"]["params_opt"][1]
 
 
+@pytest.mark.parametrize("form, keys", [("loglinear", ["intercept", "slope"]),
+                                        ("kaplan", ["N_c", "D_c", "alpha_N", "alpha_D"])])
+def test_baseline_forms_with_leave_one_group_out(tmp_path, form, keys):
+    csv = tmp_path / "runs.csv"
+    runs = synthetic_runs(PUBLISHED["hoffmann2022"], noise=0.005, seed=5)
+    runs["size"] = runs["params"].rank(method="dense").astype(int)
+    runs.to_csv(csv, index=False)
+    out = tmp_path / "FIT.json"
+    proc = cli("fit", csv, "--form", form, "--target", "loss", "--params", "params", "--tokens", "tokens",
+               "--cv", "size", "--bootstrap", "10", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    fit = json.loads(out.read_text())
+    assert list(fit["parameters"]) == keys
+    v = fit["validation"]
+    assert v["kind"] == "cv" and v["n"] == 49 and len(v["groups"]) == 7
+    assert {"mae", "rmse", "max_error", "n"} <= set(v)
+
+
 def test_optimal_with_epochs_published_parameters(tmp_path):
     path = tmp_path / "FIT.json"
     path.write_text(json.dumps({"form": "chinchilla", "parameters": PUBLISHED["epoch2024"]}))

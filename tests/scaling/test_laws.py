@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compressbench.scaling.fitting import (FitData, approach3_grid, estimate, huber_lse_objective, kaplan_objective,
-                                           least_squares)
+from compressbench.scaling.fitting import (GRID_AXES, FitData, _boundary_warnings, approach3_grid, estimate,
+                                           huber_lse_objective, kaplan_objective, least_squares)
+from compressbench.scaling.validation import identifiability_warnings
 from compressbench.scaling.laws import FORMS, PUBLISHED, chinchilla, derived_quantities, kaplan, predict
 
 
@@ -87,3 +88,24 @@ def test_loglinear_fits_a_slope_in_log_compute():
     C = np.logspace(18, 24, 7)
     est = estimate(FitData("loglinear", 5.0 - 0.1 * np.log(C), {"C": C}))
     assert est.parameters == pytest.approx({"intercept": 5.0, "slope": -0.1})
+
+
+def test_boundary_warnings():
+    grid = approach3_grid()
+    finals = np.full(len(grid), 1.0)
+    inside = np.array([6.0, 7.0, 0.5, 0.35, 0.37])
+    assert _boundary_warnings(GRID_AXES, grid, finals, 1.0, inside) == []  # interior starts reach the optimum
+    on_edge = np.any((grid == grid.min(axis=0)) | (grid == grid.max(axis=0)), axis=1)
+    finals[~on_edge] = 2.0  # only starts on the edge reach the lowest loss
+    assert "on the start grid's boundary" in _boundary_warnings(GRID_AXES, grid, finals, 1.0, inside)[0]
+    outside = np.array([6.0, 7.0, 0.5, 2.7, 0.37])
+    assert any("outside the start grid in alpha" in w
+               for w in _boundary_warnings(GRID_AXES, grid, np.ones(len(grid)), 1.0, outside))
+
+
+def test_two_levels_cannot_identify_an_exponent():
+    N = np.repeat([1e8, 1e9], 4)
+    D = np.tile([1e9, 1e10, 1e11, 1e12], 2)
+    data = FitData("chinchilla", np.full(8, 2.5), {"N": N, "D": D})
+    (w,) = identifiability_warnings(data, {"N": "params", "D": "tokens"})
+    assert w.startswith("params has only 2 distinct value(s): its exponent cannot be identified")

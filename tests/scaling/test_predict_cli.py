@@ -94,6 +94,8 @@ def test_connected_vision_compute_from_options(multimodal_summary, tmp_path):
     assert audio["flops"] == pytest.approx(4 * 7e9 * audio["tokens"])  # audio does not pass the vision encoder
     assert plan_out["compute"]["form"] == "connected-vision"
     assert sum(c["flops_share"] for c in (text, audio, image)) == pytest.approx(1.0)
+    shares = plan_out["compute"]["share_by_modality"]
+    assert set(shares) == {"text", "audio", "image"} and shares["image"] == pytest.approx(image["flops_share"])
 
 
 def test_predict_with_a_fit_gives_a_loss_with_an_interval(multimodal_summary, tmp_path):
