@@ -52,7 +52,11 @@ def file_sha256(path: Path) -> str:
 
 def read_table(path: str | Path, *, derive: list[str] | tuple[str, ...] = (), where: str | None = None
                ) -> pd.DataFrame:
-    """The CSV as a DataFrame, with ``derive`` columns ("NAME = EXPR") added and ``where`` applied."""
+    """The CSV as a DataFrame, with ``derive`` columns ("NAME = EXPR") added and ``where`` applied.
+
+    The index keeps the file's data rows (0-based; messages and FIT.json add 1, so data row 1 is the first
+    line after the header), also after ``where``.
+    """
     path = Path(path)
     try:
         df = pd.read_csv(path)
@@ -72,7 +76,7 @@ def read_table(path: str | Path, *, derive: list[str] | tuple[str, ...] = (), wh
         df = select(df, where, "--where")
         if df.empty:
             raise ConfigError(f"--where {where!r} keeps no rows")
-    return df.reset_index(drop=True)
+    return df  # the index stays the CSV's data row (0-based), so messages can name rows
 
 
 def _evaluate(df: pd.DataFrame, expr: str, what: str) -> pd.Series:
@@ -117,12 +121,12 @@ def numeric(df: pd.DataFrame, name: str, option: str, *, positive: bool) -> np.n
     if bad.size:
         raw = df[name].iloc[bad[0]]
         raise ConfigError(f"{option} {name!r}: {bad.size} value(s) are not finite numbers "
-                          f"(first: {raw!r} in data row {bad[0] + 1}); fix or filter them with --where")
+                          f"(first: {raw!r} in data row {df.index[bad[0]] + 1}); fix or filter them with --where")
     if positive:
         bad = np.flatnonzero(values <= 0)
         if bad.size:
             raise ConfigError(f"{option} {name!r}: {bad.size} value(s) are not positive (first: {values[bad[0]]!r} "
-                              f"in data row {bad[0] + 1}); its logarithm is taken")
+                              f"in data row {df.index[bad[0]] + 1}); its logarithm is taken")
     return values
 
 

@@ -34,6 +34,8 @@ def test_hypothesis_fit_with_holdout_writes_fit_json_and_report(tmp_path):
     assert fit["diagnostics"]["n"] == 40  # fitted on the 40 rows with at most 5M pairs
     assert {"mae", "rmse", "max_error", "n"} <= set(fit["validation"])
     assert fit["validation"]["n"] == 40
+    first = fit["validation"]["predictions"][0]  # data row 6: B/16, Vicuna-7B, 6M pairs
+    assert first["row"] == 6 and first["observed"] == 2.062 and first["interval"][0] < first["interval"][1]
     assert fit["data_sha256"] == hashlib.sha256(LI_CSV.read_bytes()).hexdigest()
     assert fit["draws"]["resamples"] == 50 and fit["draws"]["seed"] == 7
     names = {p.name for p in report.iterdir()}
