@@ -154,7 +154,8 @@ def render_text(result: dict[str, Any]) -> str:
         form = "scratch" if c["form"] == "scratch" else (
             f"connected-vision, encoder {_g(c['encoder_params'])} × {_g(c['encoder_factor'])} on "
             f"{'/'.join(c['encoder_modalities'])}")
-        lines.append(f"plan {r['name']!r}: P = {_g(r['params'])} parameters; compute: {form}, "
+        size = "P not given (--params)" if r["params"] is None else f"P = {_g(r['params'])} parameters"
+        lines.append(f"plan {r['name']!r}: {size}; compute: {form}, "
                      f"LLM {_g(c['llm_factor'])} FLOPs/param/token")
         cols = [("name", "component"), ("modality", "modality"), ("tokenizer", "tokenizer"), ("amount", "amount"),
                 ("raw", "T (bytes)"), ("C", "C (bytes/token)"), ("N", "N (tokens) [p90..p10 spread]"),
