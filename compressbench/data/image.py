@@ -1,0 +1,74 @@
+"""Decoding image samples with Pillow: upright RGB at native resolution; T = H x W x 3.
+
+The payload every image adapter consumes is a C-contiguous ``uint8`` numpy array
+of shape (H, W, 3): RGB, EXIF orientation applied. Grayscale, palette and alpha
+images are converted to RGB (alpha is dropped, as ``Image.convert("RGB")`` does),
+so T counts 3 channels whatever the file stored. Animated files give their first
+frame (``meta["frames"]`` says how many there were).
+
+The header's pixel count is checked before any pixel is decoded: a file that
+claims more than ``max_pixels`` is refused without allocating its pixels.
+
+>>> import io
+>>> from PIL import Image
+>>> buf = io.BytesIO()
+>>> Image.new("L", (4, 2)).save(buf, format="PNG")
+>>> d = decode_image(buf.getvalue())
+>>> d.raw_bytes, d.payload.shape, d.meta["mode"]
+(24, (2, 4, 3), 'L')
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from compressbench.core.errors import SampleError
+from compressbench.data.decoded import Decoded
+
+# Pillow's own decompression-bomb error threshold (2 x Image.MAX_IMAGE_PIXELS = 2 x 89,478,485):
+# about a 13,377 x 13,377 image, 537 MB as RGB. Larger legitimate images need max_pixels raised.
+DEFAULT_MAX_PIXELS = 178_956_970
+
+
+def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Decode an image file's bytes to an upright RGB array; every failure is a one-line SampleError."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise SampleError("empty file (0 bytes): not an image")
+    # Our own limit replaces Pillow's global one, which would otherwise refuse (or warn about) large
+    # images before max_pixels is consulted; it is restored afterwards.
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size  # from the header: nothing decoded yet
+                if width * height > max_pixels:
+                    raise SampleError(
+                        f"image header claims {width}x{height} = {width * height:,} pixels, over the limit of "
+                        f"{max_pixels:,} (max_pixels); raise max_pixels to decode it"
+                    )
+                mode, fmt, frames = im.mode, im.format, getattr(im, "n_frames", 1)
+                im.load()
+                upright = ImageOps.exif_transpose(im)
+                rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
+    except UnidentifiedImageError:
+        raise SampleError("not an image Pillow can read (unknown format or corrupt header)") from None
+    except SampleError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SampleError(f"corrupt or truncated image: {first}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+    import numpy as np
+
+    pixels = np.array(rgb, dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
+    h, w = pixels.shape[:2]
+    meta = {"width": w, "height": h, "mode": mode, "format": fmt}
+    if frames > 1:
+        meta["frames"] = frames
+    return Decoded(payload=pixels, raw_bytes=h * w * 3, meta=meta)
