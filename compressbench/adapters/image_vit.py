@@ -20,6 +20,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,12 +111,34 @@ class VitTokenizer(ImageTokenizer):
         return self.patch_tokens
 
     def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
-        x = self.transform(batch)
+        x = self.transform(self._trim(batch))
         out = self.embed(x)
         tokens = _tokens_out(out, self.embed)
         h, w = x.shape[-2:]
         counts = {"prefix_tokens": self.prefix_tokens}
         return [TokenCount(tokens=tokens, input_bytes=h * w * 3, counts=dict(counts)) for _ in range(out.shape[0])]
+
+    def _trim(self, x: "torch.Tensor") -> "torch.Tensor":
+        """For an extreme aspect ratio, the middle of the long side that the center crop can reach.
+
+        crop_mode "center" resizes the shorter side to input_size / crop_pct first: a 1 x 4000
+        strip would become a 248 x 992,000 tensor to keep its middle 224 pixels. Only the middle,
+        plus the bicubic kernel's reach, is kept (for aspect ratios over 4): the output's shape, so N, is
+        unchanged; its pixels may move by a fraction of a pixel (the resize's rounding).
+        """
+        ih, iw = self.input_size
+        if self.data_config.get("crop_mode") != "center" or ih != iw:
+            return x
+        h, w = x.shape[-2:]
+        short, long = min(h, w), max(h, w)
+        if long <= 4 * short:
+            return x
+        scale_size = math.floor(ih / (self.data_config.get("crop_pct") or 0.875))  # timm DEFAULT_CROP_PCT
+        reach = 2 * math.ceil(max(1.0, short / scale_size)) + 1  # source pixels a bicubic tap can span
+        keep = min(long, short + 2 * reach)
+        keep += (long - keep) % 2  # an even trim keeps the centre on the same source pixel
+        start = (long - keep) // 2
+        return x[..., start:start + keep, :] if h > w else x[..., :, start:start + keep]
 
     def _definition(self) -> dict[str, Any]:
         """What timm's definition contributes to N (it may change between timm versions)."""
