@@ -30,7 +30,8 @@ def require_image(payload: Any) -> "np.ndarray":
     import numpy as np
 
     if not isinstance(payload, np.ndarray):
-        raise SampleError(f"image tokenizers take a decoded image (uint8 array H x W x 3), got {type(payload).__name__}")
+        raise SampleError(
+            f"image tokenizers take a decoded image (uint8 array H x W x 3), got {type(payload).__name__}")
     if payload.ndim != 3 or payload.shape[2] != 3 or payload.dtype != np.uint8:
         raise SampleError(f"expected a uint8 RGB array of shape (H, W, 3), got {payload.dtype} {payload.shape}")
     if payload.shape[0] == 0 or payload.shape[1] == 0:

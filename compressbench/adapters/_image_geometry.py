@@ -61,7 +61,9 @@ def internvl_target_ratios(min_num: int = 1, max_num: int = 12) -> list[tuple[in
     return sorted(target_ratios, key=lambda x: x[0] * x[1])
 
 
-def internvl_grid(height: int, width: int, *, image_size: int = 448, min_num: int = 1, max_num: int = 12) -> tuple[int, int]:
+def internvl_grid(
+    height: int, width: int, *, image_size: int = 448, min_num: int = 1, max_num: int = 12
+) -> tuple[int, int]:
     """(columns, rows) of InternVL's dynamic tiling: ``find_closest_aspect_ratio``.
 
     The grid whose aspect ratio is closest to the image's wins; on a tie the later

@@ -32,7 +32,8 @@ class InternVLConfig:
     image_size: int = field(default=448, metadata={"help": "tile side in pixels"})
     min_num: int = field(default=1, metadata={"help": "fewest tiles a grid may have"})
     max_num: int = field(default=12, metadata={"help": "most tiles a grid may have"})
-    use_thumbnail: bool = field(default=True, metadata={"help": "add a whole-image thumbnail tile when there is more than one tile"})
+    use_thumbnail: bool = field(default=True, metadata={
+        "help": "add a whole-image thumbnail tile when there is more than one tile"})
     tokens_per_tile: int = field(default=256, metadata={"help": "tokens the vision encoder gives a tile"})
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import torch
 
 
+TEMPORAL_PATCH_SIZE = 2  # frames a patch spans; a still image is repeated to fill it (N is unchanged)
+
+
 @dataclass(frozen=True)
 class Qwen2VLConfig:
     # Qwen2VLImageProcessor's defaults (preprocessor_config.json of Qwen/Qwen2-VL-*-Instruct).
@@ -33,7 +36,6 @@ class Qwen2VLConfig:
     max_pixels: int = field(default=28 * 28 * 1280, metadata={"help": "largest resized area in pixels (28*28*1280)"})
     patch_size: int = field(default=14, metadata={"help": "ViT patch side in pixels"})
     merge_size: int = field(default=2, metadata={"help": "patches merged per side into one token"})
-    temporal_patch_size: int = field(default=2, metadata={"help": "frames per patch; a still image is repeated"})
 
 
 @register_tokenizer
@@ -44,11 +46,12 @@ class Qwen2VLTokenizer(ImageTokenizer):
 
     def __init__(self, config: Qwen2VLConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        for name in ("min_pixels", "max_pixels", "patch_size", "merge_size", "temporal_patch_size"):
+        for name in ("min_pixels", "max_pixels", "patch_size", "merge_size"):
             if getattr(config, name) < 1:
                 raise ConfigError(f"qwen2vl option {name} must be a positive integer, got {getattr(config, name)}")
         if config.min_pixels > config.max_pixels:
-            raise ConfigError(f"qwen2vl: min_pixels ({config.min_pixels}) is larger than max_pixels ({config.max_pixels})")
+            raise ConfigError(
+                f"qwen2vl: min_pixels ({config.min_pixels}) is larger than max_pixels ({config.max_pixels})")
         self.factor = config.patch_size * config.merge_size
 
     def target_size(self, height: int, width: int) -> tuple[int, int]:
@@ -71,7 +74,7 @@ class Qwen2VLTokenizer(ImageTokenizer):
         """(B, 3, H, W) -> (B, tokens, merge^2 * 3 * temporal * patch^2), in Qwen2-VL's patch order."""
         c = self.config
         b, ch, h, w = x.shape
-        p, m, t = c.patch_size, c.merge_size, c.temporal_patch_size
+        p, m, t = c.patch_size, c.merge_size, TEMPORAL_PATCH_SIZE
         gh, gw = h // p, w // p
         # A still image fills the temporal patch by repetition (expand: no copy until the reshape).
         x = x.unsqueeze(1).expand(b, t, ch, h, w)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import ImageTokenizer
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -88,7 +88,8 @@ class VitTokenizer(ImageTokenizer):
         model = _create_on_meta(config.model, config.img_size)
         embed = getattr(model, "patch_embed", None)
         if embed is None:
-            raise ConfigError(f"timm model {config.model!r} has no patch_embed: not a ViT-family model; try e.g. vit_base_patch16_224")
+            raise ConfigError(f"timm model {config.model!r} has no patch_embed: not a ViT-family model; "
+                              "try e.g. vit_base_patch16_224")
         self.encoder_params = sum(p.numel() for p in model.parameters())
         self.prefix_tokens = int(getattr(model, "num_prefix_tokens", 0))
         data_config = dict(resolve_model_data_config(model))
@@ -108,6 +109,8 @@ class VitTokenizer(ImageTokenizer):
 
     def tokens_for_shape(self, height: int, width: int) -> int:
         """Every image is resized and cropped to the model's input size: N does not depend on the shape."""
+        if height <= 0 or width <= 0:
+            raise SampleError(f"image of {height}x{width} pixels has no area")
         return self.patch_tokens
 
     def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
