@@ -21,7 +21,9 @@ claims more than ``max_pixels`` is refused without allocating its pixels.
 from __future__ import annotations
 
 import io
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from compressbench.core.errors import SampleError
 from compressbench.data.decoded import Decoded
@@ -31,44 +33,71 @@ from compressbench.data.decoded import Decoded
 DEFAULT_MAX_PIXELS = 178_956_970
 
 
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
-    """Decode an image file's bytes to an upright RGB array; every failure is a one-line SampleError."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+@contextmanager
+def _opened(data: bytes) -> Iterator[Any]:
+    """Pillow's Image.open on the bytes, with our errors; Pillow's own global pixel limit is lifted meanwhile.
+
+    Pillow would refuse (or warn about) large images before ``max_pixels`` is consulted; its global
+    setting is restored afterwards.
+    """
+    from PIL import Image, UnidentifiedImageError
 
     if not data:
         raise SampleError("empty file (0 bytes): not an image")
-    # Our own limit replaces Pillow's global one, which would otherwise refuse (or warn about) large
-    # images before max_pixels is consulted; it is restored afterwards.
     saved = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                width, height = im.size  # from the header: nothing decoded yet
-                if width * height > max_pixels:
-                    raise SampleError(
-                        f"image header claims {width}x{height} = {width * height:,} pixels, over the limit of "
-                        f"{max_pixels:,} (max_pixels); raise max_pixels to decode it"
-                    )
-                mode, fmt, frames = im.mode, im.format, getattr(im, "n_frames", 1)
-                im.load()
-                upright = ImageOps.exif_transpose(im)
-                rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
+        with Image.open(io.BytesIO(data)) as im:
+            yield im
     except UnidentifiedImageError:
         raise SampleError("not an image Pillow can read (unknown format or corrupt header)") from None
     except SampleError:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SampleError(f"corrupt or truncated image: {first}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
-    import numpy as np
 
-    pixels = np.array(rgb, dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
+
+def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Decode an image file's bytes to an upright RGB array; every failure is a one-line SampleError."""
+    import numpy as np
+    from PIL import ImageOps
+
+    with _opened(data) as im:
+        width, height = im.size  # from the header: nothing decoded yet
+        if width * height > max_pixels:
+            raise SampleError(
+                f"image header claims {width}x{height} = {width * height:,} pixels, over the limit of "
+                f"{max_pixels:,} (max_pixels); raise max_pixels to decode it"
+            )
+        mode, fmt, frames = im.mode, im.format, getattr(im, "n_frames", 1)
+        im.load()
+        upright = ImageOps.exif_transpose(im)
+        rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
+        pixels = np.array(rgb, dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
     h, w = pixels.shape[:2]
     meta = {"width": w, "height": h, "mode": mode, "format": fmt}
     if frames > 1:
         meta["frames"] = frames
     return Decoded(payload=pixels, raw_bytes=h * w * 3, meta=meta)
+
+
+def probe_image(data: bytes) -> tuple[int, int]:
+    """(height, width) of the upright image from its header alone, for count-only mode (no pixel decoded).
+
+    EXIF orientations 5 to 8 turn the image by 90 degrees, so they swap the stored sides. An EXIF
+    block stored after a PNG's pixel data (allowed, rare) is not seen without decoding.
+    """
+    from PIL import Image
+
+    with _opened(data) as im:
+        width, height = im.size
+        if "exif" in im.info:  # the EXIF block the header carried; getexif() may decode a PNG's pixels
+            exif = Image.Exif()
+            exif.load(im.info["exif"])
+        else:
+            exif = im.getexif() if im.format in ("TIFF", "MPO") else {}  # TIFF tags are header data
+        orientation = exif.get(0x0112, 1)  # EXIF Orientation tag
+    return (width, height) if orientation in (5, 6, 7, 8) else (height, width)

@@ -18,7 +18,7 @@ import torch
 from compressbench import get_tokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import list_families
-from compressbench.data.image import decode_image
+from compressbench.data.image import decode_image, probe_image
 from tests.conftest import FIXTURES
 
 DEVICES = ["cpu", pytest.param("cuda", marks=[
@@ -135,6 +135,15 @@ def test_fixtures_match_the_published_definitions(spec, device, tokenizer, fixtu
     for name, result in zip(names, results):
         assert not isinstance(result, SampleError), (name, result)
         check(tok, result, *fixture_images[name].shape[:2])
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_count_only_from_headers_gives_the_measured_n(spec, tokenizer, fixture_images):
+    """N from the header's shape alone (no pixel decoded) equals N measured on the decoded image."""
+    tok = tokenizer(spec, "cpu")
+    for name, image in fixture_images.items():
+        height, width = probe_image((FIXTURES / "image" / name).read_bytes())
+        assert tok.tokens_for_shape(height, width) == tok.count(image).tokens, name
 
 
 @pytest.mark.parametrize("device", DEVICES)

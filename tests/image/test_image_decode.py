@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from compressbench.core.errors import SampleError
-from compressbench.data.image import DEFAULT_MAX_PIXELS, decode_image
+from compressbench.data.image import DEFAULT_MAX_PIXELS, decode_image, probe_image
 from compressbench.data.modalities import decoder_for
 from tests.conftest import FIXTURES
 
@@ -145,3 +145,16 @@ def test_the_pixel_limit_is_an_option_and_pillow_does_not_override_it():
     # then fails as the truncated file it is, not as a bomb
     bad("corrupt or truncated", png_claiming(20_000, 10_000), max_pixels=10**9)
     assert Image.MAX_IMAGE_PIXELS is not None  # Pillow's global setting is restored
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_probe_reads_the_upright_shape_from_the_header(name):
+    assert probe_image((IMAGES / name).read_bytes()) == EXPECTED[name][:2]
+
+
+def test_probe_needs_no_pixels_and_keeps_the_one_line_errors():
+    assert probe_image(png_claiming(100_000, 100_000)) == (100_000, 100_000)
+    with pytest.raises(SampleError, match="empty file"):
+        probe_image(b"")
+    with pytest.raises(SampleError, match="not an image"):
+        probe_image(b"plain text\n")
