@@ -5,6 +5,7 @@ to the image's is chosen (``find_closest_aspect_ratio``); the image is resized
 (bicubic, on the device) to fill it with 448 x 448 tiles and split; a thumbnail
 of the whole image is added when there is more than one tile. Each tile is 256
 tokens (448 / 14 = 32 patches a side, pixel-shuffled by 0.5 to 16 x 16).
+input_bytes counts every tile, thumbnail included: tiles x 448 x 448 x 3.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("internvl", device="cpu").tokens_for_shape(300, 451)  # 3 x 2 tiles + thumbnail

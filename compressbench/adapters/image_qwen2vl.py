@@ -4,7 +4,8 @@ The image is resized (bicubic, on the device) by ``smart_resize`` to multiples o
 patch x merge = 28 pixels with its area within [min_pixels, max_pixels], cut into
 14-pixel patches (each repeated over a temporal patch of 2, as for a still image)
 and merged 2 x 2: one token per 28 x 28 pixels. Images whose long side is over
-200 times the short one are refused, as Qwen2-VL refuses them.
+200 times the short one are refused, as Qwen2-VL refuses them. input_bytes is
+the resized image, h' x w' x 3 (the temporal repetition adds no information).
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("qwen2vl", device="cpu").tokens_for_shape(300, 451)  # 308 x 448 pixels
