@@ -79,8 +79,20 @@ class ImageTokenizer(Tokenizer):
         """Count a (B, 3, H, W) float batch in [0, 1] on ``self.device``: one TokenCount an image."""
 
     @abstractmethod
+    def count_for_shape(self, height: int, width: int) -> TokenCount:
+        """What :meth:`count` reports for an image of this size, from the shape alone; SampleError if refused."""
+
     def tokens_for_shape(self, height: int, width: int) -> int:
         """N for an image of this size, from the shape alone (count-only mode); SampleError if refused."""
+        return self.count_for_shape(height, width).tokens
+
+    def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
+        """--count-only: the count from a probed header's ``height`` and ``width`` (upright)."""
+        try:
+            height, width = int(meta["height"]), int(meta["width"])
+        except (KeyError, TypeError, ValueError):
+            raise SampleError(f"{self.name}: the sample's metadata has no image height and width") from None
+        return self.count_for_shape(height, width)
 
     def count(self, payload: Any) -> TokenCount:
         result = self.count_batch([payload])[0]

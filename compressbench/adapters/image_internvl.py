@@ -57,21 +57,20 @@ class InternVLTokenizer(ImageTokenizer):
         c = self.config
         return internvl_grid(height, width, image_size=c.image_size, min_num=c.min_num, max_num=c.max_num)
 
-    def tokens_for_shape(self, height: int, width: int) -> int:
+    def count_for_shape(self, height: int, width: int) -> TokenCount:
         c = self.config
         tiles = internvl_tiles(height, width, image_size=c.image_size, min_num=c.min_num, max_num=c.max_num,
                                use_thumbnail=c.use_thumbnail)
-        return tiles * c.tokens_per_tile
+        return self._result(tiles)
 
     def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
         tiles = self.tiles(batch)
-        per_image = tiles.shape[1]
+        return [self._result(tiles.shape[1]) for _ in range(tiles.shape[0])]
+
+    def _result(self, tiles: int) -> TokenCount:
         s = self.config.image_size
-        return [
-            TokenCount(tokens=per_image * self.config.tokens_per_tile, input_bytes=per_image * s * s * 3,
-                       counts={"tiles": per_image})
-            for _ in range(tiles.shape[0])
-        ]
+        return TokenCount(tokens=tiles * self.config.tokens_per_tile, input_bytes=tiles * s * s * 3,
+                          counts={"tiles": tiles})
 
     def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the thumbnail."""

@@ -60,9 +60,9 @@ class Qwen2VLTokenizer(ImageTokenizer):
         c = self.config
         return qwen2vl_smart_resize(height, width, factor=self.factor, min_pixels=c.min_pixels, max_pixels=c.max_pixels)
 
-    def tokens_for_shape(self, height: int, width: int) -> int:
+    def count_for_shape(self, height: int, width: int) -> TokenCount:
         h, w = self.target_size(height, width)
-        return (h // self.factor) * (w // self.factor)
+        return TokenCount(tokens=(h // self.factor) * (w // self.factor), input_bytes=h * w * 3)
 
     def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = self.target_size(*batch.shape[-2:])

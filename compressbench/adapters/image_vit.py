@@ -107,11 +107,12 @@ class VitTokenizer(ImageTokenizer):
                 p.zero_()  # only the output's shape matters; zeros keep runs deterministic
         del model
 
-    def tokens_for_shape(self, height: int, width: int) -> int:
+    def count_for_shape(self, height: int, width: int) -> TokenCount:
         """Every image is resized and cropped to the model's input size: N does not depend on the shape."""
         if height <= 0 or width <= 0:
             raise SampleError(f"image of {height}x{width} pixels has no area")
-        return self.patch_tokens
+        h, w = self.input_size
+        return TokenCount(tokens=self.patch_tokens, input_bytes=h * w * 3, counts={"prefix_tokens": self.prefix_tokens})
 
     def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
         x = self.transform(self._trim(batch))

@@ -66,38 +66,51 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
     from PIL import ImageOps
 
     with _opened(data) as im:
-        width, height = im.size  # from the header: nothing decoded yet
-        if width * height > max_pixels:
-            raise SampleError(
-                f"image header claims {width}x{height} = {width * height:,} pixels, over the limit of "
-                f"{max_pixels:,} (max_pixels); raise max_pixels to decode it"
-            )
+        _within_limit(im, max_pixels)  # from the header: nothing decoded yet
         mode, fmt, frames = im.mode, im.format, getattr(im, "n_frames", 1)
         im.load()
         upright = ImageOps.exif_transpose(im)
         rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
         pixels = np.array(rgb, dtype=np.uint8)  # a writable copy: torch.from_numpy needs one
     h, w = pixels.shape[:2]
-    meta = {"width": w, "height": h, "mode": mode, "format": fmt}
-    if frames > 1:
-        meta["frames"] = frames
-    return Decoded(payload=pixels, raw_bytes=h * w * 3, meta=meta)
+    return Decoded(payload=pixels, raw_bytes=h * w * 3, meta=_meta(w, h, mode, fmt, frames))
 
 
-def probe_image(data: bytes) -> tuple[int, int]:
-    """(height, width) of the upright image from its header alone, for count-only mode (no pixel decoded).
+def probe_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """The upright size and T from the header alone, for --count-only: no pixel is decoded (payload None).
 
+    Same meta and the same refusals as :func:`decode_image`, so count-only and measured runs agree.
     EXIF orientations 5 to 8 turn the image by 90 degrees, so they swap the stored sides. An EXIF
     block stored after a PNG's pixel data (allowed, rare) is not seen without decoding.
     """
     from PIL import Image
 
     with _opened(data) as im:
-        width, height = im.size
+        width, height = _within_limit(im, max_pixels)
         if "exif" in im.info:  # the EXIF block the header carried; getexif() may decode a PNG's pixels
             exif = Image.Exif()
             exif.load(im.info["exif"])
         else:
             exif = im.getexif() if im.format in ("TIFF", "MPO") else {}  # TIFF tags are header data
-        orientation = exif.get(0x0112, 1)  # EXIF Orientation tag
-    return (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+        if exif.get(0x0112, 1) in (5, 6, 7, 8):  # EXIF Orientation: a quarter turn
+            width, height = height, width
+        meta = _meta(width, height, im.mode, im.format, getattr(im, "n_frames", 1))
+    return Decoded(payload=None, raw_bytes=height * width * 3, meta=meta)
+
+
+def _within_limit(im: Any, max_pixels: int) -> tuple[int, int]:
+    """The header's (width, height), refused when over ``max_pixels``."""
+    width, height = im.size
+    if width * height > max_pixels:
+        raise SampleError(
+            f"image header claims {width}x{height} = {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,} (max_pixels); raise max_pixels to decode it"
+        )
+    return width, height
+
+
+def _meta(width: int, height: int, mode: str, fmt: str | None, frames: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {"width": width, "height": height, "mode": mode, "format": fmt}
+    if frames > 1:
+        meta["frames"] = frames
+    return meta

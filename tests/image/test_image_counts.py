@@ -124,6 +124,7 @@ def check(tok, result, height: int, width: int) -> None:
     for key in ("prefix_tokens", "tiles"):
         assert result.counts.get(key) == ref.get(key)
     assert tok.tokens_for_shape(height, width) == result.tokens  # count-only mode gives the measured N
+    assert tok.count_for_shape(height, width) == result  # input bytes and extra counts too
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -139,11 +140,11 @@ def test_fixtures_match_the_published_definitions(spec, device, tokenizer, fixtu
 
 @pytest.mark.parametrize("spec", SPECS)
 def test_count_only_from_headers_gives_the_measured_n(spec, tokenizer, fixture_images):
-    """N from the header's shape alone (no pixel decoded) equals N measured on the decoded image."""
+    """The count from the probed header alone (no pixel decoded) equals the count measured on the pixels."""
     tok = tokenizer(spec, "cpu")
     for name, image in fixture_images.items():
-        height, width = probe_image((FIXTURES / "image" / name).read_bytes())
-        assert tok.tokens_for_shape(height, width) == tok.count(image).tokens, name
+        probed = probe_image((FIXTURES / "image" / name).read_bytes())
+        assert tok.count_from_meta(probed.meta) == tok.count(image), name
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -201,3 +202,8 @@ def test_vit_img_size_option_follows_the_patch_grid(tokenizer):
 def test_bad_options_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
         get_tokenizer(spec, device="cpu")
+
+
+def test_count_from_meta_without_a_shape_is_a_sample_error(tokenizer):
+    with pytest.raises(SampleError, match="no image height and width"):
+        tokenizer("qwen2vl", "cpu").count_from_meta({"duration": 3.0})
