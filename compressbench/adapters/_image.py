@@ -117,8 +117,6 @@ class ImageTokenizer(Tokenizer):
                 with torch.inference_mode():
                     batch = self.to_batch([payloads[i] for i in indices])
                     results: list[TokenCount | SampleError] = list(self.count_images(batch))
-                if self.device.startswith("cuda"):
-                    torch.cuda.synchronize(self.device)  # so the caller's timing covers the kernels
             except SampleError as exc:  # a shape the model refuses: every image of that shape
                 results = [exc] * len(indices)
             for i, result in zip(indices, results):

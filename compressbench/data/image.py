@@ -79,7 +79,8 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
 def probe_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     """The upright size and T from the header alone, for --count-only: no pixel is decoded (payload None).
 
-    Same meta and the same refusals as :func:`decode_image`, so count-only and measured runs agree.
+    Same meta and the same refusals as :func:`decode_image`, so count-only and measured runs agree,
+    except on a file cut after its header: it is counted, since only decoding its pixels finds the damage.
     EXIF orientations 5 to 8 turn the image by 90 degrees, so they swap the stored sides. An EXIF
     block stored after a PNG's pixel data (allowed, rare) is not seen without decoding.
     """

@@ -80,3 +80,27 @@ def test_setting_up_a_vit_g_takes_well_under_a_second():
         timings.append(time.perf_counter() - start)
     assert min(timings) < 1.0, f"{min(timings):.2f} s"
     assert tok.patch_tokens == 37 * 37 and tok.encoder_params > 1.1e9
+
+
+def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
+    """--count-only probes headers: the same N, T and input bytes as decoding, and the same bad files fail,
+    except a file cut after its header: only decoding the pixels can find that damage."""
+    specs = ["-t", "qwen2vl", "-t", "internvl", "-t", "vit:vit_base_patch16_224"]
+    runs = {}
+    for extra in ([], ["--count-only"]):
+        proc = cli("measure", *specs, "--json", "--workers", "1", *extra, str(mixed_images), str(IMAGES))
+        assert proc.returncode == 1, proc.stderr
+        runs[bool(extra)] = {(r["sample"], r["tokenizer"]): r for r in json.loads(proc.stdout)["results"]}
+    measured, probed = runs[False], runs[True]
+    assert set(measured) == set(probed) and len(measured) == 3 * (6 + 9)
+    for key, row in measured.items():
+        other = probed[key]
+        if key[0].endswith("truncated.jpg"):
+            assert "truncated" in row["error"] and other["error"] is None and other["tokens"] > 0
+            continue
+        assert (other["tokens"], other["raw_bytes"], other["input_bytes"]) == \
+            (row["tokens"], row["raw_bytes"], row["input_bytes"]), key
+        assert (row["error"] is None) == (other["error"] is None), key
+        if row["error"] is None:
+            assert other["counted_from"] == "header" and (other["width"], other["height"]) == (row["width"], row["height"])
+    assert sum(r["error"] is None for r in probed.values()) == 3 * (3 + 9)
