@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from runs_helper import FIXTURES, LANGUAGES, make_suite, run_to, train_latin_bpe
+from tests.compare.runs_helper import FIXTURES, LANGUAGES, make_suite, run_to, train_latin_bpe
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs_helper import ROOT, make_suite, run_to
+from tests.compare.runs_helper import ROOT, make_suite, run_to
 
 from compressbench.cli import main
 from compressbench.data.suite import Dataset, Suite

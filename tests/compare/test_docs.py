@@ -6,7 +6,7 @@ import re
 import shlex
 
 import pytest
-from runs_helper import ROOT
+from tests.compare.runs_helper import ROOT
 
 from compressbench.cli import build_parser
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tomllib
 
-from runs_helper import FIXTURES, ROOT, train_latin_bpe
+from tests.compare.runs_helper import FIXTURES, ROOT, train_latin_bpe
 
 pytest_plugins = ["pytester"]
 

@@ -11,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from headless_chromium import Chromium
+from tests.compare.headless_chromium import Chromium
 
 from compressbench.cli import main
 
