@@ -15,12 +15,15 @@ from compressbench.data.decoded import Decoded
 # modality -> "module:function"; each decoder takes (data: bytes, **options) -> Decoded.
 DECODERS: dict[str, str] = {
     "text": "compressbench.data.text:decode_text",
+    "image": "compressbench.data.image:decode_image",
 }
 
 
 # modality -> "module:function" reading only a file's header (shape, duration) for --count-only;
 # returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
-PROBES: dict[str, str] = {}
+PROBES: dict[str, str] = {
+    "image": "compressbench.data.image:probe_image",
+}
 
 # Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
 PARALLEL_DECODE = frozenset({"audio", "image", "video"})
