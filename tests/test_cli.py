@@ -30,6 +30,7 @@ def test_default_suite_runs_and_writes_everything(default_run):
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"results.jsonl", "summary.json", "summary.csv", "report.md", "run.json"}
     summary = json.loads((out / "summary.json").read_text())
+    assert {r["modality"] for r in summary["rows"]} >= {"text", "image"}
     tokenizers = {r["tokenizer"] for r in summary["rows"]}
     assert {"bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base"} <= tokenizers
     assert any(t.startswith("hf:") for t in tokenizers)
@@ -37,7 +38,8 @@ def test_default_suite_runs_and_writes_everything(default_run):
         assert SUMMARY_KEYS <= set(row)
         assert row["compression"] == row["raw_bytes"] / row["tokens"]
     assert summary["provenance"]["versions"]["tiktoken"]
-    assert summary["provenance"]["device"] == "cpu"
+    assert all(t["device"] == "cpu" for t in summary["tokenizers"].values() if t["modality"] == "text")
+    assert "## Image" in (out / "report.md").read_text() and "T / input" in (out / "report.md").read_text()
     assert len(summary["datasets"]["udhr"]["content_sha256"]) == 64
     assert summary["tokenizers"]["tiktoken:o200k_base"]["sha256"].startswith("446a9538")
     assert summary["units"]["compression"].startswith("bytes/token")
