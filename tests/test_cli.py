@@ -187,8 +187,13 @@ def test_help_has_examples_and_python_m_works():
     assert proc.returncode == 0 and "examples:" in proc.stdout and "--device" in proc.stdout
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["run", "--out", "{tmp}/o", "--device", "auto"]])
+TEXT_SUITE = ('tokenizers = ["bytes", "tiktoken:o200k_base", "hf:{root}/fixtures/tokenizers/udhr-bpe.json"]\n'
+              '[[datasets]]\nname = "udhr"\nmodality = "text"\npaths = ["{root}/fixtures/text"]\n')
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "{tmp}/text.toml", "--out", "{tmp}/o", "--device", "auto"]])
 def test_help_and_text_runs_never_import_torch(tmp_path, argv):
+    (tmp_path / "text.toml").write_text(TEXT_SUITE.replace("{root}", str(ROOT)))
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code = (
         "import sys\nfrom compressbench.cli import main\n"
