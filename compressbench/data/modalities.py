@@ -15,6 +15,7 @@ from compressbench.data.decoded import Decoded
 # modality -> "module:function"; each decoder takes (data: bytes, **options) -> Decoded.
 DECODERS: dict[str, str] = {
     "text": "compressbench.data.text:decode_text",
+    "audio": "compressbench.data.audio:decode_audio",
 }
 
 
