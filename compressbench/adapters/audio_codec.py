@@ -22,6 +22,8 @@ dac_16khz, mimi. Spec examples: ``codec:encodec_24khz,bandwidth_kbps=1.5``,
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ from compressbench.data.audio import Audio
 PRESETS_FILE = Path(__file__).with_name("audio_codecs.toml")
 CONVENTIONS = ("codebook_tokens", "frames")
 DEFAULT_CODEBOOK_SIZE = 1024
+DEFAULT_PRESET = "encodec_24khz"  # `codec` alone; a frame_rate without a preset defines a custom codec
 
 
 @cache
@@ -50,7 +53,8 @@ def presets() -> dict[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class CodecConfig:
-    preset: str | None = field(default=None, metadata={"help": "a codec of audio_codecs.toml, e.g. encodec_24khz, dac_44khz"})
+    preset: str | None = field(default=None, metadata={
+        "help": "a codec of audio_codecs.toml, e.g. encodec_24khz, dac_44khz (encodec_24khz unless frame_rate is given)"})
     frame_rate: float | None = field(default=None, metadata={"help": "codec frames per second (preset's if unset)"})
     codebooks: int | None = field(default=None, metadata={"help": "codebooks (RVQ levels) per frame (preset's if unset)"})
     codebook_size: int | None = field(default=None, metadata={"help": "entries per codebook (preset's, else 1024)"})
@@ -65,6 +69,7 @@ class CodecConfig:
 class Resolved:
     """A codec definition with every value filled in."""
 
+    preset: str | None
     frame_rate: Fraction
     codebooks: int
     codebook_size: int
@@ -97,20 +102,19 @@ def _codebooks(c: CodecConfig, preset: dict[str, Any]) -> int | None:
 
 def resolve(c: CodecConfig) -> Resolved:
     """Fill a config from its preset; a ConfigError names what is missing or wrong."""
-    preset = _preset(c.preset) if c.preset is not None else {}
+    name = c.preset if c.preset is not None or c.frame_rate is not None else DEFAULT_PRESET
+    preset = _preset(name) if name is not None else {}
     if c.frame_rate is not None:
         frame_rate = Fraction(str(c.frame_rate))
-    elif preset:
-        frame_rate = Fraction(preset["sample_rate"], preset["hop_length"])
     else:
-        raise ConfigError("codec: give a preset (e.g. codec:encodec_24khz) or frame_rate and codebooks")
+        frame_rate = Fraction(preset["sample_rate"], preset["hop_length"])
     codebooks = _codebooks(c, preset)
     if codebooks is None:
         raise ConfigError("codec: codebooks is needed without a preset (e.g. codec:frame_rate=50,codebooks=4)")
     if c.count not in CONVENTIONS:
         raise ConfigError(f"codec: count must be one of {', '.join(CONVENTIONS)}, got {c.count!r}")
     resolved = Resolved(
-        frame_rate=frame_rate, codebooks=codebooks,
+        preset=name, frame_rate=frame_rate, codebooks=codebooks,
         codebook_size=c.codebook_size or preset.get("codebook_size", DEFAULT_CODEBOOK_SIZE),
         sample_rate=c.sample_rate or preset.get("sample_rate"), channels=c.channels or preset.get("channels", 1),
     )
@@ -142,16 +146,24 @@ class CodecTokenizer(AudioTokenizer):
     @property
     def name(self) -> str:
         c, r = self.config, self.codec
-        items = [c.preset] if c.preset else []
+        items = [r.preset] if r.preset else []
         if c.frame_rate is not None:
             items.append(f"frame_rate={_fmt(c.frame_rate)}")
         items.append(f"codebooks={r.codebooks}")  # shown even at the preset's default: N depends on it
-        size = c.codebook_size if c.preset else r.codebook_size
+        size = c.codebook_size if r.preset else r.codebook_size
         for key, value in (("codebook_size", size), ("sample_rate", c.sample_rate), ("channels", c.channels)):
             if value is not None:
                 items.append(f"{key}={_fmt(value)}")
         items.append(f"count={c.count}")  # the convention is always named
         return "codec:" + ",".join(items)
+
+    def fingerprint(self) -> str:
+        """A hash of the resolved definition: the same codec named two ways is one tokenizer."""
+        r = self.codec
+        blob = json.dumps({"family": self.family, "frame_rate": str(r.frame_rate), "codebooks": r.codebooks,
+                           "codebook_size": r.codebook_size, "sample_rate": r.sample_rate, "channels": r.channels,
+                           "count": self.config.count}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     @property
     def bitrate_bps(self) -> float:
@@ -161,7 +173,7 @@ class CodecTokenizer(AudioTokenizer):
 
     def identity(self) -> dict[str, Any]:
         r = self.codec
-        preset = presets().get(self.config.preset or "", {})
+        preset = presets().get(self.codec.preset or "", {})
         return {**super().identity(), "frame_rate_hz": float(r.frame_rate), "codebooks": r.codebooks,
                 "codebook_size": r.codebook_size, "codec_sample_rate": r.sample_rate, "bitrate_bps": self.bitrate_bps,
                 "tokens_convention": self.config.count, "codec": preset.get("description", "custom")}
