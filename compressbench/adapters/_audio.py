@@ -78,12 +78,18 @@ def require_audio(payload: object) -> Audio:
     return payload
 
 
-def mono_waveform(audio: Audio, sample_rate: int | None, device: str) -> "torch.Tensor":
-    """The audio on ``device`` mixed down to mono (channel mean) and resampled to ``sample_rate`` (None: native)."""
+def mono_waveform(audio: Audio, sample_rate: int | None, device: str, limit: int | None = None) -> "torch.Tensor":
+    """The audio on ``device`` mixed down to mono (channel mean) and resampled to ``sample_rate`` (None: native).
+
+    ``limit`` (samples at ``sample_rate``) skips resampling audio the tokenizer would cut off anyway.
+    """
     import torch
     import torchaudio.functional as AF
 
-    wave = torch.from_numpy(audio.samples).to(device).mean(dim=0)
+    samples = audio.samples
+    if limit is not None:
+        samples = samples[:, : ceil_div(limit * audio.sample_rate, sample_rate or audio.sample_rate) + 1]
+    wave = torch.from_numpy(samples).to(device).mean(dim=0)
     if sample_rate is not None and sample_rate != audio.sample_rate:
         wave = AF.resample(wave, audio.sample_rate, sample_rate)
     return wave
