@@ -1,0 +1,113 @@
+"""Audio decoding: T = frames x channels x 2 at the native rate, and a one-line error for every bad file."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from compressbench.core.errors import SampleError
+from compressbench.data.audio import decode_audio
+from compressbench.data.modalities import decoder_for
+from tests.audio.signals import AUDIO_FILES
+from tests.conftest import FIXTURES
+
+# fixtures/MEDIA.md: codec, rate, channels, frames as PyAV decoded them when the fixtures were made
+FIXTURE_FACTS = {
+    "music_minuet_g_44k_stereo_long.mp3": ("mp3", 44100, 2, 1945775),
+    "music_ode_to_joy_48k_stereo.opus": ("opus", 48000, 2, 647332),
+    "sfx_kenney_sequence_44k.wav": ("pcm_s16le", 44100, 1, 218440),
+    "speech_de_udhr_24k.mp3": ("mp3", 24000, 1, 250767),
+    "speech_en_udhr_16k.wav": ("pcm_s16le", 16000, 1, 170354),
+    "speech_fr_udhr_22k.flac": ("flac", 22050, 1, 201015),
+    "speech_hi_udhr_16k.flac": ("flac", 16000, 1, 220041),
+    "speech_ru_udhr_48k.opus": ("opus", 48000, 1, 470159),
+    "speech_zh_udhr_16k.mp3": ("mp3", 16000, 1, 210592),
+}
+
+
+def wav(frames: int, rate: int = 16000, channels: int = 1, declared: int | None = None) -> bytes:
+    """A PCM s16le WAV file; ``declared`` overrides the data chunk's size field."""
+    pcm = (np.sin(np.arange(frames * channels) / 10) * 3000).astype("<i2").tobytes()
+    size = len(pcm) if declared is None else declared
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
+    return b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + fmt + b"data" + struct.pack("<I", size) + pcm
+
+
+def test_audio_is_a_registered_modality():
+    assert decoder_for("audio") is decode_audio
+
+
+@pytest.mark.parametrize("path", AUDIO_FILES, ids=lambda p: p.name)
+def test_fixture_raw_size_is_native_pcm16(path):
+    codec, rate, channels, frames = FIXTURE_FACTS[path.name]
+    decoded = decode_audio(path.read_bytes())
+    audio = decoded.payload
+    assert (audio.sample_rate, audio.channels, audio.frames) == (rate, channels, frames)
+    assert audio.samples.dtype == np.float32 and audio.samples.shape == (channels, frames)
+    assert decoded.raw_bytes == frames * channels * 2
+    assert decoded.meta == {"sample_rate": rate, "channels": channels, "duration_s": frames / rate, "codec": codec}
+
+
+def test_every_fixture_format_is_covered():
+    assert {p.suffix for p in AUDIO_FILES} >= {".flac", ".wav", ".mp3", ".opus"}
+    assert len(FIXTURE_FACTS) == len(AUDIO_FILES)
+
+
+def test_format_comes_from_the_content_not_the_name():
+    """A WAV named .mp3 decodes (decoders never see the name); the audio track of a video decodes too."""
+    data = (FIXTURES / "audio" / "speech_en_udhr_16k.wav").read_bytes()
+    assert decode_audio(data).raw_bytes == 170354 * 2
+    bunny = decode_audio((FIXTURES / "video" / "bigbuckbunny_3s_1280x720_audio.mp4").read_bytes())
+    assert bunny.meta["codec"] == "aac" and bunny.meta["channels"] == 2 and bunny.meta["sample_rate"] == 48000
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / "audio" / name).read_bytes()
+
+
+def _half(name: str) -> bytes:
+    data = _fixture(name)
+    return data[: len(data) // 2]
+
+
+def _corrupt() -> bytes:
+    data = bytearray(_fixture("speech_fr_udhr_22k.flac"))
+    data[20000:60000] = np.random.default_rng(0).integers(0, 256, 40000, dtype=np.uint8).tobytes()
+    return bytes(data)
+
+
+BAD = {
+    "truncated WAV": (lambda: _half("speech_en_udhr_16k.wav"), "truncated WAV file"),
+    "truncated WAV header": (lambda: _fixture("speech_en_udhr_16k.wav")[:30], "not a decodable audio file"),
+    "truncated FLAC": (lambda: _half("speech_fr_udhr_22k.flac"), "corrupt or truncated audio after 4.39 s"),
+    "truncated MP3": (lambda: _half("music_minuet_g_44k_stereo_long.mp3"), "truncated or corrupt mp3 audio: decoded 22.05 s of the 44.12 s"),
+    "corrupt FLAC": (_corrupt, "truncated or corrupt flac audio"),
+    "random bytes": (lambda: np.random.default_rng(1).integers(0, 256, 50000, dtype=np.uint8).tobytes(), "not a decodable audio file"),
+    "zero-length": (lambda: b"", r"empty file \(0 bytes\)"),
+    "text": (lambda: b"This is a text file, not a WAV.\n" * 20, "not a decodable audio file"),
+    "video only": (lambda: (FIXTURES / "video" / "earth_nasa_4s_480x270.mp4").read_bytes(),
+                   r"no audio stream in the file \(streams found: video h264\)"),
+    "no frames": (lambda: wav(0), "the pcm_s16le audio stream has no frames"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_audio_is_a_one_line_sample_error(case):
+    make, message = BAD[case]
+    with pytest.raises(SampleError, match=message) as info:
+        decode_audio(make())
+    assert "\n" not in str(info.value)
+
+
+def test_duration_limit_is_an_option():
+    data = wav(16000 * 3)
+    assert decode_audio(data, max_duration_s=5).meta["duration_s"] == 3.0
+    with pytest.raises(SampleError, match="audio lasts 3.0 s, over the limit max_duration_s=2"):
+        decode_audio(data, max_duration_s=2)
+
+
+def test_odd_rates_and_channels():
+    decoded = decode_audio(wav(8001, rate=11025, channels=3))
+    assert decoded.raw_bytes == 8001 * 3 * 2 and decoded.meta["sample_rate"] == 11025 and decoded.payload.channels == 3
