@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from functools import cache
 
 import numpy as np
@@ -26,3 +27,11 @@ def sine(seconds: float, rate: int, channels: int = 1, freq: float = 440.0) -> A
     t = np.arange(round(seconds * rate), dtype=np.float64) / rate
     wave = 0.5 * np.sin(2 * np.pi * freq * t)
     return Audio(samples=np.repeat(wave[None], channels, axis=0).astype(np.float32), sample_rate=rate)
+
+
+def wav(frames: int, rate: int = 16000, channels: int = 1, declared: int | None = None) -> bytes:
+    """A PCM s16le WAV file; ``declared`` overrides the data chunk's size field."""
+    pcm = (np.sin(np.arange(frames * channels) / 10) * 3000).astype("<i2").tobytes()
+    size = len(pcm) if declared is None else declared
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
+    return b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + fmt + b"data" + struct.pack("<I", size) + pcm

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 import pytest
 
 from compressbench.core.errors import SampleError
 from compressbench.data.audio import decode_audio
 from compressbench.data.modalities import decoder_for
-from tests.audio.signals import AUDIO_FILES
+from tests.audio.signals import AUDIO_FILES, wav
 from tests.conftest import FIXTURES
 
 # fixtures/MEDIA.md: codec, rate, channels, frames as PyAV decoded them when the fixtures were made
@@ -25,14 +23,6 @@ FIXTURE_FACTS = {
     "speech_ru_udhr_48k.opus": ("opus", 48000, 1, 470159),
     "speech_zh_udhr_16k.mp3": ("mp3", 16000, 1, 210592),
 }
-
-
-def wav(frames: int, rate: int = 16000, channels: int = 1, declared: int | None = None) -> bytes:
-    """A PCM s16le WAV file; ``declared`` overrides the data chunk's size field."""
-    pcm = (np.sin(np.arange(frames * channels) / 10) * 3000).astype("<i2").tobytes()
-    size = len(pcm) if declared is None else declared
-    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
-    return b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + fmt + b"data" + struct.pack("<I", size) + pcm
 
 
 def test_audio_is_a_registered_modality():
