@@ -139,7 +139,7 @@ class AudioTokenizer(Tokenizer):
     """
 
     modality = "audio"
-    requires: tuple[str, ...] = ("torch", "torchaudio")
+    requires: tuple[str, ...] = ("torch", "torchaudio", "av")  # av decodes the files (compressbench.data.audio)
     install_hint = "pip install torch torchaudio av"
     uses_torch = True
 

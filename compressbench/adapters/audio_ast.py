@@ -84,7 +84,8 @@ class ASTTokenizer(AudioTokenizer):
         import torch
         import torch.nn.functional as F
 
-        feats = torch.stack([self._fbank(mono_waveform(clip, SAMPLE_RATE, self.device, limit=self.input_samples)) for clip in clips])
+        waves = [mono_waveform(clip, SAMPLE_RATE, self.device, limit=self.input_samples) for clip in clips]
+        feats = torch.stack([self._fbank(wave) for wave in waves])
         x = feats.unsqueeze(1).transpose(2, 3)  # (b, 1, 128 freq, target_length time), as ASTModel.forward
         weight = ones_kernel((1, 1, PATCH, PATCH), self.device)
         patches = F.conv2d(x, weight, stride=(self.config.fstride, self.config.tstride))

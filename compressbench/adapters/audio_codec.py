@@ -82,7 +82,8 @@ def _preset(name: str) -> dict[str, Any]:
     if name not in table:
         close = difflib.get_close_matches(name, table, n=3, cutoff=0.5)
         hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown codec preset {name!r}{hint} (known: {', '.join(table)}; or give frame_rate and codebooks)")
+        raise ConfigError(f"unknown codec preset {name!r}{hint} (known: {', '.join(table)}; "
+                          "or give frame_rate and codebooks)")
     return table[name]
 
 
@@ -135,8 +136,8 @@ class CodecTokenizer(AudioTokenizer):
     description = "neural audio codec accounting (EnCodec, DAC, Mimi, custom): frames x codebooks, bitrate"
     Config = CodecConfig
     argument = "preset"
-    requires = ()
-    install_hint = "pip install compressbench"
+    requires = ("av",)  # decoding only: the accounting itself needs no back-end
+    install_hint = "pip install av"
     uses_torch = False  # arithmetic on the clip's length: no tensor work
 
     def __init__(self, config: CodecConfig, **kwargs: Any) -> None:

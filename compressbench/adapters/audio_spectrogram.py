@@ -65,7 +65,7 @@ class SpectrogramConfig:
 @register_tokenizer
 class SpectrogramTokenizer(AudioTokenizer):
     family = "spectrogram"
-    description = "generic mel-spectrogram frames or patches; every parameter (rate, n_fft, hop, mels, patch, stride, pad) an option"
+    description = "generic mel-spectrogram frames or patches: rate, n_fft, hop, mels, patch, stride, pad all options"
     Config = SpectrogramConfig
 
     def __init__(self, config: SpectrogramConfig, **kwargs: Any) -> None:
@@ -157,4 +157,5 @@ class SpectrogramTokenizer(AudioTokenizer):
             windows = samples // size if c.pad == "none" else ceil_div(samples, size)
         frames = 1 + size // c.hop if c.center else conv_out(size, c.n_fft, c.hop)
         padded = c.pad != "none"
-        return windows * grid(c.n_mels, self.patch[0], self.stride[0], padded) * grid(frames, self.patch[1], self.stride[1], padded)
+        f_dim = grid(c.n_mels, self.patch[0], self.stride[0], padded)
+        return windows * f_dim * grid(frames, self.patch[1], self.stride[1], padded)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import BackendMissing, SampleError
 from compressbench.data.decoded import Decoded
 
 PCM_BYTES = 2  # canonical raw size counts 16-bit samples, whatever the file stores
@@ -96,8 +96,10 @@ def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Deco
     ``max_duration_s`` refuses longer audio, from the header when it declares a
     duration, else while decoding.
     """
-    import av  # deferred: text runs never load FFmpeg
-
+    try:
+        import av  # deferred: text runs never load FFmpeg
+    except ImportError:
+        raise BackendMissing("decoding audio needs PyAV, which is not installed; pip install av") from None
     if not data:
         raise SampleError("empty file (0 bytes): no audio to decode")
     shortfall = _wav_shortfall(data)
