@@ -15,8 +15,10 @@ Anything that does not yield audio frames is a one-line :class:`SampleError`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,12 +92,9 @@ def _declared_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
-def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
-    """Decode the first audio stream of a file's bytes (the format is probed from the content).
-
-    ``max_duration_s`` refuses longer audio, from the header when it declares a
-    duration, else while decoding.
-    """
+@contextlib.contextmanager
+def _open_audio(data: bytes) -> Iterator[tuple[Any, Any]]:
+    """The container and its first audio stream, or a one-line SampleError saying why there is none."""
     try:
         import av  # deferred: text runs never load FFmpeg
     except ImportError:
@@ -114,7 +113,16 @@ def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Deco
             found = ", ".join(f"{s.type} {s.codec_context.codec.canonical_name}" if s.codec_context else s.type
                               for s in container.streams) or "none"
             raise SampleError(f"no audio stream in the file (streams found: {found})")
-        stream = container.streams.audio[0]
+        yield container, container.streams.audio[0]
+
+
+def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
+    """Decode the first audio stream of a file's bytes (the format is probed from the content).
+
+    ``max_duration_s`` refuses longer audio, from the header when it declares a
+    duration, else while decoding.
+    """
+    with _open_audio(data) as (container, stream):
         codec = stream.codec_context.codec.canonical_name
         declared = _declared_seconds(container, stream)
         if declared is not None and declared > max_duration_s:
@@ -128,6 +136,29 @@ def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Deco
                           f"of the {declared:.2f} s its header declares")
     meta = {"sample_rate": rate, "channels": audio.channels, "duration_s": audio.duration_s, "codec": codec}
     return Decoded(payload=audio, raw_bytes=audio.raw_bytes, meta=meta)
+
+
+def probe_audio(data: bytes) -> dict[str, Any]:
+    """The same ``meta`` as :func:`decode_audio` from the headers alone, without decoding (for count-only runs).
+
+    Exact for WAV, FLAC and MP3 with a gapless (Xing/LAME) header; Opus's
+    pre-skip is subtracted as its decoder drops it; other containers
+    (e.g. AAC in MP4) declare durations that may differ from the decoded
+    one by the codec's priming samples.
+    """
+    with _open_audio(data) as (container, stream):
+        codec = stream.codec_context.codec.canonical_name
+        declared = _declared_seconds(container, stream)
+        rate, channels = stream.rate, stream.channels
+        extradata = stream.codec_context.extradata or b""
+    if declared is None or not rate:
+        raise SampleError(f"the {codec} stream's header declares no duration or rate; decode it instead")
+    frames = round(declared * rate)
+    if codec == "opus" and len(extradata) >= 12 and extradata[:8] == b"OpusHead":
+        frames -= struct.unpack_from("<H", extradata, 10)[0]  # pre-skip, in 48 kHz samples (Opus's only output rate)
+    if frames <= 0:
+        raise SampleError(f"the {codec} audio stream has no frames (nothing to tokenize)")
+    return {"sample_rate": rate, "channels": channels, "duration_s": frames / rate, "codec": codec}
 
 
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:

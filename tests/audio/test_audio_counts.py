@@ -15,7 +15,7 @@ import torch
 
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import get_tokenizer, list_families
-from compressbench.data.audio import Audio
+from compressbench.data.audio import Audio, probe_audio
 from tests.audio.signals import AUDIO_FILES, SYNTHETIC, decoded, sine
 
 AUDIO_FAMILIES = [name for name, entry in list_families().items() if entry.cls.modality == "audio"]
@@ -170,8 +170,10 @@ def test_every_audio_family_counts_what_its_header_predicts(family):
     clips = [decoded(p.name) for p in AUDIO_FILES]
     batch = tok.count_batch(clips + ["not audio"])
     assert isinstance(batch[-1], SampleError)
-    for clip, result in zip(clips, batch):
+    for path, clip, result in zip(AUDIO_FILES, clips, batch):
         assert result.tokens == tok.tokens_for_duration(clip.duration_s, clip.sample_rate, clip.channels) > 0
+        header = probe_audio(path.read_bytes())  # what a count-only run would know
+        assert result.tokens == tok.tokens_for_duration(header["duration_s"], header["sample_rate"], header["channels"])
         assert result.input_bytes > 0 and result.counts["duration_s"] == clip.duration_s
     assert tok.count(clips[0]) == batch[0]
     with pytest.raises(SampleError, match="no frames"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from compressbench.core.errors import SampleError
-from compressbench.data.audio import decode_audio
+from compressbench.data.audio import decode_audio, probe_audio
 from compressbench.data.modalities import decoder_for
 from tests.audio.signals import AUDIO_FILES, wav
 from tests.conftest import FIXTURES
@@ -103,3 +103,15 @@ def test_duration_limit_is_an_option():
 def test_odd_rates_and_channels():
     decoded = decode_audio(wav(8001, rate=11025, channels=3))
     assert decoded.raw_bytes == 8001 * 3 * 2 and decoded.meta["sample_rate"] == 11025 and decoded.payload.channels == 3
+
+
+@pytest.mark.parametrize("path", AUDIO_FILES, ids=lambda p: p.name)
+def test_probe_reads_the_same_facts_from_the_header_alone(path):
+    assert probe_audio(path.read_bytes()) == decode_audio(path.read_bytes()).meta
+
+
+@pytest.mark.parametrize("case", ["zero-length", "text", "video only", "truncated WAV"])
+def test_probe_refuses_bad_files_like_decode(case):
+    make, message = BAD[case]
+    with pytest.raises(SampleError, match=message):
+        probe_audio(make())
