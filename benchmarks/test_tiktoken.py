@@ -16,7 +16,7 @@ import pytest
 
 from compressbench import get_tokenizer
 from compressbench.core.sample import Sample
-from compressbench.runner import measure
+from compressbench.measure import measure
 
 ENCODINGS = ["cl100k_base", "o200k_base"]
 

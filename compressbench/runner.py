@@ -1,7 +1,9 @@
 """Running a suite: decode each sample once, measure it with every tokenizer of its modality.
 
 Results stream out row by row (one bad sample becomes an error row and the run
-goes on); aggregates accumulate per dataset x modality x tokenizer and per language.
+goes on); aggregates accumulate per dataset x modality x tokenizer and per
+language. A run can be one shard of a suite (``Shard``) and can resume from the
+rows an interrupted run left (``prior_rows``): finished work is not redone.
 
 >>> from compressbench.data.suite import parse_suite
 >>> suite = parse_suite({"tokenizers": ["bytes"], "datasets": [
@@ -16,50 +18,23 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.aggregate import Aggregate
-from compressbench.core.errors import ConfigError, SampleError
+from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data.discover import Found, discover
-from compressbench.data.modalities import decoder_for
+from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
+from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
+from compressbench.parallel import ordered_map
 from compressbench.provenance import library_versions, machine, utc_now
-
-
-@dataclass
-class Group:
-    """The aggregates of one dataset x modality x tokenizer: all samples, and per language."""
-
-    total: Aggregate = field(default_factory=Aggregate)
-    languages: dict[str, Aggregate] = field(default_factory=dict)
-
-    def add(self, m: Measurement) -> None:
-        self.total.add(m)
-        if m.language is not None:
-            self.languages.setdefault(m.language, Aggregate()).add(m)
-
-
-@dataclass
-class RunResult:
-    """Everything a report needs: aggregates, dataset and tokenizer identities, provenance."""
-
-    suite: str
-    groups: dict[tuple[str, str, str], Group]
-    datasets: dict[str, dict[str, Any]]
-    tokenizers: dict[str, dict[str, Any]]
-    provenance: dict[str, Any]
-
-    @property
-    def failed(self) -> int:
-        """Failed sample x tokenizer measurements."""
-        return sum(g.total.errors for g in self.groups.values())
+from compressbench.results import DatasetTally, Group, RunResult, row_key
 
 
 def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: Path) -> list[Tokenizer]:
@@ -72,55 +47,35 @@ def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: P
     return tokenizers
 
 
-def load_sample(dataset: Dataset, found: Found) -> tuple[Sample, str]:
-    """Read and decode one file; any failure is the sample's error. Also returns the file's sha256."""
-    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
-                    language=dataset.language_of(found.path) if found.path else None)
-    if found.error is not None:
-        sample.error = found.error
-        return sample, "missing"
-    assert found.path is not None  # discover() gives a path whenever there is no error
-    try:
-        data = found.path.read_bytes()
-    except OSError as exc:
-        sample.error = f"{found.id}: cannot read ({exc.strerror or exc})"
-        return sample, "unreadable"
-    sample.file_bytes = len(data)
-    start = time.perf_counter()
-    try:
-        decoded = decoder_for(dataset.modality)(data, **dataset.options)
-    except SampleError as exc:
-        sample.error = f"{found.id}: {exc}"
-    else:
-        sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
-    sample.decode_seconds = time.perf_counter() - start
-    return sample, hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class Shard:
+    """Shard K of N (K counts from 1): the samples whose id hashes to K-1 modulo N.
 
+    >>> Shard.parse("2/4")
+    Shard(index=2, count=4)
+    >>> sum(Shard(k, 3).owns("fixtures/a.txt") for k in (1, 2, 3))
+    1
+    """
 
-def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:
-    """One sample under one tokenizer; a tokenizer failure becomes the row's error."""
-    m = Measurement(
-        dataset=sample.dataset, modality=sample.modality, tokenizer=tokenizer.name, sample=sample.id,
-        raw_bytes=sample.raw_bytes, input_bytes=None, file_bytes=sample.file_bytes, tokens=None,
-        seconds=None, decode_seconds=sample.decode_seconds, language=sample.language, error=sample.error,
-        meta=dict(sample.meta),
-    )
-    if sample.error is not None:
-        return m
-    start = time.perf_counter()
-    try:
-        result = tokenizer.count_batch([sample.payload])[0]
-    except Exception as exc:  # a back-end bug on one sample must not stop the run
-        result = SampleError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-    m.seconds = time.perf_counter() - start
-    if isinstance(result, SampleError):
-        m.error = f"{sample.id}: {tokenizer.name}: {result}"
-        return m
-    if result.tokens == 0:
-        m.error = f"{sample.id}: {tokenizer.name} produced no tokens (C undefined)"
-        return m
-    m.tokens, m.input_bytes, m.counts = result.tokens, result.input_bytes, dict(result.counts)
-    return m
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        k, sep, n = text.partition("/")
+        if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+            raise ConfigError(f"--shard {text!r}: write K/N, e.g. 1/4 (K counts from 1)")
+        shard = cls(int(k), int(n))
+        if not 1 <= shard.index <= shard.count:
+            raise ConfigError(f"--shard {text!r}: K must be between 1 and N (K counts from 1)")
+        return shard
+
+    def owns(self, sample_id: str) -> bool:
+        digest = hashlib.sha256(sample_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def _progress(total: int) -> Any:
@@ -130,12 +85,58 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="sample", file=sys.stderr, delay=1.0, disable=not sys.stderr.isatty())
 
 
-def iter_samples(dataset: Dataset, found: list[Found], hasher: Any) -> Iterator[Sample]:
-    """Load the found files one at a time (the corpus is never held whole), feeding the content hash."""
+class _Work:
+    """What is left to do of a suite, given the rows of an interrupted run."""
+
+    def __init__(self, prior_rows: Iterable[dict[str, Any]]) -> None:
+        self.rows = list(prior_rows)
+        self.done = {row_key(r) for r in self.rows}
+        self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256", "") for r in self.rows}
+
+    def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
+        return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
+
+
+def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
+    def error(entry: Found) -> Sample:
+        return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, sha256="timeout",
+                      language=ds.language_of(entry.path) if entry.path else None,
+                      error=f"{entry.id}: reading and decoding took longer than the per-sample timeout "
+                            f"of {timeout:g} s (--timeout)")
+    return error
+
+
+def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, tokenizers: list[Tokenizer],
+             options: RunOptions, bar: Any) -> Iterator[Sample]:
+    """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
+
+    Media decode in ``options.workers`` processes; text decodes here (cheaper than shipping it).
+    """
+    needed = []
     for entry in found:
-        sample, digest = load_sample(dataset, entry)
-        hasher.update(f"{entry.id}\0{digest}\n".encode())
+        if work.pending(ds.name, tokenizers, entry.id):
+            needed.append(entry)
+        else:  # finished before this run resumed: not read again
+            tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
+            bar.update(1)
+    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
+    workers = options.workers if ds.modality in PARALLEL_DECODE else 1
+    for sample in ordered_map(load, needed, workers=workers, timeout=options.timeout,
+                              on_timeout=_timed_out(ds, options.timeout)):
+        tally.content.add(sample.id, sample.sha256)
+        bar.update(1)
         yield sample
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run reads its samples; none of these changes a sample's T or N."""
+
+    batch_size: int | None = None  # samples per tokenizer call (default: per modality)
+    count_only: bool = False  # read headers only where a modality can (N from shapes); text is read whole
+    workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
+    timeout: float | None = None  # seconds to read and decode one sample in a worker (workers > 1)
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
 
 
 def run_suite(
@@ -144,38 +145,47 @@ def run_suite(
     device: str = "auto",
     emit: Callable[[dict[str, Any]], None] | None = None,
     tokenizers: list[Tokenizer] | None = None,
+    options: RunOptions = RunOptions(),
+    shard: Shard | None = None,
+    prior_rows: Iterable[dict[str, Any]] = (),
 ) -> RunResult:
-    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each result row.
+    """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.
 
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
+    ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
     """
     started = utc_now()
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    groups: dict[tuple[str, str, str], Group] = {}
-    datasets: dict[str, dict[str, Any]] = {}
-    found = {ds.name: discover(list(ds.paths), base=ds.base) for ds in suite.datasets}
+    work = _Work(prior_rows)
+    groups: dict[tuple[str, str, str], Group] = {
+        (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in tokenizers if t.modality == ds.modality
+    }
+    for row in work.rows:
+        key = (row["dataset"], row["modality"], row["tokenizer"])
+        if key not in groups:
+            raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
+        groups[key].add(Measurement.from_row(row))
+    found = {ds.name: [f for f in discover(list(ds.paths), base=ds.base) if shard is None or shard.owns(f.id)]
+             for ds in suite.datasets}
+    tallies: dict[str, DatasetTally] = {}
     with _progress(sum(len(f) for f in found.values())) as bar:
         for ds in suite.datasets:
             mine = [t for t in tokenizers if t.modality == ds.modality]
-            for t in mine:
-                groups[(ds.name, ds.modality, t.name)] = Group()
-            hasher = hashlib.sha256()
-            for sample in iter_samples(ds, found[ds.name], hasher):
+            tally = tallies[ds.name] = DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
+            samples = _samples(ds, found[ds.name], tally, work, mine, options, bar)
+            for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
-                    m = measure(t, sample)
-                    groups[(ds.name, ds.modality, t.name)].add(m)
-                    if emit is not None:
-                        emit(m.to_row())
-                bar.update(1)
-            datasets[ds.name] = {
-                "modality": ds.modality, "samples": len(found[ds.name]), "paths": list(ds.paths),
-                "content_sha256": hasher.hexdigest(), "reference_language": ds.reference_language,
-            }
-    devices = sorted({t.device for t in tokenizers})
+                    todo = [s for s in batch if (ds.name, t.name, s.id) not in work.done]
+                    for m in measure_batch(t, todo):
+                        groups[(ds.name, ds.modality, t.name)].add(m)
+                        if emit is not None:
+                            emit(m.to_row())
     provenance = {
-        "versions": library_versions(), "machine": machine(), "device": ",".join(devices),
+        "versions": library_versions(), "machine": machine(), "device": ",".join(sorted({t.device for t in tokenizers})),
         "started_utc": started, "finished_utc": utc_now(), "suite_source": suite.source,
+        "count_only": options.count_only, "workers": options.workers, "shard": str(shard) if shard else None, "resumed_rows": len(work.rows),
     }
     identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
-    return RunResult(suite=suite.name, groups=groups, datasets=datasets, tokenizers=identities, provenance=provenance)
+    return RunResult(suite=suite.name, groups=groups, datasets={k: v.info() for k, v in tallies.items()},
+                     tokenizers=identities, provenance=provenance)

@@ -74,6 +74,21 @@ class Tokenizer(ABC):
     def count(self, payload: Any) -> TokenCount:
         """Tokenize one decoded payload; raise :class:`SampleError` for a payload it cannot take."""
 
+    def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
+        """N from a sample's header alone (shape, duration), for --count-only.
+
+        Adapters whose N is fixed by shapes override this; it must equal what
+        :meth:`count` measures on the decoded sample.
+        """
+        raise SampleError(f"{self.name} cannot count from metadata alone; run without --count-only")
+
+    def synchronize(self) -> None:
+        """Wait for queued device work, so timings include it (a no-op off CUDA)."""
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize(self.device)
+
     def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
         """Tokenize several payloads; one bad payload yields its error, not a failed batch."""
         out: list[TokenCount | SampleError] = []

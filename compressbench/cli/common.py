@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compressbench.core.device import DEVICES
+from compressbench.measure import DEFAULT_MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from compressbench.results import RunResult
+    from compressbench.runner import RunOptions
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -17,12 +23,46 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                              "Text BPE always runs on the CPU.")
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of how samples are read (run and measure); none changes a sample's T or N."""
+    add_device(parser)
+    parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                        help="samples decoded and tokenized together (default per modality: "
+                             "text 64, audio 16, image 32, video 2)")
+    parser.add_argument("--count-only", action="store_true",
+                        help="read only headers (shape, duration) where the modality allows, and count N "
+                             "from them without decoding; text is always read whole")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="processes that read and decode audio, image and video (default: the machine's "
+                             "cores; text decodes in the main process)")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                        help="per-sample limit to read and decode, with --workers > 1 (default 600)")
+    parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
+                        help=f"larger files are error rows and are not read (default {DEFAULT_MAX_FILE_BYTES:,})")
+
+
+def run_options(args: argparse.Namespace) -> "RunOptions":
+    """The RunOptions the command line asked for."""
+    from compressbench.runner import RunOptions
+
+    return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
+                      timeout=args.timeout, max_file_bytes=args.max_file_bytes)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
-    def __init__(self, path: Path) -> None:
-        self.fh: TextIO = path.open("w", encoding="utf-8")
-        self.errors: dict[str, None] = {}  # unique messages, in order
+    def __init__(self, path: Path, *, append: bool = False, prior: list[dict[str, Any]] | None = None) -> None:
+        self.fh: TextIO = path.open("a" if append else "w", encoding="utf-8")
+        self.errors: dict[str, None] = {r["error"]: None for r in prior or [] if r.get("error")}  # unique, in order
 
     def __call__(self, row: dict[str, Any]) -> None:
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -32,6 +72,28 @@ class ResultsWriter:
 
     def close(self) -> None:
         self.fh.close()
+
+
+def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
+    """Write summary.json/.csv and report.md, print the summary table, and say what failed.
+
+    Returns the exit code: 1 when any sample failed, else 0.
+    """
+    from compressbench.reports.markdown import render_report
+    from compressbench.reports.summary import build_summary, write_summary
+    from compressbench.reports.tables import SUMMARY_COLUMNS, render
+
+    summary = build_summary(result)
+    write_summary(summary, out)
+    (out / "report.md").write_text(render_report(summary, errors), encoding="utf-8")
+    print(render(summary["rows"], SUMMARY_COLUMNS))
+    print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
+    if not result.failed:
+        return 0
+    print(f"compressbench: {len(errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
+    for message in errors[:10]:
+        print(f"  {message}", file=sys.stderr)
+    return 1
 
 
 def warn(message: str) -> None:

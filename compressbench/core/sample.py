@@ -36,6 +36,8 @@ class Sample:
     decode_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    probed: bool = False  # only the header was read (--count-only): tokenizers count from ``meta``
+    sha256: str = ""  # the file's digest ("missing" / "unreadable" when there is none)
 
 
 @dataclass(frozen=True)

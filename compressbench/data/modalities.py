@@ -19,14 +19,39 @@ DECODERS: dict[str, str] = {
 }
 
 
+# modality -> "module:function" reading only a file's header (shape, duration) for --count-only;
+# returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
+PROBES: dict[str, str] = {}
+
+# Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
+PARALLEL_DECODE = frozenset({"audio", "image", "video"})
+
+# Samples decoded and tokenized together: small for video, whose decoded clips are large.
+BATCH_SIZES: dict[str, int] = {"text": 64, "audio": 16, "image": 32, "video": 2}
+
+
+def default_batch_size(modality: str) -> int:
+    """How many samples of ``modality`` the runner batches by default."""
+    return BATCH_SIZES.get(modality, 8)
+
+
 def modalities() -> list[str]:
     """The modalities compressbench can decode."""
     return list(DECODERS)
+
+
+def _load(target: str) -> Callable[..., Decoded]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def decoder_for(modality: str) -> Callable[..., Decoded]:
     """The decode function of ``modality``, or an error naming the known ones."""
     if modality not in DECODERS:
         raise ConfigError(f"unknown modality {modality!r}; known: {', '.join(DECODERS)}")
-    module, _, name = DECODERS[modality].partition(":")
-    return getattr(importlib.import_module(module), name)
+    return _load(DECODERS[modality])
+
+
+def probe_for(modality: str) -> Callable[..., Decoded] | None:
+    """The header-only reader of ``modality`` for --count-only, or None when it must be decoded."""
+    return _load(PROBES[modality]) if modality in PROBES else None

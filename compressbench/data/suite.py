@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.core.errors import ConfigError
-from compressbench.data.modalities import modalities
+from compressbench.data.modalities import decoder_for, modalities
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
 
@@ -63,7 +63,20 @@ class Suite:
     source: str = ""
 
 
-_DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding"}
+_DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding", "options"}
+
+
+def decoder_options(modality: str, options: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check ``options`` against the keyword options of the modality's decoder (e.g. limits)."""
+    import inspect
+
+    params = inspect.signature(decoder_for(modality)).parameters
+    valid = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ConfigError(f"{where}: unknown {modality} decoder option(s) {', '.join(unknown)}; "
+                          f"valid: {', '.join(valid) or 'none'}")
+    return options
 
 
 def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
@@ -83,7 +96,12 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         raise ConfigError(f"{where}: 'paths' must be a non-empty list of strings")
     if raw["modality"] not in modalities():
         raise ConfigError(f"{where}: unknown modality {raw['modality']!r}; known: {', '.join(modalities())}")
-    options = {"encoding": raw["encoding"]} if "encoding" in raw else {}
+    options = raw.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}: 'options' must be a table of decoder options, e.g. options = {{ max_pixels = 1e8 }}")
+    if "encoding" in raw:
+        options = {**options, "encoding": raw["encoding"]}
+    options = decoder_options(raw["modality"], options, where)
     return Dataset(
         name=str(raw["name"]), modality=raw["modality"], paths=tuple(paths), base=base,
         language=raw.get("language"), reference_language=raw.get("reference_language", "eng"), options=options,

@@ -15,7 +15,7 @@ from typing import Any
 from compressbench.core.errors import ConfigError
 from compressbench.core.metrics import UNITS, ratio
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
-from compressbench.runner import RunResult
+from compressbench.results import RunResult
 
 _LANGUAGE_KEYS = ("samples", "errors", "raw_bytes", "tokens", "compression", "chars_per_token",
                   "fertility", "byte_token_rate")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
-from compressbench.cli.common import add_device
+from compressbench.cli.common import add_run_options, run_options
 
 NAME = "measure"
 ORDER = 20
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
     p.add_argument("--json", action="store_true", help="print JSON: per-sample results and per-tokenizer summary")
-    add_device(p)
+    add_run_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options)
     suite = Suite(name="measure", datasets=(dataset,), tokenizers=tuple(args.tokenizer), base=Path.cwd())
     rows: list[dict] = []
-    result = run_suite(suite, device=args.device, emit=rows.append)
+    result = run_suite(suite, device=args.device, emit=rows.append, options=run_options(args))
     summary = build_summary(result)
     if args.json:
         print(json.dumps({"results": rows, "summary": summary["rows"], "tokenizers": summary["tokenizers"],

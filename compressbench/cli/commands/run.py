@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+from pathlib import Path
+from typing import Any
 
-from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
-from compressbench.cli.common import ResultsWriter, add_device
+from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
 from compressbench.cli.outdir import prepare_out_dir
+from compressbench.core.errors import ConfigError
 
 NAME = "run"
 ORDER = 10
@@ -16,39 +18,63 @@ EXAMPLES = [
     "compressbench run                                 # the default suite over fixtures/",
     "compressbench run my-suite.toml --out runs/today  # your own suite",
     "compressbench run --out runs/x --force            # overwrite a previous run's folder",
+    "compressbench run big.toml --out runs/big --resume  # go on after a crash or kill -9",
+    "compressbench run big.toml --shard 3/8 --out runs/s3  # one of 8 shards; then compressbench merge",
 ]
+MANIFEST = "run.json"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("suite", nargs="?", help="suite file (TOML); default: fixtures/suite.toml")
     p.add_argument("--out", default="compressbench-out", help="output directory (default: ./compressbench-out)")
     p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
-    add_device(p)
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out: finished samples are not measured again")
+    p.add_argument("--shard", metavar="K/N", help="run only shard K of N (K from 1), chosen by a hash of each sample id")
+    add_run_options(p)
+
+
+def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """What must not change between a run and its resumption."""
+    return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard, "count_only": args.count_only,
+            "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
+            "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths)} for d in suite.datasets}}
+
+
+def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
+    path = out / MANIFEST
+    if not (out / "results.jsonl").is_file() or not path.is_file():
+        raise ConfigError(f"{out}: nothing to resume (no results.jsonl and {MANIFEST}); run without --resume")
+    before = json.loads(path.read_text(encoding="utf-8"))
+    changed = [k for k in manifest if before.get(k) != manifest[k]]
+    if changed:
+        raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "
+                          "use another --out or --force to start over")
 
 
 def run(args: argparse.Namespace) -> int:
     from compressbench.data.suite import default_suite_path, load_suite
-    from compressbench.reports.markdown import render_report
-    from compressbench.reports.summary import build_summary, write_summary
-    from compressbench.reports.tables import SUMMARY_COLUMNS, render
-    from compressbench.runner import build_tokenizers, run_suite
+    from compressbench.results import read_rows
+    from compressbench.runner import Shard, build_tokenizers, run_suite
 
+    if args.resume and args.force:
+        raise ConfigError("--resume continues a run and --force starts it over: choose one")
+    shard = Shard.parse(args.shard) if args.shard else None
     suite = load_suite(args.suite or default_suite_path())
     tokenizers = build_tokenizers(suite.tokenizers, device=args.device, base=suite.base)
-    out = prepare_out_dir(args.out, force=args.force)
-    writer = ResultsWriter(out / "results.jsonl")
+    manifest = _manifest(suite, tokenizers, args)
+    out = Path(args.out)
+    prior: list[dict[str, Any]] = []
+    if args.resume:
+        _check_resumable(out, manifest)
+        prior = read_rows(out / "results.jsonl", repair=True)
+    else:
+        out = prepare_out_dir(out, force=args.force)
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
     try:
-        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers)
+        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
+                           options=run_options(args), shard=shard, prior_rows=prior)
     finally:
         writer.close()
-    summary = build_summary(result)
-    write_summary(summary, out)
-    (out / "report.md").write_text(render_report(summary, list(writer.errors)), encoding="utf-8")
-    print(render(summary["rows"], SUMMARY_COLUMNS))
-    print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
-    if result.failed:
-        print(f"compressbench: {len(writer.errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
-        for message in list(writer.errors)[:10]:
-            print(f"  {message}", file=sys.stderr)
-        return EXIT_FAILED_SAMPLES
-    return EXIT_OK
+    return finish_run(out, result, list(writer.errors))

@@ -1,0 +1,37 @@
+"""``compressbench merge``: join sharded runs into one run directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from compressbench.cli.common import finish_run, warn
+from compressbench.cli.outdir import prepare_out_dir
+
+NAME = "merge"
+ORDER = 25
+HELP = "merge the outputs of sharded runs (run --shard K/N) into one run"
+EXAMPLES = [
+    "compressbench merge runs/s1 runs/s2 runs/s3 runs/s4 --out runs/all",
+    "compressbench merge runs/shard-* --out runs/all --force",
+]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (each with summary.json and results.jsonl)")
+    p.add_argument("--out", required=True, help="directory for the merged run")
+    p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
+
+
+def run(args: argparse.Namespace) -> int:
+    from compressbench.merge import merge_runs
+
+    rows, result, warnings = merge_runs(args.runs)
+    out = prepare_out_dir(args.out, force=args.force)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    for message in warnings:
+        warn(message)
+    errors = list(dict.fromkeys(r["error"] for r in rows if r.get("error")))
+    return finish_run(out, result, errors)

@@ -1,0 +1,160 @@
+"""Measuring samples: reading and decoding one file, tokenizing a batch with one tokenizer.
+
+Every failure (unreadable file, bad data, a back-end's exception) becomes the
+sample's one-line error; nothing here stops a run.
+
+>>> from compressbench import get_tokenizer
+>>> s = Sample(dataset="d", modality="text", id="x", path=None, payload="héllo", raw_bytes=6)
+>>> measure(get_tokenizer("bytes"), s).tokens
+6
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.errors import SampleError
+from compressbench.core.sample import Measurement, Sample, TokenCount
+from compressbench.data.discover import Found
+from compressbench.data.modalities import decoder_for, probe_for
+from compressbench.data.suite import Dataset
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
+
+
+def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
+    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest.
+
+    With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
+    leaves the payload empty; its tokenizers then count from that metadata.
+    """
+    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
+                    language=dataset.language_of(found.path) if found.path else None)
+    if found.error is not None:
+        sample.error, sample.sha256 = found.error, "missing"
+        return sample
+    assert found.path is not None  # discover() gives a path whenever there is no error
+    try:
+        size = found.path.stat().st_size
+        if size > max_file_bytes:
+            sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
+                                           f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
+            return sample
+        data = found.path.read_bytes()
+    except OSError as exc:
+        sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
+        return sample
+    sample.file_bytes, sample.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    probe = probe_for(dataset.modality) if count_only else None
+    start = time.perf_counter()
+    try:
+        decoded = (probe or decoder_for(dataset.modality))(data, **dataset.options)
+    except SampleError as exc:
+        sample.error = f"{found.id}: {exc}"
+    except Exception as exc:  # a decoder library's own failure on one file must not stop the run
+        sample.error = f"{found.id}: cannot decode ({_first_line(exc)})"
+    else:
+        sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
+        if probe is not None:
+            sample.probed = True
+            sample.meta = {**sample.meta, "counted_from": "header"}
+    sample.decode_seconds = time.perf_counter() - start
+    return sample
+
+
+def _row(tokenizer: Tokenizer, sample: Sample) -> Measurement:
+    """The measurement of ``sample`` before tokenizing: identity, sizes and any decode error."""
+    return Measurement(
+        dataset=sample.dataset, modality=sample.modality, tokenizer=tokenizer.name, sample=sample.id,
+        raw_bytes=sample.raw_bytes, input_bytes=None, file_bytes=sample.file_bytes, tokens=None,
+        seconds=None, decode_seconds=sample.decode_seconds, language=sample.language, error=sample.error,
+        meta={**sample.meta, "file_sha256": sample.sha256},
+    )
+
+
+def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleError, seconds: float) -> None:
+    """Fill a measurement with a tokenizer's result or its error."""
+    m.seconds = seconds
+    if isinstance(result, SampleError):
+        m.error = f"{m.sample}: {tokenizer.name}: {result}"
+    elif result.tokens == 0:
+        m.error = f"{m.sample}: {tokenizer.name} produced no tokens (C undefined)"
+    else:
+        m.tokens, m.input_bytes, m.counts = result.tokens, result.input_bytes, dict(result.counts)
+
+
+def _count(tokenizer: Tokenizer, payloads: list[Any]) -> tuple[list[TokenCount | SampleError], float]:
+    """Tokenize a batch, timed with the device synchronised; a back-end exception fails the whole call."""
+    start = time.perf_counter()
+    results = tokenizer.count_batch(payloads)
+    tokenizer.synchronize()
+    return results, time.perf_counter() - start
+
+
+def _guarded(tokenizer: Tokenizer, sample: Sample) -> tuple[TokenCount | SampleError, float]:
+    """One sample (or its probed metadata); a back-end bug on it becomes its error, not a stopped run."""
+    try:
+        if sample.probed:
+            start = time.perf_counter()
+            return tokenizer.count_from_meta(sample.meta), time.perf_counter() - start
+        results, seconds = _count(tokenizer, [sample.payload])
+        return results[0], seconds
+    except SampleError as exc:
+        return exc, 0.0
+    except Exception as exc:
+        return SampleError(_first_line(exc)), 0.0
+
+
+def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measurement]:
+    """Measure samples with one tokenizer, batching the tensor work when the adapter batches.
+
+    Adapters that do not override ``count_batch`` are timed sample by sample. A
+    batched call's time is shared among its samples in proportion to their raw
+    bytes; if the batch raises, each sample is retried alone so only the bad one fails.
+    """
+    rows = [_row(tokenizer, s) for s in samples]
+    todo = [(m, s) for m, s in zip(rows, samples) if s.error is None]
+    batches = type(tokenizer).count_batch is not Tokenizer.count_batch and len(todo) > 1
+    batches = batches and not any(s.probed for _, s in todo)
+    if batches:
+        try:
+            results, seconds = _count(tokenizer, [s.payload for _, s in todo])
+        except Exception:
+            batches = False
+        else:
+            total = sum(s.raw_bytes for _, s in todo) or 1
+            for (m, s), result in zip(todo, results):
+                _record(m, tokenizer, result, seconds * s.raw_bytes / total)
+    if not batches:
+        for m, s in todo:
+            result, seconds = _guarded(tokenizer, s)
+            _record(m, tokenizer, result, seconds)
+    return rows
+
+
+def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:
+    """One sample under one tokenizer; a tokenizer failure becomes the row's error."""
+    return measure_batch(tokenizer, [sample])[0]
+
+
+def batched(items: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
+    """Consecutive lists of at most ``size`` samples (only one batch is held at a time)."""
+    batch: list[Sample] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

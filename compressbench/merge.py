@@ -1,0 +1,91 @@
+"""Joining the outputs of sharded runs (``--shard K/N``) into one run.
+
+The merged summary equals that of the unsharded run (timing fields apart):
+aggregates are rebuilt from every shard's results.jsonl, and dataset content
+hashes, which are order-free sums, add up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compressbench.core.contenthash import ContentHash
+from compressbench.core.errors import ConfigError
+from compressbench.core.sample import Measurement
+from compressbench.provenance import library_versions, machine, utc_now
+from compressbench.reports.summary import read_summary
+from compressbench.results import Group, RunResult, read_rows, row_key
+
+
+def _same(runs: list[tuple[Path, dict[str, Any]]], key: str, what: str) -> None:
+    first_path, first = runs[0]
+    for path, summary in runs[1:]:
+        if summary[key] != first[key]:
+            raise ConfigError(f"cannot merge {path} with {first_path}: their {what} differ")
+
+
+def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    """The runs must be distinct shards of one suite; returns warnings (e.g. missing shards)."""
+    shards = [s["provenance"].get("shard") for _, s in runs]
+    if None in shards and len(runs) > 1:
+        unsharded = runs[shards.index(None)][0]
+        raise ConfigError(f"cannot merge: {unsharded} is not a shard (it ran without --shard)")
+    if len(set(shards)) != len(shards):
+        raise ConfigError(f"cannot merge: a shard appears twice ({', '.join(map(str, shards))})")
+    counts = {int(s.split("/")[1]) for s in shards if s}
+    if len(counts) > 1:
+        raise ConfigError(f"cannot merge shards of different splits: {', '.join(map(str, shards))}")
+    if counts:
+        n = counts.pop()
+        missing = sorted(set(range(1, n + 1)) - {int(s.split("/")[0]) for s in shards})
+        if missing:
+            return [f"shards {', '.join(f'{k}/{n}' for k in missing)} are missing: the merge covers part of the suite"]
+    return []
+
+
+def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult, list[str]]:
+    """Rows, merged result and warnings of the runs in ``paths`` (run directories)."""
+    if not paths:
+        raise ConfigError("merge needs at least one run directory")
+    runs = [(Path(p), read_summary(p)) for p in paths]
+    _same(runs, "suite", "suites")
+    _same(runs, "tokenizers", "tokenizer identities")
+    for key in ("modality", "paths", "reference_language"):
+        first = {k: v[key] for k, v in runs[0][1]["datasets"].items()}
+        for path, s in runs[1:]:
+            if {k: v[key] for k, v in s["datasets"].items()} != first:
+                raise ConfigError(f"cannot merge {path} with {runs[0][0]}: their datasets differ ({key})")
+    warnings = _check_shards(runs)
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, str], Path] = {}
+    for path, _ in runs:
+        for row in read_rows(path / "results.jsonl"):
+            key = row_key(row)
+            if key in seen:
+                raise ConfigError(f"cannot merge: {key[2]} ({key[1]}) is in both {seen[key]} and {path}")
+            seen[key] = path
+            rows.append(row)
+    first = runs[0][1]
+    groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
+    for row in rows:
+        groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
+    datasets = {}
+    for name, info in first["datasets"].items():
+        content = ContentHash()
+        for _, s in runs:
+            d = s["datasets"][name]
+            content = content.merge(ContentHash.from_hex(d["content_sha256"], d["samples"]))
+        datasets[name] = {**info, "samples": content.count, "content_sha256": content.hexdigest()}
+    provenance = {
+        "versions": library_versions(), "machine": machine(), "device": first["provenance"]["device"],
+        "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
+        "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
+        "count_only": first["provenance"].get("count_only", False), "shard": None,
+        "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
+                         "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
+                        for p, s in runs],
+    }
+    result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
+                       provenance=provenance)
+    return rows, result, warnings

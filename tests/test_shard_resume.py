@@ -1,0 +1,122 @@
+"""Sharded runs merge into the unsharded run; a killed run resumes to the same summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import ROOT, cli, console_script
+
+TIMING = {"seconds", "decode_seconds", "raw_mb_per_s", "tokens_per_s"}
+
+
+def _summary(out):
+    """summary.json without the fields that vary from run to run (timing, provenance)."""
+    data = json.loads((out / "summary.json").read_text())
+    rows = [{k: v for k, v in r.items() if k not in TIMING} for r in data["rows"]]
+    return {"rows": rows, "datasets": data["datasets"], "tokenizers": data["tokenizers"]}
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole") / "out"
+    proc = cli("run", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_shards_merge_into_the_whole(whole, tmp_path):
+    shards = []
+    for k in (1, 2, 3):
+        out = tmp_path / f"s{k}"
+        proc = cli("run", "--shard", f"{k}/3", "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        shards.append(out)
+    counts = [json.loads((s / "summary.json").read_text())["datasets"]["udhr"]["samples"] for s in shards]
+    assert sum(counts) == 26 and all(c < 26 for c in counts)  # a real partition
+    merged = tmp_path / "merged"
+    proc = cli("merge", *map(str, shards), "--out", str(merged))
+    assert proc.returncode == 0, proc.stderr
+    assert _summary(merged) == _summary(whole)
+
+
+def test_merge_refuses_what_does_not_belong_together(whole, tmp_path):
+    s1 = tmp_path / "s1"
+    assert cli("run", "--shard", "1/2", "--out", str(s1)).returncode == 0
+    proc = cli("merge", str(s1), str(s1), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "appears twice" in proc.stderr
+    proc = cli("merge", str(s1), str(whole), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "is not a shard" in proc.stderr
+    proc = cli("merge", str(s1), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 0 and "shards 2/2 are missing" in proc.stderr
+
+
+def test_bad_shard_spec():
+    for spec, message in (("0/4", "between 1 and N"), ("5/4", "between 1 and N"), ("x", "write K/N")):
+        proc = cli("run", "--shard", spec, "--out", "/tmp/never-written")
+        assert proc.returncode == 2 and message in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def big_suite(tmp_path_factory):
+    """Eight copies of the UDHR (208 files): long enough to kill mid-way on any machine."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("big")
+    for k in range(8):
+        shutil.copytree(ROOT / "fixtures" / "text" / "udhr", root / f"copy{k}")
+    suite = root / "suite.toml"
+    suite.write_text('tokenizers = ["bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base"]\n'
+                     '[[datasets]]\nname = "udhr"\nmodality = "text"\npaths = ["copy*"]\nlanguage = "{stem}"\n')
+    whole = root / "whole"
+    assert cli("run", str(suite), "--out", str(whole)).returncode == 0
+    return suite, whole
+
+
+def test_resume_after_kill_9_gives_the_uninterrupted_summary(big_suite, tmp_path):
+    suite, whole = big_suite
+    out = tmp_path / "out"
+    # batch size 1 so rows stream out steadily; kill -9 once some, not all, are written
+    proc = subprocess.Popen([*console_script(), "run", str(suite), "--out", str(out), "--batch-size", "1"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.jsonl"
+    total = sum(1 for _ in (whole / "results.jsonl").open())
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if results.exists() and sum(1 for _ in results.open("rb")) > 20:
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = sum(1 for _ in results.open("rb"))
+    assert 20 <= written < total, "the run was not interrupted mid-way"
+    with results.open("ab") as fh:
+        fh.write(b'{"dataset": "udhr", "tokeni')  # a half-written last line, as a kill mid-write leaves
+    resumed = cli("run", str(suite), "--out", str(out), "--resume", "--batch-size", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(rows) == total and len({(r["dataset"], r["tokenizer"], r["sample"]) for r in rows}) == total
+    assert _summary(out) == _summary(whole)
+    assert json.loads((out / "summary.json").read_text())["provenance"]["resumed_rows"] == written
+
+
+def test_resume_refuses_a_changed_run(whole, tmp_path):
+    proc = cli("run", "--out", str(whole), "--resume", "--shard", "1/2")
+    assert proc.returncode == 2 and "cannot resume" in proc.stderr and "shard" in proc.stderr
+    proc = cli("run", "--out", str(tmp_path / "nothing"), "--resume")
+    assert proc.returncode == 2 and "nothing to resume" in proc.stderr
+    proc = cli("run", "--out", str(whole), "--resume", "--force")
+    assert proc.returncode == 2 and "choose one" in proc.stderr
+
+
+def test_runs_are_deterministic_apart_from_timing(whole, tmp_path):
+    again = tmp_path / "again"
+    assert cli("run", "--out", str(again)).returncode == 0
+    strip = lambda p: [{k: v for k, v in json.loads(line).items() if k not in TIMING}  # noqa: E731
+                       for line in (p / "results.jsonl").read_text().splitlines()]
+    assert strip(again) == strip(whole)
