@@ -1,8 +1,8 @@
 """What every audio adapter shares: the payload check, frame arithmetic, waveforms on the device.
 
 The arithmetic helpers are exact integer formulas (no floating-point rounding),
-so that ``tokens_for_duration`` (N from a header's duration alone) equals the
-count measured on the decoded tensor.
+so that counts from a header's duration alone (``count_shape``) equal the
+counts measured on the decoded tensors.
 
 >>> resampled_frames(44100, 44100, 16000)
 16000
@@ -135,7 +135,9 @@ class AudioTokenizer(Tokenizer):
     """Base of audio adapters: payload checks and batching around :meth:`count_audio`.
 
     Subclasses implement :meth:`count_audio` (tensor work for several clips at
-    once) and :meth:`tokens_for_duration` (the same N from the duration alone).
+    once) and :meth:`count_shape`, its arithmetic twin from the clip's shape
+    alone, which gives ``--count-only`` runs (:meth:`count_from_meta`) and
+    :meth:`tokens_for_duration` exactly what the tensors give.
     """
 
     modality = "audio"
@@ -148,8 +150,23 @@ class AudioTokenizer(Tokenizer):
         """Token counts of valid clips, in order."""
 
     @abstractmethod
+    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+        """The TokenCount of a clip of ``frames`` frames at ``sample_rate`` Hz, without its samples."""
+
     def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
         """N from a clip's header alone (duration, native rate and channels), equal to the measured N."""
+        return self.count_shape(frames_of(duration_s, sample_rate), sample_rate, channels).tokens
+
+    def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
+        """--count-only: the whole TokenCount from a probed header (duration_s, sample_rate, channels)."""
+        try:
+            rate, channels = int(meta["sample_rate"]), int(meta["channels"])
+            frames = frames_of(float(meta["duration_s"]), rate)
+        except (KeyError, TypeError, ValueError):
+            raise SampleError(f"{self.name}: the header gives no duration_s, sample_rate and channels") from None
+        if frames <= 0 or rate <= 0:
+            raise SampleError("the audio has no frames (nothing to tokenize)")
+        return self.count_shape(frames, rate, channels)
 
     def count(self, payload: Any) -> TokenCount:
         result = self.count_batch([payload])[0]
@@ -180,9 +197,9 @@ def _inference_mode() -> Any:
     return torch.inference_mode()
 
 
-def audio_count(tokens: int, consumed_frames: int, clip: Audio, channels: int = 1, **extra: float) -> TokenCount:
+def audio_count(tokens: int, consumed_frames: int, duration_s: float, channels: int = 1, **extra: float) -> TokenCount:
     """A TokenCount whose input_bytes is the canonical size of the consumed tensor, with the clip's duration."""
-    counts = {"duration_s": clip.duration_s, **extra}
+    counts = {"duration_s": duration_s, **extra}
     return TokenCount(tokens=tokens, input_bytes=consumed_frames * channels * PCM_BYTES, counts=counts)
 
 

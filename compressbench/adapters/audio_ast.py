@@ -90,9 +90,9 @@ class ASTTokenizer(AudioTokenizer):
         weight = ones_kernel((1, 1, PATCH, PATCH), self.device)
         patches = F.conv2d(x, weight, stride=(self.config.fstride, self.config.tstride))
         n = patches.shape[-2] * patches.shape[-1]
-        return [audio_count(n, self.input_samples, clip) for clip in clips]
+        return [audio_count(n, self.input_samples, clip.duration_s) for clip in clips]
 
-    def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
+    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         f_dim = conv_out(N_MELS, PATCH, self.config.fstride)
         t_dim = conv_out(self.config.target_length, PATCH, self.config.tstride)
-        return f_dim * t_dim
+        return audio_count(f_dim * t_dim, self.input_samples, frames / sample_rate)

@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from compressbench.adapters._audio import AudioTokenizer, audio_count, ceil_div, check_positive, frames_of, resampled_frames
+from compressbench.adapters._audio import AudioTokenizer, audio_count, ceil_div, check_positive, resampled_frames
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -188,13 +188,10 @@ class CodecTokenizer(AudioTokenizer):
         return codec_frames * self.codec.codebooks if self.config.count == "codebook_tokens" else codec_frames
 
     def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
-        out = []
-        for clip in clips:
-            frames = self._frames(clip.frames, clip.sample_rate)
-            consumed = resampled_frames(clip.frames, clip.sample_rate, self.codec.sample_rate or clip.sample_rate)
-            out.append(audio_count(self._tokens(frames), consumed, clip, self.codec.channels,
-                                   codec_frames=frames, codebook_tokens=frames * self.codec.codebooks))
-        return out
+        return [self.count_shape(clip.frames, clip.sample_rate, clip.channels) for clip in clips]
 
-    def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
-        return self._tokens(self._frames(frames_of(duration_s, sample_rate), sample_rate))
+    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+        codec_frames = self._frames(frames, sample_rate)
+        consumed = resampled_frames(frames, sample_rate, self.codec.sample_rate or sample_rate)
+        return audio_count(self._tokens(codec_frames), consumed, frames / sample_rate, self.codec.channels,
+                           codec_frames=codec_frames, codebook_tokens=codec_frames * self.codec.codebooks)

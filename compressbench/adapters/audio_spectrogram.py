@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compressbench.adapters._audio import (AudioTokenizer, audio_count, batched_windows, ceil_div, check_pad,
-                                           check_positive, conv_out, frames_of, grid, mono_waveform, ones_kernel,
+                                           check_positive, conv_out, grid, mono_waveform, ones_kernel,
                                            resampled_frames)
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
@@ -133,7 +133,7 @@ class SpectrogramTokenizer(AudioTokenizer):
             size = self._window(rate)
             if size is None:  # one variable-length window per clip
                 for i, wave in zip(members, waves):
-                    results[i] = audio_count(self._patches(wave[None], rate), wave.shape[-1], clips[i])
+                    results[i] = audio_count(self._patches(wave[None], rate), wave.shape[-1], clips[i].duration_s)
                 continue
             tokens = [0] * len(members)
             windows = [0] * len(members)
@@ -143,19 +143,20 @@ class SpectrogramTokenizer(AudioTokenizer):
                     tokens[owner] += per_window
                     windows[owner] += 1
             for j, i in enumerate(members):
-                results[i] = audio_count(tokens[j], windows[j] * size, clips[i])
+                results[i] = audio_count(tokens[j], windows[j] * size, clips[i].duration_s)
         return results  # type: ignore[return-value]  # every clip is in one rate group
 
-    def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
+    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         c = self.config
         rate = self._rate(sample_rate)
-        samples = resampled_frames(frames_of(duration_s, sample_rate), sample_rate, rate)
+        samples = resampled_frames(frames, sample_rate, rate)
         size = self._window(rate)
         if size is None:
             windows, size = 1, samples
         else:
             windows = samples // size if c.pad == "none" else ceil_div(samples, size)
-        frames = 1 + size // c.hop if c.center else conv_out(size, c.n_fft, c.hop)
+        mel_frames = 1 + size // c.hop if c.center else conv_out(size, c.n_fft, c.hop)
         padded = c.pad != "none"
         f_dim = grid(c.n_mels, self.patch[0], self.stride[0], padded)
-        return windows * f_dim * grid(frames, self.patch[1], self.stride[1], padded)
+        tokens = windows * f_dim * grid(mel_frames, self.patch[1], self.stride[1], padded)
+        return audio_count(tokens, windows * size, frames / sample_rate)

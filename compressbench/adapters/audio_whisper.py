@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compressbench.adapters._audio import (AudioTokenizer, audio_count, batched_windows, ceil_div, conv_out,
-                                           frames_of, mono_waveform, ones_kernel, resampled_frames)
+                                           mono_waveform, ones_kernel, resampled_frames)
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -84,10 +84,10 @@ class WhisperTokenizer(AudioTokenizer):
             for owner in owners:
                 tokens[owner] += x.shape[-1]
                 windows[owner] += 1
-        return [audio_count(n, w * N_SAMPLES, clip) for n, w, clip in zip(tokens, windows, clips)]
+        return [audio_count(n, w * N_SAMPLES, clip.duration_s) for n, w, clip in zip(tokens, windows, clips)]
 
-    def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
-        samples = resampled_frames(frames_of(duration_s, sample_rate), sample_rate, SAMPLE_RATE)
+    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+        windows = ceil_div(resampled_frames(frames, sample_rate, SAMPLE_RATE), N_SAMPLES)
         mel_frames = N_SAMPLES // HOP_LENGTH  # center=True gives one more frame; whisper drops it
         per_window = conv_out(conv_out(mel_frames, *CONV1), *CONV2)
-        return ceil_div(samples, N_SAMPLES) * per_window
+        return audio_count(windows * per_window, windows * N_SAMPLES, frames / sample_rate)

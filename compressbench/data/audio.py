@@ -138,8 +138,8 @@ def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Deco
     return Decoded(payload=audio, raw_bytes=audio.raw_bytes, meta=meta)
 
 
-def probe_audio(data: bytes) -> dict[str, Any]:
-    """The same ``meta`` as :func:`decode_audio` from the headers alone, without decoding (for count-only runs).
+def probe_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
+    """:func:`decode_audio`'s T and ``meta`` from the headers alone, no payload (for --count-only runs).
 
     Exact for WAV, FLAC and MP3 with a gapless (Xing/LAME) header; Opus's
     pre-skip is subtracted as its decoder drops it; other containers
@@ -158,7 +158,10 @@ def probe_audio(data: bytes) -> dict[str, Any]:
         frames -= struct.unpack_from("<H", extradata, 10)[0]  # pre-skip, in 48 kHz samples (Opus's only output rate)
     if frames <= 0:
         raise SampleError(f"the {codec} audio stream has no frames (nothing to tokenize)")
-    return {"sample_rate": rate, "channels": channels, "duration_s": frames / rate, "codec": codec}
+    if frames / rate > max_duration_s:
+        raise SampleError(f"audio lasts {frames / rate:.1f} s, over the limit max_duration_s={max_duration_s:g}")
+    meta = {"sample_rate": rate, "channels": channels, "duration_s": frames / rate, "codec": codec}
+    return Decoded(payload=None, raw_bytes=frames * channels * PCM_BYTES, meta=meta)
 
 
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:

@@ -21,7 +21,9 @@ DECODERS: dict[str, str] = {
 
 # modality -> "module:function" reading only a file's header (shape, duration) for --count-only;
 # returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
-PROBES: dict[str, str] = {}
+PROBES: dict[str, str] = {
+    "audio": "compressbench.data.audio:probe_audio",
+}
 
 # Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
 PARALLEL_DECODE = frozenset({"audio", "image", "video"})

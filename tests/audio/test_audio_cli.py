@@ -56,3 +56,19 @@ def test_measure_audio_dir_with_good_and_bad_files(audio_dir):
     assert summary["whisper"]["duration_s"] == pytest.approx(9.116326530612245 + 10.647125 + 44.1218820861678)
     dac = out["tokenizers"]["codec:dac_44khz,codebooks=9,count=codebook_tokens"]
     assert dac["bitrate_bps"] == pytest.approx(44100 / 512 * 9 * 10) and dac["tokens_convention"] == "codebook_tokens"
+
+
+def test_count_only_gives_the_measured_rows_from_headers(audio_dir):
+    """--count-only reads headers (no decode) and must agree with the full measurement, bad files included."""
+    specs = ["-t", "whisper", "-t", "ast", "-t", "codec:encodec_24khz", "-t", "spectrogram"]
+    full = json.loads(cli("measure", *specs, "--json", str(audio_dir)).stdout)["results"]
+    proc = cli("measure", *specs, "--count-only", "--json", str(audio_dir))
+    assert proc.returncode == 1, proc.stderr
+    probed = {(r["sample"], r["tokenizer"]): r for r in json.loads(proc.stdout)["results"]}
+    assert len(probed) == len(full) == 4 * 8
+    for row in full:
+        twin = probed[(row["sample"], row["tokenizer"])]
+        keys = ("raw_bytes", "input_bytes", "tokens", "duration_s", "sample_rate", "channels")
+        assert {k: twin.get(k) for k in keys} == {k: row.get(k) for k in keys}
+        assert (twin["error"] is None) == (row["error"] is None)
+        assert row["error"] is not None or twin["counted_from"] == "header"

@@ -172,8 +172,9 @@ def test_every_audio_family_counts_what_its_header_predicts(family):
     assert isinstance(batch[-1], SampleError)
     for path, clip, result in zip(AUDIO_FILES, clips, batch):
         assert result.tokens == tok.tokens_for_duration(clip.duration_s, clip.sample_rate, clip.channels) > 0
-        header = probe_audio(path.read_bytes())  # what a count-only run would know
+        header = probe_audio(path.read_bytes()).meta  # what a --count-only run knows
         assert result.tokens == tok.tokens_for_duration(header["duration_s"], header["sample_rate"], header["channels"])
+        assert tok.count_from_meta(header) == result  # input bytes and counts too
         assert result.input_bytes > 0 and result.counts["duration_s"] == clip.duration_s
     assert tok.count(clips[0]) == batch[0]
     with pytest.raises(SampleError, match="no frames"):
