@@ -102,6 +102,7 @@ class SpectrogramTokenizer(AudioTokenizer):
             self._mels[rate] = torchaudio.transforms.MelSpectrogram(
                 sample_rate=rate, n_fft=c.n_fft, hop_length=c.hop, n_mels=c.n_mels, center=c.center,
                 pad_mode="constant",  # reflection needs more samples than half a window; N is the same
+                mel_scale="slaney", norm="slaney",  # librosa's filters (as whisper): no empty bands at 128 mels
             ).to(self.device)
         return self._mels[rate]
 
