@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compressbench.core.errors import SampleError
 from compressbench.data.audio import decode_audio, probe_audio
@@ -117,3 +119,31 @@ def test_probe_refuses_bad_files_like_decode(case):
     make, message = BAD[case]
     with pytest.raises(SampleError, match=message):
         probe_audio(make())
+
+
+def _flip(data: bytes, flips: list[tuple[int, int]]) -> bytes:
+    out = bytearray(data)
+    for index, bit in flips:
+        out[index % len(out)] ^= 1 << bit
+    return bytes(out)
+
+
+_SEEDS = [_fixture(name)[:20000] for name in ("speech_en_udhr_16k.wav", "speech_fr_udhr_22k.flac",
+                                              "speech_de_udhr_24k.mp3", "speech_ru_udhr_48k.opus")]
+_FUZZ = st.one_of(
+    st.binary(max_size=300),
+    st.tuples(st.sampled_from(_SEEDS), st.integers(0, 20000)).map(lambda t: t[0][: t[1]]),
+    st.tuples(st.sampled_from(_SEEDS), st.lists(st.tuples(st.integers(0, 19999), st.integers(0, 7)), max_size=8))
+    .map(lambda t: _flip(*t)),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(blob=_FUZZ)
+def test_mangled_audio_is_decoded_or_a_one_line_sample_error(blob):
+    """Random bytes, truncations and bit flips of real files: never another exception, never a multi-line one."""
+    for reader in (decode_audio, probe_audio):
+        try:
+            reader(blob)
+        except SampleError as exc:
+            assert "\n" not in str(exc)
