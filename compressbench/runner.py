@@ -139,6 +139,59 @@ class RunOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
 
 
+class Run:
+    """The state of one run of a suite, whichever engine executes it: what is left to do,
+    the aggregates and dataset tallies so far, and the rows streaming out."""
+
+    def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
+                 prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None) -> None:
+        self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
+        self.started = utc_now()
+        self.work = _Work(prior_rows)
+        self.groups: dict[tuple[str, str, str], Group] = {
+            (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in self.tokenizers_for(ds)
+        }
+        for row in self.work.rows:
+            key = (row["dataset"], row["modality"], row["tokenizer"])
+            if key not in self.groups:
+                raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
+            self.groups[key].add(Measurement.from_row(row))
+        self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
+                        for ds in suite.datasets}
+        for ds in suite.datasets:
+            if not self.tokenizers_for(ds):
+                raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
+                                  f"add one (see `compressbench list`) or drop the dataset")
+
+    def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
+        return [t for t in self.tokenizers if t.modality == ds.modality]
+
+    def found(self, ds: Dataset) -> list[Found]:
+        """The dataset's samples in this run's shard."""
+        return [f for f in discover(list(ds.paths), base=ds.base) if self.shard is None or self.shard.owns(f.id)]
+
+    def add(self, m: Measurement) -> None:
+        """Count a new measurement and send its row out."""
+        self.groups[(m.dataset, m.modality, m.tokenizer)].add(m)
+        if self.emit is not None:
+            self.emit(m.to_row())
+
+    def result(self, **provenance: Any) -> RunResult:
+        """The finished run, with its provenance."""
+        tokenizers = self.tokenizers
+        info = {
+            "versions": library_versions(), "machine": machine(),
+            "device": ",".join(sorted({t.device for t in tokenizers})),
+            "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
+            "count_only": self.options.count_only, "shard": str(self.shard) if self.shard else None,
+            "resumed_rows": len(self.work.rows), **provenance,
+        }
+        identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
+        return RunResult(suite=self.suite.name, groups=self.groups,
+                         datasets={k: v.info() for k, v in self.tallies.items()}, tokenizers=identities,
+                         provenance=info)
+
+
 def run_suite(
     suite: Suite,
     *,
@@ -154,38 +207,16 @@ def run_suite(
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
     ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
     """
-    started = utc_now()
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    work = _Work(prior_rows)
-    groups: dict[tuple[str, str, str], Group] = {
-        (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in tokenizers if t.modality == ds.modality
-    }
-    for row in work.rows:
-        key = (row["dataset"], row["modality"], row["tokenizer"])
-        if key not in groups:
-            raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
-        groups[key].add(Measurement.from_row(row))
-    found = {ds.name: [f for f in discover(list(ds.paths), base=ds.base) if shard is None or shard.owns(f.id)]
-             for ds in suite.datasets}
-    tallies: dict[str, DatasetTally] = {}
+    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
+    found = {ds.name: run.found(ds) for ds in suite.datasets}
     with _progress(sum(len(f) for f in found.values())) as bar:
         for ds in suite.datasets:
-            mine = [t for t in tokenizers if t.modality == ds.modality]
-            tally = tallies[ds.name] = DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
-            samples = _samples(ds, found[ds.name], tally, work, mine, options, bar)
+            mine = run.tokenizers_for(ds)
+            samples = _samples(ds, found[ds.name], run.tallies[ds.name], run.work, mine, options, bar)
             for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
-                    todo = [s for s in batch if (ds.name, t.name, s.id) not in work.done]
-                    for m in measure_batch(t, todo):
-                        groups[(ds.name, ds.modality, t.name)].add(m)
-                        if emit is not None:
-                            emit(m.to_row())
-    provenance = {
-        "versions": library_versions(), "machine": machine(), "device": ",".join(sorted({t.device for t in tokenizers})),
-        "started_utc": started, "finished_utc": utc_now(), "suite_source": suite.source,
-        "count_only": options.count_only, "workers": options.workers, "shard": str(shard) if shard else None, "resumed_rows": len(work.rows),
-    }
-    identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
-    return RunResult(suite=suite.name, groups=groups, datasets={k: v.info() for k, v in tallies.items()},
-                     tokenizers=identities, provenance=provenance)
+                    for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
+                        run.add(m)
+    return run.result(engine="local", workers=options.workers)

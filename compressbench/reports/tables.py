@@ -59,10 +59,19 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def render(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, markdown: bool = False) -> str:
-    """``rows`` as a table of ``columns``; columns absent from every row are left out."""
+# Columns of names, aligned left; numbers align right.
+TEXT_KEYS = frozenset({"dataset", "modality", "tokenizer", "language"})
+
+
+def render(rows: list[dict[str, Any]], columns: list[tuple[str, str]], *, markdown: bool = False,
+           tablefmt: str | None = None, left: frozenset[str] | set[str] = frozenset()) -> str:
+    """``rows`` as a table of ``columns``; columns absent from every row are left out.
+
+    ``tablefmt`` overrides the tabulate format (e.g. ``"html"``, which escapes cells);
+    ``left`` names more columns of text to align left.
+    """
     present = [(k, h) for k, h in columns if any(k in r for r in rows)]
     body = [[fmt(r.get(k)) for k, _ in present] for r in rows]
-    numeric = ["left" if k in ("dataset", "modality", "tokenizer", "language") else "right" for k, _ in present]
-    return tabulate(body, headers=[h for _, h in present], tablefmt="github" if markdown else "simple",
+    numeric = ["left" if k in TEXT_KEYS or k in left else "right" for k, _ in present]
+    return tabulate(body, headers=[h for _, h in present], tablefmt=tablefmt or ("github" if markdown else "simple"),
                     colalign=numeric, disable_numparse=True)

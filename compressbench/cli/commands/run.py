@@ -31,12 +31,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out: finished samples are not measured again")
     p.add_argument("--shard", metavar="K/N", help="run only shard K of N (K from 1), chosen by a hash of each sample id")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local (default) or ray: Ray Data actors on a cluster (pip install 'compressbench[ray]')")
+    p.add_argument("--address", help="with --engine ray: the cluster (e.g. ray://head:10001, or auto); "
+                                     "default: a local Ray instance")
     add_run_options(p)
 
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
     return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard, "count_only": args.count_only,
+            "engine": args.engine,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths)} for d in suite.datasets}}
 
@@ -59,9 +64,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume and args.force:
         raise ConfigError("--resume continues a run and --force starts it over: choose one")
+    if args.engine != "ray" and args.address:
+        raise ConfigError("--address is for --engine ray")
+    if args.engine == "ray" and args.resume:
+        raise ConfigError("--resume works with the local engine; with Ray, split the suite with --shard instead")
     shard = Shard.parse(args.shard) if args.shard else None
     suite = load_suite(args.suite or default_suite_path())
-    tokenizers = build_tokenizers(suite.tokenizers, device=args.device, base=suite.base)
+    # with Ray the devices are the cluster's, not this machine's: validate the specs on the CPU here
+    tokenizers = build_tokenizers(suite.tokenizers, device="cpu" if args.engine == "ray" else args.device,
+                                  base=suite.base)
     manifest = _manifest(suite, tokenizers, args)
     out = Path(args.out)
     prior: list[dict[str, Any]] = []
@@ -73,8 +84,14 @@ def run(args: argparse.Namespace) -> int:
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
     try:
-        result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
-                           options=run_options(args), shard=shard, prior_rows=prior)
+        if args.engine == "ray":
+            from compressbench.engines.ray_data import run_suite_ray
+
+            result = run_suite_ray(suite, device=args.device, emit=writer, options=run_options(args), shard=shard,
+                                   address=args.address)
+        else:
+            result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
+                               options=run_options(args), shard=shard, prior_rows=prior)
     finally:
         writer.close()
     return finish_run(out, result, list(writer.errors))

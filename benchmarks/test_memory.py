@@ -1,0 +1,57 @@
+"""Peak memory of a run as the corpus grows from 1x to 8x the text fixtures: it must stay flat.
+
+Each size runs `compressbench run` in a fresh process and reads that process's peak
+resident set size (ru_maxrss). The figures go into the benchmark's extra_info
+(``--benchmark-json``) and are printed; the 8x/1x ratio is asserted, not a time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEAK = (
+    "import resource, sys\n"
+    "from compressbench.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _corpus(root: Path, copies: int) -> Path:
+    for k in range(copies):
+        shutil.copytree(ROOT / "fixtures" / "text", root / f"copy{k}")
+    suite = root / "suite.toml"
+    suite.write_text('tokenizers = ["bytes", "tiktoken:cl100k_base"]\n'
+                     '[[datasets]]\nname = "text"\nmodality = "text"\npaths = ["copy*"]\n')
+    return suite
+
+
+def _peak_kb(suite: Path, out: Path) -> int:
+    proc = subprocess.run([sys.executable, "-c", PEAK, "run", str(suite), "--out", str(out), "--batch-size", "8"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return int(proc.stdout.rsplit("PEAK_KB", 1)[1].split()[0])
+
+
+def test_peak_memory_is_flat_from_1x_to_8x(benchmark, tmp_path):
+    peaks: dict[int, int] = {}
+
+    def measure() -> None:
+        for copies in (1, 2, 4, 8):
+            root = tmp_path / f"x{copies}"
+            if not root.exists():
+                root.mkdir()
+                _corpus(root, copies)
+            peaks[copies] = _peak_kb(root / "suite.toml", root / f"out{len(peaks)}")
+
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    benchmark.extra_info["peak_rss_mb"] = {f"{k}x": round(v / 1024, 1) for k, v in peaks.items()}
+    print("\npeak RSS (MB) by corpus size:", benchmark.extra_info["peak_rss_mb"])
+    # 8x the samples (~4.7 MB of text) may add a little (per-sample C values are kept for percentiles), not 8x
+    assert peaks[8] / peaks[1] < 1.25
+

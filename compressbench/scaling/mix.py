@@ -1,0 +1,155 @@
+"""A plan's tokens and compute, from the measurements in a run's summary.json.
+
+For each component the summary's rows of its modality × tokenizer (one dataset,
+or all of them pooled) give the conversion from the plan's unit to raw bytes T,
+the aggregate compression C = Σraw_bytes / Σtokens, and the per-sample spread
+(compression_p10, compression_p90). Pooling several datasets sums the additive
+counts and takes the widest spread (lowest p10, highest p90), so the interval
+stays conservative. Then N = T / C, within [T / C_p90, T / C_p10].
+
+Compute: "scratch" counts llm_factor · P · N for every token (6 P N by default);
+"connected-vision" (Li et al. 2024) adds encoder_factor · N_enc · N for the tokens
+of the encoder's modalities: C ≈ 2·N_enc·D_img + 6·N_LLM·(D_img + D_txt).
+
+>>> rows = [{"dataset": "d", "modality": "text", "tokenizer": "t", "samples": 2, "errors": 0,
+...          "raw_bytes": 4000, "tokens": 1000, "chars": 2000, "compression_p10": 3.0, "compression_p90": 5.0}]
+>>> from compressbench.scaling.plan import Component, Plan
+>>> mix = forecast_mix(Plan("p", (Component("text", "text", "t", 1.0, "GB"),)), rows)
+>>> mix.components[0].tokens, mix.components[0].tokens_low, mix.components[0].tokens_high
+(250000000.0, 200000000.0, 333333333.3333333)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compressbench.core.errors import ConfigError
+from compressbench.scaling.plan import Component, ComputeSpec, Plan, unit_of
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The pooled measurements of one modality × tokenizer (one dataset or several)."""
+
+    modality: str
+    tokenizer: str
+    datasets: tuple[str, ...]
+    raw_bytes: float
+    tokens: float
+    items: float  # samples measured without error
+    counts: dict[str, float | None]  # chars, words, duration_s: None when a row lacks it
+    p10: float | None
+    p90: float | None
+
+    @property
+    def compression(self) -> float:
+        return self.raw_bytes / self.tokens
+
+    def bytes_per(self, kind: str, label: str) -> float:
+        """Raw bytes per unit of ``kind`` (bytes, chars, words, seconds, items)."""
+        if kind == "bytes":
+            return 1.0
+        key, what = {"chars": ("chars", "characters"), "words": ("words", "words"),
+                     "seconds": ("duration_s", "durations (duration_s)"), "items": ("items", "items")}[kind]
+        total = self.items if key == "items" else self.counts.get(key)
+        if not total:
+            raise ConfigError(f"{label}: the summary's {self.modality} × {self.tokenizer} rows have no {what}, "
+                              f"so an amount in that unit cannot be converted to raw bytes; give it in another "
+                              f"unit or measure again with a version that records {key}")
+        return self.raw_bytes / total
+
+
+def measurement(rows: Sequence[dict[str, Any]], component: Component, label: str) -> Measured:
+    """The rows of the component's modality × tokenizer (× dataset), pooled; an error naming what is missing."""
+    same_modality = [r for r in rows if r.get("modality") == component.modality]
+    if not same_modality:
+        present = sorted({str(r.get("modality")) for r in rows})
+        raise ConfigError(f"{label}: the summary has no {component.modality} rows (modalities measured: "
+                          f"{', '.join(present) or 'none'}); run a suite with {component.modality} data first")
+    matched = [r for r in same_modality if r.get("tokenizer") == component.tokenizer]
+    if not matched:
+        present = sorted({str(r.get("tokenizer")) for r in same_modality})
+        raise ConfigError(f"{label}: tokenizer {component.tokenizer!r} was not measured on {component.modality} "
+                          f"in the summary; measured: {', '.join(present)}")
+    if component.dataset is not None:
+        datasets = sorted({str(r.get("dataset")) for r in matched})
+        matched = [r for r in matched if r.get("dataset") == component.dataset]
+        if not matched:
+            raise ConfigError(f"{label}: dataset {component.dataset!r} has no {component.modality} × "
+                              f"{component.tokenizer} row; datasets: {', '.join(datasets)}")
+    raw = sum(float(r.get("raw_bytes") or 0) for r in matched)
+    tokens = sum(float(r.get("tokens") or 0) for r in matched)
+    if raw <= 0 or tokens <= 0:
+        raise ConfigError(f"{label}: the summary's {component.modality} × {component.tokenizer} rows have no "
+                          "measured raw bytes or tokens (every sample failed?)")
+    counts: dict[str, float | None] = {}
+    for key in ("chars", "words", "duration_s"):
+        vals = [r.get(key) for r in matched]
+        counts[key] = None if any(v is None for v in vals) else float(sum(vals))
+    p10s = [r.get("compression_p10") for r in matched]
+    p90s = [r.get("compression_p90") for r in matched]
+    return Measured(component.modality, component.tokenizer, tuple(str(r.get("dataset")) for r in matched),
+                    raw, tokens, float(sum(int(r.get("samples", 0)) - int(r.get("errors", 0)) for r in matched)),
+                    counts, None if None in p10s else min(p10s), None if None in p90s else max(p90s))
+
+
+@dataclass(frozen=True)
+class ComponentForecast:
+    """One component's raw bytes T, tokens N = T/C and the interval from the spread of per-sample C."""
+
+    component: Component
+    measured: Measured
+    raw_bytes: float
+    tokens: float
+    tokens_low: float
+    tokens_high: float
+
+
+@dataclass(frozen=True)
+class MixForecast:
+    """Every component of a plan, forecast."""
+
+    plan: Plan
+    components: tuple[ComponentForecast, ...]
+
+    def tokens(self, which: str = "tokens") -> list[float]:
+        return [getattr(c, which) for c in self.components]
+
+
+def forecast_component(component: Component, rows: Sequence[dict[str, Any]], label: str) -> ComponentForecast:
+    """T, N and N's interval for one component."""
+    m = measurement(rows, component, label)
+    kind, factor = unit_of(component.modality, component.unit)
+    raw = component.amount * factor * m.bytes_per(kind, label)
+    n = raw / m.compression
+    low = raw / m.p90 if m.p90 else n
+    high = raw / m.p10 if m.p10 else n
+    return ComponentForecast(component, m, raw, n, min(low, n), max(high, n))
+
+
+def forecast_mix(plan: Plan, rows: Sequence[dict[str, Any]]) -> MixForecast:
+    """Every component of ``plan`` forecast with the summary ``rows``."""
+    return MixForecast(plan, tuple(forecast_component(c, rows, f"plan {plan.name!r}: {c.name}")
+                                   for c in plan.components))
+
+
+def component_flops(spec: ComputeSpec, params: float, components: Sequence[tuple[str, float]]) -> list[float]:
+    """Training FLOPs spent on each (modality, tokens) component for a model of ``params`` parameters."""
+    if spec.form == "connected-vision" and spec.encoder_params is None:
+        raise ConfigError("compute form 'connected-vision' needs the encoder's parameters "
+                          "(encoder_params under [compute], or --encoder-params)")
+    out = []
+    for modality, tokens in components:
+        flops = spec.llm_factor * params * tokens
+        if spec.form == "connected-vision" and modality in spec.encoder_modalities:
+            flops += spec.encoder_factor * spec.encoder_params * tokens  # type: ignore[operator]
+        out.append(flops)
+    return out
+
+
+def finite(value: float | None) -> float | None:
+    """None for missing or non-finite values (JSON has no NaN)."""
+    return value if value is not None and math.isfinite(value) else None

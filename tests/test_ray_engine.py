@@ -1,0 +1,36 @@
+"""The Ray engine on a local Ray instance gives the local engine's results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import cli
+
+pytest.importorskip("ray", reason="Ray is not installed: pip install 'compressbench[ray]' to test --engine ray")
+
+TIMING = {"seconds", "decode_seconds", "raw_mb_per_s", "tokens_per_s"}
+
+
+def _strip(rows):
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
+
+
+def test_ray_engine_equals_local_engine(tmp_path):
+    local, ray = tmp_path / "local", tmp_path / "ray"
+    assert cli("run", "--out", str(local)).returncode == 0
+    proc = cli("run", "--engine", "ray", "--workers", "2", "--out", str(ray))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
+    assert _strip(a["rows"]) == _strip(b["rows"])
+    assert a["datasets"] == b["datasets"] and a["tokenizers"] == b["tokenizers"]
+    assert b["provenance"]["engine"] == "ray"
+    key = lambda r: (r["dataset"], r["tokenizer"], r["sample"])  # noqa: E731
+    rows = [sorted(_strip(json.loads(line) for line in (d / "results.jsonl").open()), key=key) for d in (local, ray)]
+    assert rows[0] == rows[1]
+
+
+def test_ray_engine_refuses_resume(tmp_path):
+    proc = cli("run", "--engine", "ray", "--resume", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
