@@ -7,7 +7,7 @@ embedding: a Conv2d with 16x16 kernels and strides ``fstride`` x ``tstride``
 over the (128 x target_length) spectrogram. At the defaults
 ((128 - 16) // 10 + 1) x ((1024 - 16) // 10 + 1) = 12 x 101 = 1212 patches,
 whatever the clip's length; the model adds 2 prefix tokens (class and
-distillation), which N does not count.
+distillation), reported apart as ``prefix_tokens``, not in N.
 
 ``input_bytes`` is the 16 kHz mono audio that exactly fills ``target_length``
 frames: 400 + (target_length - 1) x 160 samples, padding included.
@@ -90,9 +90,9 @@ class ASTTokenizer(AudioTokenizer):
         weight = ones_kernel((1, 1, PATCH, PATCH), self.device)
         patches = F.conv2d(x, weight, stride=(self.config.fstride, self.config.tstride))
         n = patches.shape[-2] * patches.shape[-1]
-        return [audio_count(n, self.input_samples, clip.duration_s) for clip in clips]
+        return [audio_count(n, self.input_samples, clip.duration_s, prefix_tokens=PREFIX_TOKENS) for clip in clips]
 
     def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         f_dim = conv_out(N_MELS, PATCH, self.config.fstride)
         t_dim = conv_out(self.config.target_length, PATCH, self.config.tstride)
-        return audio_count(f_dim * t_dim, self.input_samples, frames / sample_rate)
+        return audio_count(f_dim * t_dim, self.input_samples, frames / sample_rate, prefix_tokens=PREFIX_TOKENS)

@@ -35,6 +35,8 @@ UNITS: dict[str, str] = {
     "words": "words (whitespace-separated)",
     "unk_tokens": "tokens that are the unknown token",
     "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
+    "prefix_tokens": "tokens (class/register tokens a ViT adds before the patch tokens; not in N)",
+    "tiles": "count of image tiles the tokenizer encoded (thumbnail included)",
     "chars_per_token": "characters/token",
     "fertility": "tokens/word (whitespace-separated words)",
     "unk_rate": "share of tokens that are the unknown token (0-1)",
@@ -47,8 +49,8 @@ UNITS: dict[str, str] = {
 }
 
 # Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
-COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "duration_s", "codec_frames",
-                               "codebook_tokens")
+COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
+                               "codec_frames", "codebook_tokens")
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scaling_testkit import EPOCH_CSV, EPOCH_WHERE, LI_CSV, MULTIMODAL_ROWS
+from tests.scaling.scaling_testkit import EPOCH_CSV, EPOCH_WHERE, LI_CSV, MULTIMODAL_ROWS
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from scaling_testkit import REPO
+from tests.scaling.scaling_testkit import REPO
 
 
 def test_help_imports_no_numeric_stack():

@@ -10,7 +10,7 @@ import pytest
 from compressbench.scaling.allocation import compute_optimal
 from compressbench.scaling.laws import PUBLISHED
 
-from scaling_testkit import LI_CSV, assert_usage_error, cli, synthetic_runs
+from tests.scaling.scaling_testkit import LI_CSV, assert_usage_error, cli, synthetic_runs
 
 CONTRACT_KEYS = {"form", "parameters", "intervals", "diagnostics", "validation", "data_sha256"}
 LI_ARGS = [LI_CSV, "--form", "hypothesis", "--target", "eval_loss",

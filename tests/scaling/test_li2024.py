@@ -15,7 +15,7 @@ from compressbench.scaling.fitting import FitData, estimate
 from compressbench.scaling.table import Columns
 from compressbench.scaling.validation import errors, fitted, holdout, r2
 
-from scaling_testkit import LI_CSV
+from tests.scaling.scaling_testkit import LI_CSV
 
 DERIVE = ("visual_tokens = pairs * (image_size // vit_patch) ** 2",)
 

@@ -14,7 +14,7 @@ from compressbench.scaling.mix import component_flops, forecast_mix
 from compressbench.scaling.plan import Component, ComputeSpec, Plan, parse_amount, read_plan, unit_of
 from compressbench.scaling.whatif import PredictOptions, predict_plans
 
-from scaling_testkit import MULTIMODAL_ROWS, write_plan
+from tests.scaling.scaling_testkit import MULTIMODAL_ROWS, write_plan
 
 ROWS = MULTIMODAL_ROWS
 

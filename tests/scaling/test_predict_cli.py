@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from scaling_testkit import REPO, assert_usage_error, cli, write_plan
+from tests.scaling.scaling_testkit import REPO, assert_usage_error, cli, write_plan
 
 MIX = """
 name = "mix"
@@ -99,7 +99,7 @@ def test_connected_vision_compute_from_options(multimodal_summary, tmp_path):
 
 
 def test_predict_with_a_fit_gives_a_loss_with_an_interval(multimodal_summary, tmp_path):
-    from scaling_testkit import LI_CSV
+    from tests.scaling.scaling_testkit import LI_CSV
 
     fit = tmp_path / "FIT.json"
     proc = cli("fit", LI_CSV, "--form", "hypothesis", "--target", "eval_loss",

@@ -1,0 +1,103 @@
+"""Image throughput: decoding and tokenizing apart, each beside the bare library call on the same data.
+
+Every fixture image is decoded (Pillow) or tokenized (torch, on CPU and, when a
+GPU is present, on CUDA with a warm-up round and synchronisation). extra_info
+carries raw MB/s and tokens/s beside the timings:
+
+    .venv/bin/python -m pytest benchmarks/test_image.py --benchmark-only --benchmark-group-by=group
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from compressbench import get_tokenizer
+from compressbench.adapters._image_geometry import qwen2vl_smart_resize
+from compressbench.data.image import decode_image
+
+IMAGES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "image").iterdir())
+DEVICES = ["cpu", pytest.param("cuda", marks=[
+    pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")])]
+SPECS = ["qwen2vl", "internvl", "vit:vit_base_patch16_224"]
+
+
+@pytest.fixture(scope="module")
+def files() -> list[bytes]:
+    return [p.read_bytes() for p in IMAGES]
+
+
+@pytest.fixture(scope="module")
+def images(files) -> list[np.ndarray]:
+    return [decode_image(data).payload for data in files]
+
+
+def rates(benchmark, raw_bytes: int, tokens: int = 0) -> None:
+    """MB/s of raw data and tokens/s from the mean time (absent under --benchmark-disable)."""
+    stats = getattr(benchmark, "stats", None)
+    mean = stats.stats.mean if stats is not None else None
+    if mean:
+        benchmark.extra_info["raw_mb_per_s"] = raw_bytes / 1e6 / mean
+        if tokens:
+            benchmark.extra_info["tokens_per_s"] = tokens / mean
+
+
+def test_decode_bare_pillow(benchmark, files):
+    import io
+
+    from PIL import Image, ImageOps
+
+    def decode() -> int:
+        total = 0
+        for data in files:
+            with Image.open(io.BytesIO(data)) as im:
+                total += np.asarray(ImageOps.exif_transpose(im).convert("RGB")).size
+        return total
+
+    benchmark.group = "decode image"
+    raw = benchmark(decode)
+    rates(benchmark, raw)
+
+
+def test_decode_compressbench(benchmark, files):
+    benchmark.group = "decode image"
+    raw = benchmark(lambda: sum(decode_image(data).raw_bytes for data in files))
+    rates(benchmark, raw)
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", SPECS)
+def test_tokenize_compressbench(benchmark, images, spec, device):
+    tok = get_tokenizer(spec, device=device)
+    benchmark.group = f"tokenize {spec} {device}"
+    tokens = benchmark.pedantic(lambda: sum(r.tokens for r in tok.count_batch(images)), rounds=3, warmup_rounds=1)
+    rates(benchmark, sum(i.size for i in images), tokens)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tokenize_bare_qwen2vl_resize(benchmark, images, device):
+    """The tensor work alone: upload, bicubic resize to the smart_resize size, synchronise."""
+    import torch.nn.functional as F
+
+    def run() -> int:
+        total = 0
+        with torch.inference_mode():
+            for image in images:
+                x = torch.from_numpy(image).to(device).permute(2, 0, 1)[None].float() / 255
+                h, w = qwen2vl_smart_resize(*image.shape[:2])
+                y = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+                total += y.shape[-2] * y.shape[-1] // 28 ** 2
+        _sync(device)
+        return total
+
+    benchmark.group = f"tokenize qwen2vl {device}"
+    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    rates(benchmark, sum(i.size for i in images), tokens)

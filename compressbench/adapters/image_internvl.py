@@ -1,0 +1,87 @@
+"""``internvl``: InternVL 1.5+ dynamic tiling, as its ``dynamic_preprocess`` prepares images.
+
+Among the grids of min_num..max_num tiles, the one whose aspect ratio is closest
+to the image's is chosen (``find_closest_aspect_ratio``); the image is resized
+(bicubic, on the device) to fill it with 448 x 448 tiles and split; a thumbnail
+of the whole image is added when there is more than one tile. Each tile is 256
+tokens (448 / 14 = 32 patches a side, pixel-shuffled by 0.5 to 16 x 16).
+input_bytes counts every tile, thumbnail included: tiles x 448 x 448 x 3.
+
+>>> from compressbench.core.registry import get_tokenizer
+>>> get_tokenizer("internvl", device="cpu").tokens_for_shape(300, 451)  # 3 x 2 tiles + thumbnail
+1792
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from compressbench.adapters._image import ImageTokenizer, resize
+from compressbench.adapters._image_geometry import internvl_grid, internvl_tiles
+from compressbench.core.errors import ConfigError
+from compressbench.core.registry import register_tokenizer
+from compressbench.core.sample import TokenCount
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class InternVLConfig:
+    # InternVL-Chat-V1.5 / InternVL2 / 2.5 defaults (load_image(..., max_num=12) of their model cards).
+    image_size: int = field(default=448, metadata={"help": "tile side in pixels"})
+    min_num: int = field(default=1, metadata={"help": "fewest tiles a grid may have"})
+    max_num: int = field(default=12, metadata={"help": "most tiles a grid may have"})
+    use_thumbnail: bool = field(default=True, metadata={
+        "help": "add a whole-image thumbnail tile when there is more than one tile"})
+    tokens_per_tile: int = field(default=256, metadata={"help": "tokens the vision encoder gives a tile"})
+
+
+@register_tokenizer
+class InternVLTokenizer(ImageTokenizer):
+    family = "internvl"
+    description = "InternVL dynamic tiling: 448-px tiles by closest aspect ratio (1..12), thumbnail, 256 tokens/tile"
+    Config = InternVLConfig
+
+    def __init__(self, config: InternVLConfig, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        for name in ("image_size", "min_num", "max_num", "tokens_per_tile"):
+            if getattr(config, name) < 1:
+                raise ConfigError(f"internvl option {name} must be a positive integer, got {getattr(config, name)}")
+        if config.min_num > config.max_num:
+            raise ConfigError(f"internvl: min_num ({config.min_num}) is larger than max_num ({config.max_num})")
+
+    def grid(self, height: int, width: int) -> tuple[int, int]:
+        """(columns, rows) of tiles for an image of this size."""
+        c = self.config
+        return internvl_grid(height, width, image_size=c.image_size, min_num=c.min_num, max_num=c.max_num)
+
+    def count_for_shape(self, height: int, width: int) -> TokenCount:
+        c = self.config
+        tiles = internvl_tiles(height, width, image_size=c.image_size, min_num=c.min_num, max_num=c.max_num,
+                               use_thumbnail=c.use_thumbnail)
+        return self._result(tiles)
+
+    def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
+        tiles = self.tiles(batch)
+        return [self._result(tiles.shape[1]) for _ in range(tiles.shape[0])]
+
+    def _result(self, tiles: int) -> TokenCount:
+        s = self.config.image_size
+        return TokenCount(tokens=tiles * self.config.tokens_per_tile, input_bytes=tiles * s * s * 3,
+                          counts={"tiles": tiles})
+
+    def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
+        """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the thumbnail."""
+        import torch
+
+        s = self.config.image_size
+        cols, rows = self.grid(*batch.shape[-2:])
+        b, ch = batch.shape[:2]
+        x = resize(batch, rows * s, cols * s)
+        tiles = x.reshape(b, ch, rows, s, cols, s).permute(0, 2, 4, 1, 3, 5).reshape(b, rows * cols, ch, s, s)
+        if self.config.use_thumbnail and rows * cols != 1:
+            thumbnail = resize(batch, s, s).unsqueeze(1)
+            tiles = torch.cat([tiles, thumbnail], dim=1)
+        return tiles
