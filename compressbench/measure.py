@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
 from compressbench.data.discover import Found
 from compressbench.data.modalities import decoder_for, probe_for
@@ -25,8 +25,7 @@ from compressbench.data.suite import Dataset
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
