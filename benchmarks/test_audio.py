@@ -93,3 +93,18 @@ def test_compressbench_audio(benchmark, clips, spec, device):
     benchmark.group = f"tokenize audio {device}"
     results = benchmark(_synced(device, lambda: tok.count_batch(clips)))
     _rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))
+
+
+def test_bare_codec_arithmetic(benchmark, clips):
+    """EnCodec 24 kHz at 6 kbps by hand: ceil(duration x 75 Hz) frames x 8 codebooks."""
+    import math
+
+    benchmark.group = "tokenize codec"
+    benchmark(lambda: sum(math.ceil(c.samples.shape[-1] / c.sample_rate * 75) * 8 for c in clips))
+
+
+def test_compressbench_codec(benchmark, clips):
+    tok = get_tokenizer("codec:encodec_24khz")
+    benchmark.group = "tokenize codec"
+    results = benchmark(lambda: tok.count_batch(clips))
+    _rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))

@@ -101,3 +101,55 @@ def test_tokenize_bare_qwen2vl_resize(benchmark, images, device):
     benchmark.group = f"tokenize qwen2vl {device}"
     tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
     rates(benchmark, sum(i.size for i in images), tokens)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tokenize_bare_vit(benchmark, images, device):
+    """timm's eval transform and a bare patch-embedding convolution of vit_base_patch16_224's shape."""
+    from timm.data import create_transform
+
+    # vit_base_patch16_224's pretrained config: 224 px, crop_pct 0.9, bicubic, mean/std 0.5
+    transform = create_transform(input_size=(3, 224, 224), crop_pct=0.9, interpolation="bicubic",
+                                 mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), is_training=False)
+    conv = torch.nn.Conv2d(3, 768, kernel_size=16, stride=16).to(device).eval()
+
+    def run() -> int:
+        total = 0
+        with torch.inference_mode():
+            for image in images:
+                x = torch.from_numpy(image).to(device).permute(2, 0, 1)[None].float() / 255
+                y = conv(transform(x))
+                total += y.shape[-2] * y.shape[-1]
+        _sync(device)
+        return total
+
+    benchmark.group = f"tokenize vit:vit_base_patch16_224 {device}"
+    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    rates(benchmark, sum(i.size for i in images), tokens)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tokenize_bare_internvl_tiles(benchmark, images, device):
+    """InternVL's tensor work alone: resize to the chosen grid, cut 448-px tiles, add a thumbnail."""
+    import torch.nn.functional as F
+
+    from compressbench.adapters._image_geometry import internvl_grid
+
+    def run() -> int:
+        total = 0
+        with torch.inference_mode():
+            for image in images:
+                x = torch.from_numpy(image).to(device).permute(2, 0, 1)[None].float() / 255
+                cols, rows = internvl_grid(*image.shape[:2])
+                y = F.interpolate(x, size=(448 * rows, 448 * cols), mode="bicubic", align_corners=False)
+                tiles = y.unfold(2, 448, 448).unfold(3, 448, 448).reshape(3, -1, 448, 448)
+                count = tiles.shape[1]
+                if count > 1:
+                    count += F.interpolate(x, size=(448, 448), mode="bicubic", align_corners=False).shape[0]
+                total += 256 * count
+        _sync(device)
+        return total
+
+    benchmark.group = f"tokenize internvl {device}"
+    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    rates(benchmark, sum(i.size for i in images), tokens)
