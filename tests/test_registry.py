@@ -135,3 +135,35 @@ def test_entry_point_clashing_with_a_builtin_is_an_error(tmp_path):
     out = cli("list", env=env)
     assert out.returncode == 2
     assert "clashes with the one from built-in" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("family, valid", [
+    ("qwen2vl-video", True), ("frames", True), ("_x-1", True),
+    ("-video", False), ("2vl", False), ("a:b", False), ("a b", False), ("a,b", False), ("", False),
+])
+def test_family_names_may_hold_hyphens_but_no_spec_syntax(family, valid):
+    @dataclass(frozen=True)
+    class Cfg:
+        pass
+
+    class Named(Tokenizer):
+        modality = "text"
+        description = "a family-name check"
+        Config = Cfg
+
+        def count(self, payload):  # pragma: no cover - never counted
+            raise NotImplementedError
+
+    Named.family = family
+    Named.__module__ = "someone_elses_package"
+    from compressbench.core import registry
+
+    try:
+        if valid:
+            register_tokenizer(Named)
+            assert parse_spec(f"{family}:x=1").family == family
+        else:
+            with pytest.raises(ConfigError, match="no valid 'family' name"):
+                register_tokenizer(Named)
+    finally:
+        registry._entries.pop(family, None)
