@@ -37,6 +37,10 @@ UNITS: dict[str, str] = {
     "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
     "prefix_tokens": "tokens (class/register tokens a ViT adds before the patch tokens; not in N)",
     "tiles": "count of image tiles the tokenizer encoded (thumbnail included)",
+    "sampled_frames": "count of video frames the tokenizer consumed after sampling (padding frames included)",
+    "clips": "count of fixed-length video clips the tokenizer encoded (the last one padded)",
+    "duration_s": "seconds (duration of an audio or video sample)",
+    "fps": "frames/s (native frame rate of a video sample)",
     "chars_per_token": "characters/token",
     "fertility": "tokens/word (whitespace-separated words)",
     "unk_rate": "share of tokens that are the unknown token (0-1)",
@@ -45,7 +49,8 @@ UNITS: dict[str, str] = {
 }
 
 # Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
-COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles")
+COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles",
+                              "sampled_frames", "clips")
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

@@ -16,6 +16,7 @@ from compressbench.data.decoded import Decoded
 DECODERS: dict[str, str] = {
     "text": "compressbench.data.text:decode_text",
     "image": "compressbench.data.image:decode_image",
+    "video": "compressbench.data.video:decode_video",
 }
 
 
@@ -23,6 +24,7 @@ DECODERS: dict[str, str] = {
 # returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
 PROBES: dict[str, str] = {
     "image": "compressbench.data.image:probe_image",
+    "video": "compressbench.data.video:probe_video",
 }
 
 # Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
