@@ -139,7 +139,6 @@ def _meta(frames: int, fps: float, width: int, height: int, duration_s: float, s
 def decode_video(data: bytes, *, max_frames: int = DEFAULT_MAX_FRAMES,
                  max_pixels_per_frame: int = DEFAULT_MAX_PIXELS_PER_FRAME, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
     """Decode every frame of the first video stream to RGB; every failure is a one-line SampleError."""
-    import av
     import numpy as np
 
     limits = {"max_frames": max_frames, "max_pixels_per_frame": max_pixels_per_frame, "max_bytes": max_bytes}
@@ -147,31 +146,49 @@ def decode_video(data: bytes, *, max_frames: int = DEFAULT_MAX_FRAMES,
         listed = stream.frames  # 0 when the container does not record it
         _check_limits(listed, stream.codec_context.width, stream.codec_context.height, **limits)
         fps = _fps(stream)
-        stream.thread_type = "AUTO"
-        pixels: list[np.ndarray] = []
-        times: list[float] = []
-        try:
-            for frame in container.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
-                if pixels and rgb.shape != pixels[0].shape:
-                    raise SampleError(f"the frame size changes mid-stream ({pixels[0].shape[1]}x{pixels[0].shape[0]} "
-                                      f"to {rgb.shape[1]}x{rgb.shape[0]}); not supported")
-                _check_limits(len(pixels) + 1, rgb.shape[1], rgb.shape[0], **limits)
-                pixels.append(rgb)
-                times.append(float("nan") if frame.time is None else float(frame.time))
-        except av.error.FFmpegError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise SampleError(f"corrupt or truncated video after {len(pixels)} frames: {first}") from None
-        if not pixels:
-            raise SampleError("the video stream holds no decodable frame")
-        if listed and len(pixels) < listed:
+        frames, times = _decode_frames(container, stream, limits)
+        if listed and len(frames) < listed:
             raise SampleError(f"truncated or corrupt video: the header lists {listed} frames, "
-                              f"only {len(pixels)} decoded")
-        count, (height, width) = len(pixels), pixels[0].shape[:2]
+                              f"only {len(frames)} decoded")
+        count, height, width = frames.shape[:3]
         _check_complete(count, container, stream, fps)
         meta = _meta(count, fps, width, height, _duration(container, stream, count, fps), stream, container)
-    video = Video(frames=np.stack(pixels), fps=fps, duration_s=meta["duration_s"], pts=np.array(times))
+    video = Video(frames=frames, fps=fps, duration_s=meta["duration_s"], pts=np.array(times))
     return Decoded(payload=video, raw_bytes=count * height * width * 3, meta=meta)
+
+
+def _decode_frames(container: Any, stream: Any, limits: dict[str, int]) -> tuple["np.ndarray", list[float]]:
+    """Every frame as RGB into one (F, H, W, 3) array, sized from the header when it lists the count.
+
+    Filling one preallocated array, rather than stacking a list, keeps the peak memory at one copy.
+    """
+    import av
+    import numpy as np
+
+    buffer: np.ndarray | None = None
+    times: list[float] = []
+    stream.thread_type = "AUTO"
+    try:
+        for frame in container.decode(stream):
+            rgb = frame.to_ndarray(format="rgb24")
+            count = len(times)
+            if buffer is None:
+                buffer = np.empty((max(stream.frames, 1), *rgb.shape), dtype=np.uint8)
+            elif rgb.shape != buffer.shape[1:]:
+                raise SampleError(f"the frame size changes mid-stream ({buffer.shape[2]}x{buffer.shape[1]} "
+                                  f"to {rgb.shape[1]}x{rgb.shape[0]}); not supported")
+            _check_limits(count + 1, rgb.shape[1], rgb.shape[0], **limits)
+            if count == len(buffer):  # no (or a short) count in the header: grow geometrically
+                grown = min(2 * count, limits["max_frames"], limits["max_bytes"] // rgb.size)
+                buffer = np.concatenate([buffer, np.empty((max(grown - count, 1), *rgb.shape), np.uint8)])
+            buffer[count] = rgb
+            times.append(float("nan") if frame.time is None else float(frame.time))
+    except av.error.FFmpegError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SampleError(f"corrupt or truncated video after {len(times)} frames: {first}") from None
+    if buffer is None or not times:
+        raise SampleError("the video stream holds no decodable frame")
+    return (buffer if len(times) == len(buffer) else buffer[:len(times)].copy()), times
 
 
 def probe_video(data: bytes, *, max_frames: int = DEFAULT_MAX_FRAMES,
