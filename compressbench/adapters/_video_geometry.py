@@ -36,6 +36,18 @@ def sample_indices(total: int, native_fps: float, *, fps: float | None = None, s
     return [min(total - 1, math.floor(k * step + 0.5)) for k in range(count)]
 
 
+def uniform_indices(total: int, count: int) -> list[int]:
+    """``count`` frames spread evenly over the video, first and last included: LLaVA-Video's
+    ``np.linspace(0, total - 1, count, dtype=int)`` (truncation, as numpy casts), at most every frame.
+
+    >>> uniform_indices(120, 4)
+    [0, 39, 79, 119]
+    """
+    import numpy as np
+
+    return np.linspace(0, total - 1, min(count, total), dtype=int).tolist()
+
+
 def qwen2vl_nframes(total: int, native_fps: float, *, fps: float = 2.0, nframes: int | None = None,
                     min_frames: int = 4, max_frames: int = 768) -> int:
     """Frames Qwen2-VL samples: qwen-vl-utils' ``smart_nframes`` (round to 2, clamp to [min, max] and the total).

@@ -1,6 +1,7 @@
 """``frames:TIMM_MODEL``: per-frame ViT tokens at a sampled frame rate, optionally pooled (LLaVA-Video style).
 
-Frames are sampled at ``fps`` (1 by default; never above the native rate) and
+Frames are sampled at ``fps`` (1 by default; never above the native rate), at
+most ``max_frames`` of them (over it, that many spread evenly, as LLaVA-Video), and
 each goes through the ``vit:`` adapter's own machinery (a timm model built on the
 meta device, its eval transform and patch embedding on the device: see
 :mod:`compressbench.adapters.image_vit`). With ``pool`` = k the patch grid is
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._video import VideoTokenizer
-from compressbench.adapters._video_geometry import sample_indices
+from compressbench.adapters._video_geometry import sample_indices, uniform_indices
 from compressbench.adapters.image_vit import VitConfig, VitTokenizer
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
@@ -35,6 +36,8 @@ class FramesConfig:
     model: str = field(default="vit_large_patch14_clip_336", metadata={
         "help": "timm model name of a ViT-family encoder (as for vit:), e.g. vit_so400m_patch14_siglip_384"})
     fps: float = field(default=1.0, metadata={"help": "frames sampled a second (never above the native rate)"})
+    max_frames: int | None = field(default=None, metadata={
+        "help": "at most this many frames: over it, that many spread evenly over the video (LLaVA-Video: 64)"})
     pool: int = field(default=1, metadata={"help": "average-pool the patch grid pool x pool (LLaVA-Video: 2)"})
     img_size: int | None = field(default=None, metadata={
         "help": "square input side in pixels instead of the pretrained config's"})
@@ -53,9 +56,9 @@ class FramesTokenizer(VideoTokenizer):
         super().__init__(config, **kwargs)
         import torch
 
-        if not config.fps > 0 or config.pool < 1:
-            raise ConfigError(f"frames: fps must be positive and pool a positive integer, got fps={config.fps}, "
-                              f"pool={config.pool}")
+        if not config.fps > 0 or config.pool < 1 or (config.max_frames is not None and config.max_frames < 1):
+            raise ConfigError(f"frames: fps must be positive, pool and max_frames positive integers, got "
+                              f"fps={config.fps}, pool={config.pool}, max_frames={config.max_frames}")
         self.vit = VitTokenizer(VitConfig(model=config.model, img_size=config.img_size), device=self.device)
         self.encoder_params, self.prefix_tokens = self.vit.encoder_params, self.vit.prefix_tokens
         h, w = self.vit.input_size
@@ -75,12 +78,18 @@ class FramesTokenizer(VideoTokenizer):
             grid = F.avg_pool2d(grid, kernel_size=k, stride=k)
         return int(grid.shape[-2] * grid.shape[-1])
 
+    def frame_indices(self, frames: int, fps: float) -> list[int]:
+        """One frame a 1/fps seconds; over max_frames, max_frames spread evenly instead (as LLaVA-Video)."""
+        indices = sample_indices(frames, fps, fps=self.config.fps)
+        cap = self.config.max_frames
+        return uniform_indices(frames, cap) if cap is not None and len(indices) > cap else indices
+
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
-        n = len(sample_indices(frames, fps, fps=self.config.fps))
+        n = len(self.frame_indices(frames, fps))
         return self._result(n, n * self.tokens_per_frame)
 
     def count_video(self, video: "Video") -> TokenCount:
-        indices = sample_indices(video.num_frames, video.fps, fps=self.config.fps)
+        indices = self.frame_indices(video.num_frames, video.fps)
         tokens = 0
         for batch in self.frame_chunks(video, indices):
             grid = self.vit.patch_grid(batch)

@@ -120,10 +120,11 @@ VIT_PUBLISHED = {  # input side, patch side, class tokens
 
 
 def ref_frames(frames, native_fps, height, width, *, model="vit_large_patch14_clip_336", fps=1.0, pool=1,
-               img_size=None) -> dict:
-    """One frame a 1/fps seconds, (side / patch)^2 tokens each, pool x pool average pooling (floor)."""
+               img_size=None, max_frames=None) -> dict:
+    """One frame a 1/fps seconds (at most max_frames), (side / patch)^2 tokens each, pool x pool pooling (floor)."""
     side, patch, prefix = VIT_PUBLISHED[model]
     n = ref_kept(frames, native_fps, fps)
+    n = min(n, max_frames) if max_frames else n
     per_frame = ((side // patch) // pool) ** 2
     return {"tokens": n * per_frame, "input_bytes": n * side * side * 3, "sampled_frames": n, "prefix_tokens": n * prefix}
 
@@ -132,7 +133,7 @@ REFERENCES = {"tubelet": ref_tubelet, "qwen2vl-video": ref_qwen2vl_video, "frame
 VIDEO_FAMILIES = sorted(f for f, e in list_families().items() if e.cls.modality == "video")
 SPECS = ["tubelet", "tubelet:fps=4", "tubelet:stride=3,num_frames=8,image_size=112", "qwen2vl-video",
          "qwen2vl-video:fps=1,total_pixels=100000", "qwen2vl-video:nframes=7", "frames:vit_base_patch16_224",
-         "frames:vit_large_patch14_clip_336,pool=2,fps=2"]
+         "frames:vit_large_patch14_clip_336,pool=2,fps=2", "frames:vit_base_patch16_224,fps=30,max_frames=8"]
 # (frames, fps, height, width): odd sizes, portrait, an extreme strip, 1 and 3 frames, 100 frames at 30 fps.
 SHAPES = [(1, 30.0, 37, 53), (3, 25.0, 17, 301), (5, 24.0, 301, 17), (100, 30.0, 48, 64), (16, 29.97, 90, 160),
           (33, 12.0, 2, 500)]
@@ -248,6 +249,12 @@ def test_sampled_frames_are_the_nearest_to_each_tick(name, fps, fixture_videos):
     assert indices == nearest and ticks[-1] <= video.pts[-1] + 0.5 / video.fps
 
 
+def test_frames_over_max_frames_are_llava_videos_uniform_sample(tokenizer):
+    tok = tokenizer("frames:vit_base_patch16_224,fps=30,max_frames=8", "cpu")
+    assert tok.frame_indices(100, 30.0) == np.linspace(0, 99, 8, dtype=int).tolist()
+    assert tok.frame_indices(5, 30.0) == [0, 1, 2, 3, 4]
+
+
 def test_padding_repeats_the_final_frame(tokenizer):
     tok = tokenizer("tubelet", "cpu")
     assert tok.clip_indices(20, 30.0) == [list(range(16)), [16, 17, 18, 19] + [19] * 12]
@@ -262,6 +269,7 @@ def test_padding_repeats_the_final_frame(tokenizer):
     ("qwen2vl-video:fps=0", "must be positive"),
     ("qwen2vl-video:min_pixels=1000000", "larger than max_pixels"),
     ("frames:vit_base_patch16_224,pool=20", "larger than"),
+    ("frames:vit_base_patch16_224,max_frames=0", "positive integers"),
     ("frames:not_a_model", "unknown timm model"),
 ])
 def test_bad_options_are_config_errors(spec, message):
