@@ -32,7 +32,7 @@ from compressbench.data.discover import Found, discover
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
-from compressbench.parallel import ordered_map
+from compressbench.parallel import WorkerPool
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, row_key
 
@@ -107,7 +107,7 @@ def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
 
 
 def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, tokenizers: list[Tokenizer],
-             options: RunOptions, bar: Any) -> Iterator[Sample]:
+             options: RunOptions, pool: WorkerPool, bar: Any) -> Iterator[Sample]:
     """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
 
     Media decode in ``options.workers`` processes; text decodes here (cheaper than shipping it).
@@ -120,9 +120,9 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
             tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
             bar.update(1)
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
-    workers = options.workers if ds.modality in PARALLEL_DECODE else 1
-    for sample in ordered_map(load, needed, workers=workers, timeout=options.timeout,
-                              on_timeout=_timed_out(ds, options.timeout)):
+    loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout))
+              if ds.modality in PARALLEL_DECODE else map(load, needed))
+    for sample in loaded:
         tally.content.add(sample.id, sample.sha256)
         bar.update(1)
         yield sample
@@ -211,10 +211,10 @@ def run_suite(
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
     found = {ds.name: run.found(ds) for ds in suite.datasets}
-    with _progress(sum(len(f) for f in found.values())) as bar:
+    with _progress(sum(len(f) for f in found.values())) as bar, WorkerPool(options.workers) as pool:
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
-            samples = _samples(ds, found[ds.name], run.tallies[ds.name], run.work, mine, options, bar)
+            samples = _samples(ds, found[ds.name], run.tallies[ds.name], run.work, mine, options, pool, bar)
             for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
                     for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):

@@ -30,6 +30,7 @@ def test_default_suite_runs_and_writes_everything(default_run):
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"results.jsonl", "summary.json", "summary.csv", "report.md", "run.json"}
     summary = json.loads((out / "summary.json").read_text())
+    assert {r["modality"] for r in summary["rows"]} >= {"text", "image"}
     tokenizers = {r["tokenizer"] for r in summary["rows"]}
     assert {"bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base"} <= tokenizers
     assert any(t.startswith("hf:") for t in tokenizers)
@@ -37,7 +38,8 @@ def test_default_suite_runs_and_writes_everything(default_run):
         assert SUMMARY_KEYS <= set(row)
         assert row["compression"] == row["raw_bytes"] / row["tokens"]
     assert summary["provenance"]["versions"]["tiktoken"]
-    assert summary["provenance"]["device"] == "cpu"
+    assert all(t["device"] == "cpu" for t in summary["tokenizers"].values() if t["modality"] == "text")
+    assert "## Image" in (out / "report.md").read_text() and "T / input" in (out / "report.md").read_text()
     assert len(summary["datasets"]["udhr"]["content_sha256"]) == 64
     assert summary["tokenizers"]["tiktoken:o200k_base"]["sha256"].startswith("446a9538")
     assert summary["units"]["compression"].startswith("bytes/token")
@@ -185,8 +187,13 @@ def test_help_has_examples_and_python_m_works():
     assert proc.returncode == 0 and "examples:" in proc.stdout and "--device" in proc.stdout
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["run", "--out", "{tmp}/o", "--device", "auto"]])
+TEXT_SUITE = ('tokenizers = ["bytes", "tiktoken:o200k_base", "hf:{root}/fixtures/tokenizers/udhr-bpe.json"]\n'
+              '[[datasets]]\nname = "udhr"\nmodality = "text"\npaths = ["{root}/fixtures/text"]\n')
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "{tmp}/text.toml", "--out", "{tmp}/o", "--device", "auto"]])
 def test_help_and_text_runs_never_import_torch(tmp_path, argv):
+    (tmp_path / "text.toml").write_text(TEXT_SUITE.replace("{root}", str(ROOT)))
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code = (
         "import sys\nfrom compressbench.cli import main\n"

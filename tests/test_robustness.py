@@ -6,13 +6,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compressbench.data.suite import Dataset, Suite
 from compressbench.parallel import ordered_map
-from compressbench.runner import RunOptions, run_suite
-from tests.conftest import UDHR, cli
+from compressbench.runner import RunOptions, build_tokenizers, run_suite
+from tests.conftest import ROOT, UDHR, cli
 
 
 def test_ordered_map_keeps_order_across_workers():
@@ -55,21 +56,37 @@ def _mutations(seed: bytes) -> st.SearchStrategy[bytes]:
                      flips.map(lambda fl: _flip(seed, fl)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(blobs=st.lists(_mutations((UDHR / "rus.txt").read_bytes()[:400]), min_size=1, max_size=4))
-def test_fuzzed_text_never_crashes_the_run(tmp_path_factory, blobs):
-    folder = tmp_path_factory.mktemp("fuzz")
-    for i, blob in enumerate(blobs):
-        (folder / f"{i}.txt").write_bytes(blob)
-    suite = Suite(name="fuzz", datasets=(Dataset(name="f", modality="text", paths=(str(folder),)),),
-                  tokenizers=("bytes", "tiktoken:cl100k_base", "sp:fixtures/tokenizers/udhr-unigram.model"),
-                  base=Path.cwd())
-    rows: list[dict] = []
-    started = time.perf_counter()
-    result = run_suite(suite, emit=rows.append, options=RunOptions())
-    assert len(rows) == 3 * len(blobs)
-    for row in rows:
-        assert (row["error"] is None) == (row["tokens"] is not None and row["tokens"] > 0)
-        assert row["error"] is None or "\n" not in row["error"]
-    assert result.failed == sum(r["error"] is not None for r in rows)
-    assert time.perf_counter() - started < 30
+# modality: (a real fixture to mutate, its first bytes kept for speed, tokenizers to run)
+SEEDS = {
+    "text": ("fixtures/text/udhr/rus.txt", 400, ("bytes", "tiktoken:cl100k_base", "sp:fixtures/tokenizers/udhr-unigram.model")),
+    "image": ("fixtures/image/rocket_strip_8x1.jpg", 8500, ("qwen2vl", "vit:vit_base_patch16_224")),
+    "audio": ("fixtures/audio/speech_de_udhr_24k.mp3", 6000, ("whisper", "codec:encodec_24khz")),
+}
+
+
+@pytest.mark.parametrize("modality", SEEDS)
+def test_fuzzed_files_never_crash_the_run(tmp_path_factory, modality):
+    path, keep, specs = SEEDS[modality]
+    seed = (ROOT / path).read_bytes()[:keep]
+    suffix = Path(path).suffix
+    tokenizers = build_tokenizers(specs, device="cpu", base=ROOT)
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(blobs=st.lists(_mutations(seed), min_size=1, max_size=3))
+    def check(blobs: list[bytes]) -> None:
+        folder = tmp_path_factory.mktemp("fuzz")
+        for i, blob in enumerate(blobs):
+            (folder / f"{i}{suffix}").write_bytes(blob)
+        suite = Suite(name="fuzz", datasets=(Dataset(name="f", modality=modality, paths=(str(folder),)),),
+                      tokenizers=specs, base=ROOT)
+        rows: list[dict] = []
+        started = time.perf_counter()
+        result = run_suite(suite, emit=rows.append, tokenizers=tokenizers, options=RunOptions(workers=1))
+        assert len(rows) == len(specs) * len(blobs)
+        for row in rows:
+            assert (row["error"] is None) == (row["tokens"] is not None and row["tokens"] > 0)
+            assert row["error"] is None or "\n" not in row["error"]
+        assert result.failed == sum(r["error"] is not None for r in rows)
+        assert time.perf_counter() - started < 60  # bounded time per sample, not a hang
+
+    check()

@@ -45,6 +45,12 @@ def require_video(payload: Any) -> "Video":
     return payload
 
 
+def with_duration(result: TokenCount, duration_s: float) -> TokenCount:
+    """The count with the video's duration among its additive counts: summed, it turns hours of video into
+    raw bytes and tokens in data plans (as audio's does)."""
+    return TokenCount(result.tokens, result.input_bytes, {**result.counts, "duration_s": duration_s})
+
+
 class VideoTokenizer(Tokenizer):
     """Base of the video adapters: subclasses count one video on the device and give N from a shape."""
 
@@ -59,14 +65,15 @@ class VideoTokenizer(Tokenizer):
 
     @abstractmethod
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
-        """What :meth:`count` reports for a video of this shape, from the shape alone; SampleError if refused."""
+        """What :meth:`count` reports for a video of this shape, from the shape alone (its duration aside);
+        SampleError if refused."""
 
     def count(self, payload: Any) -> TokenCount:
         import torch
 
         video = require_video(payload)
         with torch.inference_mode():
-            return self.count_video(video)
+            return with_duration(self.count_video(video), video.duration_s)
 
     def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
         """--count-only: the count from a probed header's ``frames``, ``fps``, ``height`` and ``width``."""
@@ -77,7 +84,8 @@ class VideoTokenizer(Tokenizer):
             raise SampleError(f"{self.name}: the sample's metadata lacks frames, fps, height or width") from None
         if frames <= 0 or height <= 0 or width <= 0 or not fps > 0:
             raise SampleError(f"{self.name}: a video of {frames} frames of {width}x{height} at {fps} fps is empty")
-        return self.count_for_shape(frames, fps, height, width)
+        duration = float(meta.get("duration_s") or frames / fps)
+        return with_duration(self.count_for_shape(frames, fps, height, width), duration)
 
     def frame_chunks(self, video: "Video", indices: Sequence[int], *, multiple: int = 1,
                      budget: int = BATCH_PIXELS) -> Iterator["torch.Tensor"]:

@@ -104,9 +104,11 @@ def options_of(cls: type[Tokenizer]) -> list[dict[str, Any]]:
     """The options of an adapter, for ``compressbench list``: name, type, default, help."""
     rows = []
     for f in dataclasses.fields(cls.Config):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         default = None if f.default is dataclasses.MISSING else f.default
         rows.append({
             "name": f.name,
+            "required": required,
             "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type)),
             "default": default,
             "help": f.metadata.get("help", ""),

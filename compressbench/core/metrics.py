@@ -39,18 +39,21 @@ UNITS: dict[str, str] = {
     "tiles": "count of image tiles the tokenizer encoded (thumbnail included)",
     "sampled_frames": "count of video frames the tokenizer consumed after sampling (padding frames included)",
     "clips": "count of fixed-length video clips the tokenizer encoded (the last one padded)",
-    "duration_s": "seconds (duration of an audio or video sample)",
     "fps": "frames/s (native frame rate of a video sample)",
     "chars_per_token": "characters/token",
     "fertility": "tokens/word (whitespace-separated words)",
     "unk_rate": "share of tokens that are the unknown token (0-1)",
     "byte_token_rate": "share of tokens that are byte pieces or partial characters (0-1)",
     "token_premium": "ratio (tokens for this language / tokens for the reference language, same content)",
+    "duration_s": "seconds of audio or video (native duration, summed so forecasts can turn hours into tokens)",
+    "codec_frames": "codec frames (one per frame period, all codebooks together)",
+    "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
+    "tokens_per_audio_s": "tokens/s of audio (tokens N / duration)",
 }
 
 # Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
-COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles",
-                              "sampled_frames", "clips")
+COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
+                               "codec_frames", "codebook_tokens", "sampled_frames", "clips")
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {
@@ -61,6 +64,7 @@ DERIVED: dict[str, tuple[str, str]] = {
     "fertility": ("tokens", "words"),
     "unk_rate": ("unk_tokens", "tokens"),
     "byte_token_rate": ("byte_tokens", "tokens"),
+    "tokens_per_audio_s": ("tokens", "duration_s"),
 }
 
 

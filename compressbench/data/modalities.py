@@ -15,6 +15,7 @@ from compressbench.data.decoded import Decoded
 # modality -> "module:function"; each decoder takes (data: bytes, **options) -> Decoded.
 DECODERS: dict[str, str] = {
     "text": "compressbench.data.text:decode_text",
+    "audio": "compressbench.data.audio:decode_audio",
     "image": "compressbench.data.image:decode_image",
     "video": "compressbench.data.video:decode_video",
 }
@@ -23,6 +24,7 @@ DECODERS: dict[str, str] = {
 # modality -> "module:function" reading only a file's header (shape, duration) for --count-only;
 # returns Decoded(payload=None, raw_bytes=T, meta=...). Modalities without one are decoded in full.
 PROBES: dict[str, str] = {
+    "audio": "compressbench.data.audio:probe_audio",
     "image": "compressbench.data.image:probe_image",
     "video": "compressbench.data.video:probe_video",
 }

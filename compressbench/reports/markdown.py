@@ -11,7 +11,7 @@ from typing import Any
 
 from compressbench.core.metrics import UNITS
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, render
+from compressbench.reports.tables import SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, render
 
 _MAX_ERRORS_LISTED = 50
 
@@ -46,6 +46,10 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], summary: Summar
         if modality == "text":
             out += ["Text metrics (ratios of sums over the dataset):", "",
                     render(mine, TEXT_COLUMNS, markdown=True), ""]
+        else:
+            out += ["Preprocessing vs tokenization: C = (T / input) × (input / N), input being the canonical "
+                    "size of what the tokenizer consumed after resampling, resizing, cropping or frame sampling:",
+                    "", render(mine, SPLIT_COLUMNS, markdown=True), ""]
         with_languages = [r for r in mine if r.get("languages")]
         if with_languages:
             out += [_premium_table(with_languages, info["reference_language"]), ""]

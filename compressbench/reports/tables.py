@@ -31,6 +31,16 @@ SUMMARY_COLUMNS: list[tuple[str, str]] = [
     ("tokens_per_s", "tokens/s"),
 ]
 
+# C = (T / input) x (input / N): what preprocessing throws away, and what the tokenizer itself compresses.
+SPLIT_COLUMNS: list[tuple[str, str]] = [
+    ("tokenizer", "tokenizer"),
+    ("input_bytes", "input (bytes)"),
+    ("preprocessing_factor", "T / input"),
+    ("tokenizer_factor", "input / N (bytes/token)"),
+    ("compression", "C (bytes/token)"),
+    ("prefix_tokens", "prefix tokens (not in N)"),
+]
+
 TEXT_COLUMNS: list[tuple[str, str]] = [
     ("tokenizer", "tokenizer"),
     ("chars_per_token", "chars/token"),

@@ -144,13 +144,14 @@ def reference(tok, frames, fps, height, width) -> dict | None:
     return REFERENCES[tok.family](frames, fps, height, width, **options)
 
 
-def check(tok, result, frames, fps, height, width) -> None:
+def check(tok, result, frames, fps, height, width, duration) -> None:
     ref = reference(tok, frames, fps, height, width)
     assert ref is not None, f"{tok.name} measured {frames} frames of {height}x{width}, which the model refuses"
     assert (result.tokens, result.input_bytes) == (ref["tokens"], ref["input_bytes"]), (tok.name, frames, height, width)
     for key in ("sampled_frames", "clips", "prefix_tokens"):
         assert result.counts.get(key) == ref.get(key), (tok.name, key)
-    meta = {"frames": frames, "fps": fps, "height": height, "width": width}
+    assert result.counts["duration_s"] == duration  # summed, it converts hours of video in data plans
+    meta = {"frames": frames, "fps": fps, "height": height, "width": width, "duration_s": duration}
     assert tok.count_from_meta(meta) == result  # count-only mode gives the measured count
 
 
@@ -197,7 +198,7 @@ def test_published_reference_counts(tokenizer):
 def test_fixtures_match_the_published_definitions(spec, device, tokenizer, fixture_videos):
     tok = tokenizer(spec, device)
     for name, video in fixture_videos.items():
-        check(tok, tok.count(video), video.num_frames, video.fps, video.height, video.width)
+        check(tok, tok.count(video), video.num_frames, video.fps, video.height, video.width, video.duration_s)
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -220,7 +221,7 @@ def test_synthetic_shapes(spec, device, tokenizer):
             with pytest.raises(SampleError):
                 tok.count_from_meta(dict(zip(("frames", "fps", "height", "width"), shape)))
         else:
-            check(tok, tok.count(video), *shape)
+            check(tok, tok.count(video), *shape, video.duration_s)
 
 
 def test_qwen2vl_video_refusals_are_the_models(tokenizer):

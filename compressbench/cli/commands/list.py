@@ -39,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {f['description']}")
         for o in f["options"]:
             slot = " (the :argument)" if o["argument"] else ""
-            default = "required" if o["default"] is None and o["argument"] else f"default {o['default']!r}"
+            default = "required" if o["required"] else f"default {o['default']!r}"
             print(f"    {o['name']}: {o['type']}, {default}{slot}  {o['help']}")
     return EXIT_OK
