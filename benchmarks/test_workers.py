@@ -35,5 +35,5 @@ def test_run_with_workers(benchmark, workers):
         lambda: run_suite(SUITE, tokenizers=tokenizers, options=RunOptions(workers=workers)), rounds=3, iterations=1
     )
     assert result.failed == 0
-    raw = sum(g.total.sums["raw_bytes"] for g in result.groups.values())
+    raw = sum(g.total.total("raw_bytes") for g in result.groups.values())
     benchmark.extra_info["raw_mb"] = raw / 1e6

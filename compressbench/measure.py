@@ -12,12 +12,13 @@ sample's one-line error; nothing here stops a run.
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
 from compressbench.data.discover import Found
 from compressbench.data.modalities import decoder_for, probe_for
@@ -25,8 +26,7 @@ from compressbench.data.suite import Dataset
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
@@ -44,14 +44,20 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     if found.error is not None:
         sample.error, sample.sha256 = found.error, "missing"
         return sample
-    assert found.path is not None  # discover() gives a path whenever there is no error
+    path = found.path
+    if path is None:  # discover() gives a path whenever there is no error
+        raise ValueError(f"{found.id}: found without a path or an error")
     try:
-        size = found.path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            sample.error, sample.sha256 = f"{found.id}: not a regular file (a pipe, socket or device)", "not-a-file"
+            return sample
+        size = info.st_size
         if size > max_file_bytes:
             sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
                                            f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
             return sample
-        data = found.path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
         return sample

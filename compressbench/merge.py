@@ -50,7 +50,10 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
         raise ConfigError("merge needs at least one run directory")
     runs = [(Path(p), read_summary(p)) for p in paths]
     _same(runs, "suite", "suites")
-    _same(runs, "tokenizers", "tokenizer identities")
+    identities = [{k: {f: v for f, v in t.items() if f != "device"} for k, t in s["tokenizers"].items()}
+                  for _, s in runs]
+    if any(i != identities[0] for i in identities[1:]):
+        raise ConfigError("cannot merge: the runs' tokenizer identities (spec, config or vocabulary hash) differ")
     for key in ("modality", "paths", "reference_language"):
         first = {k: v[key] for k, v in runs[0][1]["datasets"].items()}
         for path, s in runs[1:]:

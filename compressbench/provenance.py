@@ -7,6 +7,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -29,12 +30,39 @@ def library_versions(names: list[str] | tuple[str, ...] = LIBRARIES) -> dict[str
     return out
 
 
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _gpus() -> list[str]:
+    """Names of the CUDA devices, when torch is already loaded (never imported just for this)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return []
+    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+
+
 def machine() -> dict[str, Any]:
     """The machine the run happened on."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        memory = None
     return {
+        "hostname": platform.node(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "processor": platform.processor() or None,
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_gib": round(memory, 1) if memory else None,
+        "gpus": _gpus(),
         "python_implementation": platform.python_implementation(),
         "argv": sys.argv,
     }

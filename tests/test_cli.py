@@ -209,3 +209,22 @@ def test_cuda_requested_without_gpu_is_a_clear_error_for_text():
     """Text BPE runs on the CPU whatever --device says; an unknown device is refused."""
     proc = cli("measure", "-t", "bytes", "--device", "tpu", str(UDHR / "eng.txt"))
     assert proc.returncode == 2 and "unknown device 'tpu'" in proc.stderr
+
+
+@pytest.mark.parametrize("dataset, message", [
+    ('language = 5', "'language' must be a string"),
+    ('reference_language = ["eng"]', "'reference_language' must be a string"),
+    ('encoding = "klingon"', "unknown text encoding 'klingon'"),
+])
+def test_suite_values_are_checked_when_it_loads(tmp_path, dataset, message):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\npaths = ["a"]\n{dataset}\n')
+    proc = cli("run", str(suite), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_non_finite_and_non_positive_numbers_are_refused(tmp_path):
+    proc = cli("measure", "-t", "codec:frame_rate=nan,codebooks=4", "README.md")
+    assert proc.returncode == 2 and "expected a finite number, got 'nan'" in proc.stderr
+    proc = cli("measure", "-t", "bytes", "--timeout", "-1", "README.md")
+    assert proc.returncode == 2 and "must be a positive number" in proc.stderr

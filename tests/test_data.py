@@ -42,3 +42,22 @@ def test_language_labels():
     assert ds.language_of(Path("udhr/hin.txt")) == "hin"
     assert Dataset(name="d", modality="text", paths=("x",), language="{parent}").language_of(Path("fr/a.txt")) == "fr"
     assert Dataset(name="d", modality="text", paths=("x",)).language_of(Path("a.txt")) is None
+
+
+def test_symlinked_folders_are_followed_once_and_pipes_are_errors(tmp_path):
+    import os
+
+    from compressbench.data.suite import Dataset
+    from compressbench.measure import load_sample
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text("a")
+    (real / "loop").symlink_to(real)  # a cycle: must not recurse forever
+    (tmp_path / "linked").symlink_to(real)
+    os.mkfifo(real / "pipe.txt")
+    found = {f.id: f for f in discover(["linked"], base=tmp_path)}
+    assert set(found) == {"linked/a.txt", "linked/pipe.txt"}
+    ds = Dataset(name="d", modality="text", paths=("linked",), base=tmp_path)
+    assert "not a regular file" in load_sample(ds, found["linked/pipe.txt"]).error
+    assert load_sample(ds, found["linked/a.txt"]).payload == "a"

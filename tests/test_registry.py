@@ -137,6 +137,17 @@ def test_entry_point_clashing_with_a_builtin_is_an_error(tmp_path):
     assert "clashes with the one from built-in" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_a_broken_plugin_is_skipped_not_fatal(tmp_path):
+    env = _install_plugin(tmp_path, "words")
+    (tmp_path / "cbwords" / "__init__.py").write_text("raise ImportError('missing dependency xyz')\n")
+    listed = cli("list", env=env)
+    assert listed.returncode == 0
+    assert "words  [unknown]  NOT AVAILABLE (plugin of cbwords (cbwords:WordsTokenizer) failed to load: missing dependency xyz)" in listed.stdout
+    assert "bytes  [text]  available" in listed.stdout
+    measured = cli("measure", "-t", "words", "README.md", env=env)
+    assert measured.returncode == 2 and "tokenizer 'words' is not available: plugin of cbwords" in measured.stderr
+
+
 @pytest.mark.parametrize("family, valid", [
     ("my-video", True), ("my_frames", True), ("_x-1", True),
     ("-video", False), ("2vl", False), ("a:b", False), ("a b", False), ("a,b", False), ("", False),

@@ -120,3 +120,15 @@ def test_runs_are_deterministic_apart_from_timing(whole, tmp_path):
     strip = lambda p: [{k: v for k, v in json.loads(line).items() if k not in TIMING}  # noqa: E731
                        for line in (p / "results.jsonl").read_text().splitlines()]
     assert strip(again) == strip(whole)
+
+
+def test_resume_refuses_a_changed_dataset_definition(tmp_path):
+    suite = tmp_path / "suite.toml"
+    body = ('tokenizers = ["bytes"]\n[[datasets]]\nname = "udhr"\nmodality = "text"\n'
+            f'paths = ["{ROOT}/fixtures/text/udhr/eng.txt"]\nencoding = "{{}}"\n')
+    suite.write_text(body.format("utf-8"))
+    out = tmp_path / "out"
+    assert cli("run", str(suite), "--out", str(out)).returncode == 0
+    suite.write_text(body.format("latin-1"))
+    proc = cli("run", str(suite), "--out", str(out), "--resume")
+    assert proc.returncode == 2 and "cannot resume, the run's datasets changed" in proc.stderr

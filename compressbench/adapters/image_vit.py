@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import ImageTokenizer
-from compressbench.core.errors import ConfigError, SampleError
+from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -65,8 +65,7 @@ def _create_on_meta(name: str, img_size: int | None) -> Any:
         with torch.device("meta"):
             return timm.create_model(name, **kwargs)
     except (TypeError, ValueError, AssertionError, RuntimeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"timm could not build {name!r} with {kwargs}: {first}") from None
+        raise ConfigError(f"timm could not build {name!r} with {kwargs}: {first_line(exc)}") from None
 
 
 @register_tokenizer

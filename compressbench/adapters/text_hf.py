@@ -20,7 +20,7 @@ import numpy as np
 from compressbench.adapters._files import existing_file, sha256_of_file
 from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -50,7 +50,7 @@ class HFTokenizer(Tokenizer):
         try:
             self.backend = HFBackend.from_file(str(path))
         except Exception as exc:  # tokenizers raises a bare Exception on a bad file
-            raise ConfigError(f"{config.path}: not a valid tokenizer.json ({str(exc).splitlines()[0]})") from None
+            raise ConfigError(f"{config.path}: not a valid tokenizer.json ({first_line(exc)})") from None
         self.backend.no_truncation()
         self.backend.no_padding()
         self._sha256 = sha256_of_file(path)

@@ -17,7 +17,7 @@ import numpy as np
 from compressbench.adapters._files import existing_file, sha256_of_file
 from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -45,7 +45,7 @@ class SentencePieceTokenizer(Tokenizer):
         try:
             self.backend = sentencepiece.SentencePieceProcessor(model_file=str(path))
         except (RuntimeError, OSError) as exc:
-            raise ConfigError(f"{config.path}: not a valid SentencePiece model ({str(exc).splitlines()[0]})") from None
+            raise ConfigError(f"{config.path}: not a valid SentencePiece model ({first_line(exc)})") from None
         self._sha256 = sha256_of_file(path)
         self._flag_table = self._flags()  # built up front so no sample's timing pays for it
 

@@ -35,7 +35,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
                         help="processes that read and decode audio, image and video (default: the machine's "
                              "cores; text decodes in the main process)")
-    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_float, default=600.0, metavar="SECONDS",
                         help="per-sample limit to read and decode, with --workers > 1 (default 600)")
     parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
                         help=f"larger files are error rows and are not read (default {DEFAULT_MAX_FILE_BYTES:,})")
@@ -47,6 +47,17 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
 
     return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
                       timeout=args.timeout, max_file_bytes=args.max_file_bytes)
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def positive_int(text: str) -> int:

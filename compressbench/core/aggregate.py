@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
 from compressbench.core.sample import Measurement
 
@@ -28,12 +29,12 @@ _SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decod
 
 @dataclass
 class Aggregate:
-    """Running sums over measurements, plus the per-sample C values for the spread."""
+    """Running sums over measurements (exact, so merges equal the whole), plus per-sample C for the spread."""
 
     samples: int = 0
     errors: int = 0
-    sums: dict[str, float] = field(default_factory=lambda: {k: 0 for k in _SUMMED})
-    counts: dict[str, float] = field(default_factory=dict)
+    sums: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _SUMMED})
+    counts: dict[str, ExactSum] = field(default_factory=dict)
     compressions: list[float] = field(default_factory=list)
 
     def add(self, m: Measurement) -> None:
@@ -43,28 +44,33 @@ class Aggregate:
             self.errors += 1
             return
         for key in _SUMMED:
-            self.sums[key] += getattr(m, key) or 0
+            self.sums[key].add(getattr(m, key) or 0)
         for key, value in m.counts.items():
-            self.counts[key] = self.counts.get(key, 0) + value
+            self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
             self.compressions.append(m.compression)
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
-        counts = dict(self.counts)
-        for key, value in other.counts.items():
-            counts[key] = counts.get(key, 0) + value
+        counts = {k: self.counts.get(k, ExactSum()).merge(other.counts.get(k, ExactSum()))
+                  for k in dict.fromkeys([*self.counts, *other.counts])}
         return Aggregate(
             samples=self.samples + other.samples,
             errors=self.errors + other.errors,
-            sums={k: self.sums[k] + other.sums[k] for k in _SUMMED},
+            sums={k: self.sums[k].merge(other.sums[k]) for k in _SUMMED},
             counts=counts,
             compressions=self.compressions + other.compressions,
         )
 
+    def total(self, key: str) -> float:
+        """The sum of ``key`` (raw_bytes, tokens, seconds, ... or a count such as duration_s)."""
+        source = self.sums if key in self.sums else self.counts
+        return source[key].value if key in source else 0
+
     def summary(self) -> dict[str, Any]:
         """The reported numbers (units in ``compressbench.core.metrics.UNITS``)."""
-        s = self.sums
+        s = {k: v.value for k, v in self.sums.items()}
+        counts = {k: v.value for k, v in self.counts.items()}
         out: dict[str, Any] = {
             "samples": self.samples,
             "errors": self.errors,
@@ -73,13 +79,13 @@ class Aggregate:
             "file_bytes": int(s["file_bytes"]),
             "tokens": int(s["tokens"]),
         }
-        out.update(derived({**self.counts, **{k: s[k] for k in ("raw_bytes", "input_bytes", "tokens")}}))
+        out.update(derived({**counts, **{k: s[k] for k in ("raw_bytes", "input_bytes", "tokens")}}))
         out.update(self.spread())
         out["seconds"] = s["seconds"]
         out["decode_seconds"] = s["decode_seconds"]
         out["raw_mb_per_s"] = ratio(s["raw_bytes"] / 1e6, s["seconds"])
         out["tokens_per_s"] = ratio(s["tokens"], s["seconds"])
-        out.update({k: v for k, v in self.counts.items()})
+        out.update(counts)
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
 
     def spread(self) -> dict[str, float | None]:

@@ -5,6 +5,19 @@
 """
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message fit for a one-line error: its first line (an OSError's strerror
+    without the errno prefix), or its type's name when it has no message.
+
+    >>> first_line(ValueError("bad value\\nmore detail"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
 class CompressbenchError(Exception):
     """Base class: every message is one line that says what is wrong and how to fix it."""
 

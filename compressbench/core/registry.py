@@ -19,11 +19,12 @@ import importlib.metadata
 import importlib.util
 import pkgutil
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.spec import parse_spec
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Entry:
 
 
 _entries: dict[str, Entry] = {}
+_broken: dict[str, str] = {}
 _loaded = False
 T = TypeVar("T", bound=type)
 
@@ -84,26 +86,38 @@ def _add(cls: type, origin: str) -> None:
 
 
 def _load() -> None:
-    """Import the built-in adapter modules, then the entry points, once."""
+    """Import the built-in adapter modules, then the entry points, once.
+
+    A plugin that fails to import is skipped with a warning and listed in :func:`broken_plugins`
+    (it must not take the built-ins down with it); one that takes a built-in's name is an error.
+    """
     global _loaded
     if _loaded:
         return
-    _loaded = True
     package = importlib.import_module(BUILTIN_PACKAGE)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name not in _NOT_ADAPTERS and not info.name.startswith("_"):
             importlib.import_module(f"{BUILTIN_PACKAGE}.{info.name}")
+    _loaded = True
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else ep.value
         try:
             cls = ep.load()
-        except Exception as exc:  # a broken plugin must not break the built-ins
-            raise ConfigError(f"tokenizer plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
+        except Exception as exc:
+            _broken[ep.name] = f"plugin of {dist} ({ep.value}) failed to load: {first_line(exc)}"
+            warnings.warn(f"compressbench: tokenizer {ep.name!r} skipped: {_broken[ep.name]}", stacklevel=2)
+            continue
         if getattr(cls, "family", None) != ep.name:
             raise ConfigError(f"entry point {ep.name!r} ({ep.value}) names a class whose family is {getattr(cls, 'family', None)!r}")
-        dist = ep.dist.name if ep.dist is not None else ep.value
         if ep.name in _entries and _entries[ep.name].cls is cls:
             continue  # it registered itself with the decorator on import
         _add(cls, f"entry point of {dist}")
+
+
+def broken_plugins() -> dict[str, str]:
+    """Entry points that failed to load: family -> why."""
+    _load()
+    return dict(_broken)
 
 
 def list_families() -> dict[str, Entry]:
@@ -117,6 +131,8 @@ def get_entry(family: str) -> Entry:
     families = list_families()
     if family in families:
         return families[family]
+    if family in _broken:
+        raise ConfigError(f"tokenizer {family!r} is not available: {_broken[family]}")
     close = difflib.get_close_matches(family, families, n=3, cutoff=0.5)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
     raise ConfigError(f"unknown tokenizer {family!r}{hint} (known: {', '.join(families)}; see `compressbench list`)")

@@ -13,6 +13,7 @@ a suite file, a command line and a results row alike.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -78,9 +79,12 @@ def _convert(value: str, annotation: Any, where: str) -> Any:
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if annotation in (int, float):
         try:
-            return annotation(value)
+            number = annotation(value)
         except ValueError:
             raise ConfigError(f"{where}: expected {annotation.__name__}, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+        return number
     return value
 
 

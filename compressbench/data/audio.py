@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from compressbench.core.errors import BackendMissing, SampleError
+from compressbench.core.errors import BackendMissing, SampleError, first_line
 from compressbench.data.decoded import Decoded
 
 PCM_BYTES = 2  # canonical raw size counts 16-bit samples, whatever the file stores
@@ -61,10 +61,7 @@ class Audio:
         return self.frames * self.channels * PCM_BYTES
 
 
-def _one_line(exc: Exception) -> str:
-    """An FFmpeg error without its errno prefix and file placeholder."""
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return text.splitlines()[0]
+_one_line = first_line  # an FFmpeg error's strerror, without its errno prefix and file placeholder
 
 
 def _wav_shortfall(data: bytes) -> int | None:

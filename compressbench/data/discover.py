@@ -34,9 +34,15 @@ def _sample_id(path: Path, base: Path) -> str:
 
 
 def _walk(directory: Path) -> list[Path]:
-    """Regular files below ``directory``, hidden files and folders skipped, sorted."""
+    """Files below ``directory`` (symlinked folders followed once), hidden files and folders skipped, sorted."""
     files = []
-    for root, dirs, names in os.walk(directory):
+    visited: set[str] = set()
+    for root, dirs, names in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:  # a symlink loop, or a folder reached twice
+            dirs[:] = []
+            continue
+        visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         files += [Path(root) / n for n in names if not n.startswith(".")]
     return sorted(files)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import SampleError, first_line
 from compressbench.data.decoded import Decoded
 
 # Pillow's own decompression-bomb error threshold (2 x Image.MAX_IMAGE_PIXELS = 2 x 89,478,485):
@@ -54,8 +54,7 @@ def _opened(data: bytes) -> Iterator[Any]:
     except SampleError:
         raise
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SampleError(f"corrupt or truncated image: {first}") from None
+        raise SampleError(f"corrupt or truncated image: {first_line(exc)}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
 

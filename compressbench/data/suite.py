@@ -22,6 +22,7 @@ Relative paths (of datasets and of tokenizer files) are relative to the suite fi
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +72,23 @@ def decoder_options(modality: str, options: dict[str, Any], where: str) -> dict[
     import inspect
 
     params = inspect.signature(decoder_for(modality)).parameters
-    valid = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    valid = {n: p for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ConfigError(f"{where}: unknown {modality} decoder option(s) {', '.join(unknown)}; "
                           f"valid: {', '.join(valid) or 'none'}")
+    for name, value in options.items():
+        default = valid[name].default
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigError(f"{where}: option {name} must be a positive number, got {value!r}")
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"{where}: option {name} must be a string, got {value!r}")
+    if "encoding" in options:
+        try:
+            codecs.lookup(options["encoding"])
+        except LookupError:
+            raise ConfigError(f"{where}: unknown text encoding {options['encoding']!r}") from None
     return options
 
 
@@ -96,6 +109,9 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         raise ConfigError(f"{where}: 'paths' must be a non-empty list of strings")
     if raw["modality"] not in modalities():
         raise ConfigError(f"{where}: unknown modality {raw['modality']!r}; known: {', '.join(modalities())}")
+    for key in ("language", "reference_language"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{where}: {key!r} must be a string, got {raw[key]!r}")
     options = raw.get("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"{where}: 'options' must be a table of decoder options, e.g. options = {{ max_pixels = 1e8 }}")

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import SampleError, first_line
 from compressbench.data.decoded import Decoded
 
 if TYPE_CHECKING:
@@ -80,8 +80,7 @@ def _opened(data: bytes) -> Iterator[tuple[Any, Any]]:
     except av.error.InvalidDataError:
         raise SampleError("not a video PyAV can read (unknown format, or a corrupt or truncated header)") from None
     except (av.error.FFmpegError, ValueError, OSError, EOFError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SampleError(f"corrupt or truncated video: {first}") from None
+        raise SampleError(f"corrupt or truncated video: {first_line(exc)}") from None
 
 
 def _fps(stream: Any) -> float:
@@ -179,13 +178,12 @@ def _decode_frames(container: Any, stream: Any, limits: dict[str, int]) -> tuple
                                   f"to {rgb.shape[1]}x{rgb.shape[0]}); not supported")
             _check_limits(count + 1, rgb.shape[1], rgb.shape[0], **limits)
             if count == len(buffer):  # no (or a short) count in the header: grow geometrically
-                grown = min(2 * count, limits["max_frames"], limits["max_bytes"] // rgb.size)
+                grown = int(min(2 * count, limits["max_frames"], limits["max_bytes"] // rgb.size))  # a suite may give floats
                 buffer = np.concatenate([buffer, np.empty((max(grown - count, 1), *rgb.shape), np.uint8)])
             buffer[count] = rgb
             times.append(float("nan") if frame.time is None else float(frame.time))
     except av.error.FFmpegError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SampleError(f"corrupt or truncated video after {len(times)} frames: {first}") from None
+        raise SampleError(f"corrupt or truncated video after {len(times)} frames: {first_line(exc)}") from None
     if buffer is None or not times:
         raise SampleError("the video stream holds no decodable frame")
     return (buffer if len(times) == len(buffer) else buffer[:len(times)].copy()), times

@@ -67,6 +67,7 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     """Like :func:`compressbench.runner.run_suite`, executed by Ray Data actors."""
     tokenizers = build_tokenizers(suite.tokenizers, device="cpu", base=suite.base)  # validates, gives identities
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=(), emit=emit)
+    specs = list(zip(suite.tokenizers, tokenizers))  # actors rebuild from the specs as written (vocab=, download=)
     ray = _init(address)
     gpus = ray.cluster_resources().get("GPU", 0)
     for ds in suite.datasets:
@@ -77,7 +78,7 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
         wants_gpu = device != "cpu" and gpus > 0 and any(t.uses_torch for t in mine)
         items = [{"id": f.id, "path": str(f.path) if f.path else "", "error": f.error or ""} for f in found]
         rows = ray.data.from_items(items).map_batches(
-            _Measurer, fn_constructor_args=(suite, ds, [t.name for t in mine], device, options),
+            _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options),
             batch_size=options.batch_size or default_batch_size(ds.modality), concurrency=max(1, min(options.workers, len(found))),
             num_gpus=1 if wants_gpu else 0,
         )

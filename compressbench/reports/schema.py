@@ -51,7 +51,7 @@ class DatasetInfo(TypedDict):
     modality: str
     samples: int
     paths: list[str]
-    content_sha256: str  # sha256 over (sample id, file sha256) of every sample, in order
+    content_sha256: str  # order-free: sum of sha256(sample id, file sha256) over samples, mod 2^256
     reference_language: str
 
 

@@ -24,9 +24,9 @@ SUMMARY_COLUMNS: list[tuple[str, str]] = [
     ("raw_bytes", "T (bytes)"),
     ("tokens", "N (tokens)"),
     ("compression", "C = ΣT/ΣN (bytes/token)"),
-    ("compression_p10", "C p10"),
-    ("compression_p50", "C p50"),
-    ("compression_p90", "C p90"),
+    ("compression_p10", "C p10 (B/tok)"),
+    ("compression_p50", "C p50 (B/tok)"),
+    ("compression_p90", "C p90 (B/tok)"),
     ("raw_mb_per_s", "raw MB/s"),
     ("tokens_per_s", "tokens/s"),
 ]

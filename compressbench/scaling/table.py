@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.scaling.fitting import FitData
 from compressbench.scaling.laws import FORMS
 
@@ -63,7 +63,7 @@ def read_table(path: str | Path, *, derive: list[str] | tuple[str, ...] = (), wh
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such data file") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not a readable CSV ({first_line(exc)})") from None
     if df.empty:
         raise ConfigError(f"{path}: the CSV has no rows")
     for spec in derive:
@@ -98,7 +98,7 @@ def select(df: pd.DataFrame, expr: str, what: str) -> pd.DataFrame:
 
 
 def _reason(exc: Exception, df: pd.DataFrame) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = first_line(exc)
     if "not defined" in text:
         text += f"; columns: {', '.join(map(str, df.columns))}; quote names with spaces in backticks"
     return text

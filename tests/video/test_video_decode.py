@@ -115,3 +115,8 @@ def test_limits_hold_without_a_frame_count_in_the_header():
     for reader in (decode_video, probe_video):
         with pytest.raises(SampleError, match="over the limit of 50 \\(max_frames\\)"):
             reader(data, max_frames=50)
+
+
+def test_limits_may_be_floats_as_a_suite_gives_them():
+    data = (VIDEOS / "pan_rocket_vp9_180x320.webm").read_bytes()  # no frame count: the buffer grows
+    assert decode_video(data, max_frames=1e4, max_pixels_per_frame=1e8, max_bytes=4e9).meta["frames"] == 90

@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from compressbench.adapters.base import options_of
-    from compressbench.core.registry import list_families
+    from compressbench.core.registry import broken_plugins, list_families
 
     families = []
     for family, entry in list_families().items():
@@ -30,11 +30,15 @@ def run(args: argparse.Namespace) -> int:
             "missing": missing, "install_hint": entry.cls.install_hint if missing else None,
             "options": options_of(entry.cls),
         })
+    for family, reason in broken_plugins().items():
+        families.append({"family": family, "modality": "unknown", "description": "", "origin": "entry point",
+                         "available": False, "missing": [], "install_hint": reason, "options": []})
     if args.json:
         print(json.dumps(families, indent=2, default=str))
         return EXIT_OK
     for f in families:
-        status = "available" if f["available"] else f"NOT AVAILABLE (missing {', '.join(f['missing'])}: {f['install_hint']})"
+        missing = f"missing {', '.join(f['missing'])}: " if f["missing"] else ""
+        status = "available" if f["available"] else f"NOT AVAILABLE ({missing}{f['install_hint']})"
         print(f"{f['family']}  [{f['modality']}]  {status}  origin: {f['origin']}")
         print(f"    {f['description']}")
         for o in f["options"]:

@@ -42,15 +42,21 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
     """What must not change between a run and its resumption."""
     return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard, "count_only": args.count_only,
             "engine": args.engine,
+            "max_file_bytes": args.max_file_bytes,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
-            "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths)} for d in suite.datasets}}
+            "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
+                                  "reference_language": d.reference_language, "options": d.options}
+                         for d in suite.datasets}}
 
 
 def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
     path = out / MANIFEST
     if not (out / "results.jsonl").is_file() or not path.is_file():
         raise ConfigError(f"{out}: nothing to resume (no results.jsonl and {MANIFEST}); run without --resume")
-    before = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: unreadable ({exc}); use another --out or --force to start over") from None
     changed = [k for k in manifest if before.get(k) != manifest[k]]
     if changed:
         raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "
