@@ -30,7 +30,7 @@ def test_default_suite_runs_and_writes_everything(default_run):
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"results.jsonl", "summary.json", "summary.csv", "report.md", "run.json"}
     summary = json.loads((out / "summary.json").read_text())
-    assert {r["modality"] for r in summary["rows"]} >= {"text", "image"}
+    assert {r["modality"] for r in summary["rows"]} >= {"text", "image", "audio", "video"}
     tokenizers = {r["tokenizer"] for r in summary["rows"]}
     assert {"bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base"} <= tokenizers
     assert any(t.startswith("hf:") for t in tokenizers)

@@ -146,3 +146,37 @@ def test_a_broken_plugin_is_skipped_not_fatal(tmp_path):
     assert "bytes  [text]  available" in listed.stdout
     measured = cli("measure", "-t", "words", "README.md", env=env)
     assert measured.returncode == 2 and "tokenizer 'words' is not available: plugin of cbwords" in measured.stderr
+
+
+@pytest.mark.parametrize("family, valid", [
+    ("my-video", True), ("my_frames", True), ("_x-1", True),
+    ("-video", False), ("2vl", False), ("a:b", False), ("a b", False), ("a,b", False), ("", False),
+])
+def test_family_names_may_hold_hyphens_but_no_spec_syntax(family, valid):
+    """As the built-in qwen2vl-video does; ':', ',', '=' and spaces belong to the spec syntax."""
+    @dataclass(frozen=True)
+    class Cfg:
+        pass
+
+    class Named(Tokenizer):
+        modality = "text"
+        description = "a family-name check"
+        Config = Cfg
+
+        def count(self, payload):  # pragma: no cover - never counted
+            raise NotImplementedError
+
+    Named.family = family
+    Named.__module__ = "someone_elses_package"
+    from compressbench.core import registry
+
+    assert family not in registry._entries
+    try:
+        if valid:
+            register_tokenizer(Named)
+            assert parse_spec(f"{family}:x=1").family == family
+        else:
+            with pytest.raises(ConfigError, match="no valid 'family' name"):
+                register_tokenizer(Named)
+    finally:
+        registry._entries.pop(family, None)

@@ -61,6 +61,7 @@ SEEDS = {
     "text": ("fixtures/text/udhr/rus.txt", 400, ("bytes", "tiktoken:cl100k_base", "sp:fixtures/tokenizers/udhr-unigram.model")),
     "image": ("fixtures/image/rocket_strip_8x1.jpg", 8500, ("qwen2vl", "vit:vit_base_patch16_224")),
     "audio": ("fixtures/audio/speech_de_udhr_24k.mp3", 6000, ("whisper", "codec:encodec_24khz")),
+    "video": ("fixtures/video/pan_hubble_h264_320x180.mp4", 60_000, ("tubelet", "qwen2vl-video")),
 }
 
 

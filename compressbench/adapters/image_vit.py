@@ -121,6 +121,18 @@ class VitTokenizer(ImageTokenizer):
         counts = {"prefix_tokens": self.prefix_tokens}
         return [TokenCount(tokens=tokens, input_bytes=h * w * 3, counts=dict(counts)) for _ in range(out.shape[0])]
 
+    def patch_grid(self, batch: "torch.Tensor") -> "torch.Tensor":
+        """A (B, 3, H, W) batch in [0, 1] through the eval transform and the patch embedding, as a
+        (B, C, rows, columns) grid of patch tokens (for pooling them, as video models do per frame)."""
+        out = self.embed(self.transform(self._trim(batch)))
+        if out.ndim == 4:
+            fmt = getattr(getattr(self.embed, "output_fmt", None), "value", "NCHW")
+            return out.permute(0, 3, 1, 2) if fmt == "NHWC" else out
+        rows, cols = self.embed.grid_size  # a flattened (B, N, C) output: timm's grid is fixed at build time
+        if rows * cols != out.shape[1]:
+            raise SampleError(f"{self.name}: patch embedding gave {out.shape[1]} tokens, not its {rows}x{cols} grid")
+        return out.transpose(1, 2).reshape(out.shape[0], out.shape[2], rows, cols)
+
     def _trim(self, x: "torch.Tensor") -> "torch.Tensor":
         """For an extreme aspect ratio, the middle of the long side that the center crop can reach.
 

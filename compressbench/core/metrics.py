@@ -37,12 +37,15 @@ UNITS: dict[str, str] = {
     "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
     "prefix_tokens": "tokens (class/register tokens a ViT adds before the patch tokens; not in N)",
     "tiles": "count of image tiles the tokenizer encoded (thumbnail included)",
+    "sampled_frames": "count of video frames the tokenizer consumed after sampling (padding frames included)",
+    "clips": "count of fixed-length video clips the tokenizer encoded (the last one padded)",
+    "fps": "frames/s (native frame rate of a video sample)",
     "chars_per_token": "characters/token",
     "fertility": "tokens/word (whitespace-separated words)",
     "unk_rate": "share of tokens that are the unknown token (0-1)",
     "byte_token_rate": "share of tokens that are byte pieces or partial characters (0-1)",
     "token_premium": "ratio (tokens for this language / tokens for the reference language, same content)",
-    "duration_s": "seconds of audio (native duration, summed so forecasts can turn hours into tokens)",
+    "duration_s": "seconds of audio or video (native duration, summed so forecasts can turn hours into tokens)",
     "codec_frames": "codec frames (one per frame period, all codebooks together)",
     "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
     "tokens_per_audio_s": "tokens/s of audio (tokens N / duration)",
@@ -50,7 +53,7 @@ UNITS: dict[str, str] = {
 
 # Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
 COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
-                               "codec_frames", "codebook_tokens")
+                               "codec_frames", "codebook_tokens", "sampled_frames", "clips")
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

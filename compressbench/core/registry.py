@@ -18,6 +18,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import pkgutil
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "compressbench.tokenizers"
 BUILTIN_PACKAGE = "compressbench.adapters"
 _NOT_ADAPTERS = {"base"}  # modules of the adapters package that hold no adapter
+# A family name: an identifier that may also hold hyphens (``qwen2vl-video``); never ':' ',' '=' or spaces,
+# which the spec syntax uses.
+FAMILY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def register_tokenizer(cls: T) -> T:
 
 def _add(cls: type, origin: str) -> None:
     family = getattr(cls, "family", None)
-    if not isinstance(family, str) or not family.isidentifier():
+    if not isinstance(family, str) or not FAMILY_NAME.fullmatch(family):
         raise ConfigError(f"adapter {cls.__module__}.{cls.__qualname__} has no valid 'family' name (got {family!r})")
     existing = _entries.get(family)
     if existing is not None and existing.cls is not cls:

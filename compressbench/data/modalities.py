@@ -17,6 +17,7 @@ DECODERS: dict[str, str] = {
     "text": "compressbench.data.text:decode_text",
     "audio": "compressbench.data.audio:decode_audio",
     "image": "compressbench.data.image:decode_image",
+    "video": "compressbench.data.video:decode_video",
 }
 
 
@@ -25,6 +26,7 @@ DECODERS: dict[str, str] = {
 PROBES: dict[str, str] = {
     "audio": "compressbench.data.audio:probe_audio",
     "image": "compressbench.data.image:probe_image",
+    "video": "compressbench.data.video:probe_video",
 }
 
 # Modalities decoded in worker processes (--workers); text is cheaper to decode than to ship.
