@@ -48,7 +48,7 @@ UNITS: dict[str, str] = {
     "duration_s": "seconds of audio or video (native duration, summed so forecasts can turn hours into tokens)",
     "codec_frames": "codec frames (one per frame period, all codebooks together)",
     "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
-    "tokens_per_audio_s": "tokens/s of audio (tokens N / duration)",
+    "tokens_per_media_s": "tokens per second of audio or video (tokens N / duration_s)",
 }
 
 # Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
@@ -64,7 +64,7 @@ DERIVED: dict[str, tuple[str, str]] = {
     "fertility": ("tokens", "words"),
     "unk_rate": ("unk_tokens", "tokens"),
     "byte_token_rate": ("byte_tokens", "tokens"),
-    "tokens_per_audio_s": ("tokens", "duration_s"),
+    "tokens_per_media_s": ("tokens", "duration_s"),
 }
 
 
