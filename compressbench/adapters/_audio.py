@@ -19,7 +19,7 @@ from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters.base import Tokenizer
+from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
 from compressbench.data.audio import PCM_BYTES, Audio
@@ -131,7 +131,7 @@ def ones_kernel(shape: tuple[int, ...], device: str) -> "torch.Tensor":
     return torch.ones(shape, device=device)
 
 
-class AudioTokenizer(Tokenizer):
+class AudioTokenizer(BatchedTokenizer):
     """Base of audio adapters: payload checks and batching around :meth:`count_audio`.
 
     Subclasses implement :meth:`count_audio` (tensor work for several clips at
@@ -167,12 +167,6 @@ class AudioTokenizer(Tokenizer):
         if frames <= 0 or rate <= 0:
             raise SampleError("the audio has no frames (nothing to tokenize)")
         return self.count_shape(frames, rate, channels)
-
-    def count(self, payload: Any) -> TokenCount:
-        result = self.count_batch([payload])[0]
-        if isinstance(result, SampleError):
-            raise result
-        return result
 
     def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
         """Count the valid payloads together (one batch of tensor work); each invalid one gets its error."""

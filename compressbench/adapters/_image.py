@@ -12,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters.base import Tokenizer
+from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import SampleError
 from compressbench.core.sample import TokenCount
 
@@ -66,7 +66,7 @@ def resize(x: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
     return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=True)
 
 
-class ImageTokenizer(Tokenizer):
+class ImageTokenizer(BatchedTokenizer):
     """Base of the image adapters: subclasses count one same-shape batch and give N from a shape."""
 
     modality = "image"
@@ -93,12 +93,6 @@ class ImageTokenizer(Tokenizer):
         except (KeyError, TypeError, ValueError):
             raise SampleError(f"{self.name}: the sample's metadata has no image height and width") from None
         return self.count_for_shape(height, width)
-
-    def count(self, payload: Any) -> TokenCount:
-        result = self.count_batch([payload])[0]
-        if isinstance(result, SampleError):
-            raise result
-        return result
 
     def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
         import torch

@@ -100,6 +100,20 @@ class Tokenizer(ABC):
         return out
 
 
+class BatchedTokenizer(Tokenizer):
+    """An adapter whose natural unit is a batch of tensor work: ``count`` is a batch of one."""
+
+    def count(self, payload: Any) -> TokenCount:
+        result = self.count_batch([payload])[0]
+        if isinstance(result, SampleError):
+            raise result
+        return result
+
+    @abstractmethod
+    def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
+        """Tokenize several payloads together on the device; an invalid one gets its error in its place."""
+
+
 def options_of(cls: type[Tokenizer]) -> list[dict[str, Any]]:
     """The options of an adapter, for ``compressbench list``: name, type, default, help."""
     rows = []
