@@ -154,13 +154,19 @@ def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:
     return measure_batch(tokenizer, [sample])[0]
 
 
-def batched(items: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
-    """Consecutive lists of at most ``size`` samples (only one batch is held at a time)."""
+BATCH_BYTES = 1 << 30  # decoded bytes a batch may hold before it is handed on (1 GiB)
+
+
+def batched(items: Iterator[Sample], size: int, max_bytes: int = BATCH_BYTES) -> Iterator[list[Sample]]:
+    """Consecutive lists of at most ``size`` samples and, past the first, at most ``max_bytes``
+    of decoded data (only one batch is held at a time: long audio or video do not pile up)."""
     batch: list[Sample] = []
+    held = 0
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        held += item.raw_bytes if item.payload is not None else 0
+        if len(batch) >= size or held >= max_bytes:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch

@@ -1,14 +1,15 @@
 """The HTML report in a real headless browser: no console errors, no network, tables and figures shown.
 
 Needs Debian's ``chromium`` on PATH (``apt-get install -y chromium``; .ci/run
-installs it); skipped with that reason otherwise. The screenshot is kept in the
-test's tmp dir as an artefact (``pytest --basetemp=DIR`` to keep it somewhere known).
+installs it); skipped with that reason otherwise. The page and its screenshot are
+kept as artefacts in ``test-artifacts/`` at the repository root (git ignores it).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from tests.compare.headless_chromium import Chromium
@@ -54,6 +55,10 @@ def test_html_report_in_headless_chromium(base_run, tmp_path):
         browser.screenshot(tmp_path / "report.png")
         problems, requests = browser.problems(), browser.requests()
     assert (tmp_path / "report.png").stat().st_size > 10_000
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for name in ("report.html", "report.png"):
+        shutil.copy2(tmp_path / name, artifacts / name)
     assert problems == []
     # The page alone: no network, no CDN, no other file (the heatmap's pixels are an inline data: image).
     assert [u for u in requests if not u.startswith("data:")] == [page.as_uri()]
