@@ -45,7 +45,7 @@ def count_flagged(ids: Sequence[int] | np.ndarray, table: np.ndarray) -> int:
     """How many of ``ids`` the table flags (ids outside the table count as not flagged)."""
     if not len(ids):
         return 0
-    arr = np.asarray(ids)
+    arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
     if arr.max() >= len(table):
         arr = arr[arr < len(table)]
     return int(np.count_nonzero(table[arr]))

@@ -61,7 +61,7 @@ class SentencePieceTokenizer(Tokenizer):
         unk_id = self.backend.unk_id()
         counts = {
             **text_counts(text),
-            "unk_tokens": sum(1 for i in ids if i == unk_id),
+            "unk_tokens": ids.count(unk_id),
             "byte_tokens": count_flagged(ids, self._flag_table),
         }
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
