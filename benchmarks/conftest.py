@@ -19,3 +19,13 @@ def udhr_bytes() -> list[bytes]:
 @pytest.fixture(scope="session")
 def udhr_texts(udhr_bytes) -> list[str]:
     return [b.decode("utf-8") for b in udhr_bytes]
+
+
+def rates(benchmark, raw_bytes: int, tokens: int = 0) -> None:
+    """MB/s of raw data and tokens/s from the mean time (absent under --benchmark-disable)."""
+    stats = getattr(benchmark, "stats", None)
+    mean = stats.stats.mean if stats is not None else None
+    if mean:
+        benchmark.extra_info["raw_mb_per_s"] = raw_bytes / 1e6 / mean
+        if tokens:
+            benchmark.extra_info["tokens_per_s"] = tokens / mean

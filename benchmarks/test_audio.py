@@ -17,7 +17,7 @@ import torch
 
 from compressbench import get_tokenizer
 from compressbench.data.audio import decode_audio
-from benchmarks.conftest import ROOT
+from benchmarks.conftest import ROOT, rates
 
 AUDIO = sorted((ROOT / "fixtures" / "audio").iterdir())
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -42,12 +42,6 @@ def _synced(device: str, fn):
     return run
 
 
-def _rates(benchmark, raw_bytes: int, tokens: int) -> None:
-    if benchmark.stats is not None:  # absent under --benchmark-disable
-        mean = benchmark.stats.stats.mean
-        benchmark.extra_info.update(raw_mb_per_s=raw_bytes / 1e6 / mean, tokens_per_s=tokens / mean)
-
-
 def test_decode_bare_pyav(benchmark, files):
     import av
 
@@ -65,7 +59,7 @@ def test_decode_bare_pyav(benchmark, files):
 def test_decode_compressbench(benchmark, files, clips):
     benchmark.group = "decode audio"
     benchmark(lambda: [decode_audio(data) for data in files])
-    _rates(benchmark, sum(c.raw_bytes for c in clips), 0)
+    rates(benchmark, sum(c.raw_bytes for c in clips), 0)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -92,7 +86,7 @@ def test_compressbench_audio(benchmark, clips, spec, device):
     tok.count_batch(clips)  # warm-up (filterbanks, kernels)
     benchmark.group = f"tokenize audio {device}"
     results = benchmark(_synced(device, lambda: tok.count_batch(clips)))
-    _rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))
+    rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))
 
 
 def test_bare_codec_arithmetic(benchmark, clips):
@@ -107,4 +101,4 @@ def test_compressbench_codec(benchmark, clips):
     tok = get_tokenizer("codec:encodec_24khz")
     benchmark.group = "tokenize codec"
     results = benchmark(lambda: tok.count_batch(clips))
-    _rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))
+    rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.conftest import rates
 from compressbench import get_tokenizer
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.data.image import decode_image
@@ -34,15 +35,6 @@ def files() -> list[bytes]:
 def images(files) -> list[np.ndarray]:
     return [decode_image(data).payload for data in files]
 
-
-def rates(benchmark, raw_bytes: int, tokens: int = 0) -> None:
-    """MB/s of raw data and tokens/s from the mean time (absent under --benchmark-disable)."""
-    stats = getattr(benchmark, "stats", None)
-    mean = stats.stats.mean if stats is not None else None
-    if mean:
-        benchmark.extra_info["raw_mb_per_s"] = raw_bytes / 1e6 / mean
-        if tokens:
-            benchmark.extra_info["tokens_per_s"] = tokens / mean
 
 
 def test_decode_bare_pillow(benchmark, files):

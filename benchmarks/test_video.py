@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.conftest import rates
 from compressbench import get_tokenizer
 from compressbench.data.video import decode_video
 
@@ -36,15 +37,6 @@ def data() -> bytes:
 def video(data):
     return decode_video(data).payload
 
-
-def rates(benchmark, raw_bytes: int, tokens: int = 0) -> None:
-    """MB/s of raw data and tokens/s from the mean time (absent under --benchmark-disable)."""
-    stats = getattr(benchmark, "stats", None)
-    mean = stats.stats.mean if stats is not None else None
-    if mean:
-        benchmark.extra_info["raw_mb_per_s"] = raw_bytes / 1e6 / mean
-        if tokens:
-            benchmark.extra_info["tokens_per_s"] = tokens / mean
 
 
 def test_decode_bare_pyav(benchmark, data):

