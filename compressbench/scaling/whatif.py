@@ -19,7 +19,7 @@ from typing import Any
 
 from compressbench.reports.tables import render
 from compressbench.scaling.fitfile import LoadedFit
-from compressbench.scaling.forecast import PlanModel, solve_data, solve_params
+from compressbench.scaling.forecast import FACTOR_RANGE, PlanModel, solve_data, solve_params
 from compressbench.scaling.mix import finite, forecast_mix
 from compressbench.scaling.plan import Plan
 
@@ -64,7 +64,8 @@ def _inverse(model: PlanModel, target: float, params: float | None, what: str) -
         row: dict[str, Any] = {"name": c.component.name, "factor": factor, "unit": c.component.unit}
         if factor is None:
             row["reason"] = ("needs the model size (--params)" if not params
-                             else f"no amount of {c.component.name} alone reaches {what} at this model size")
+                             else f"changing {c.component.name} alone between {FACTOR_RANGE[0]:g}x and "
+                                  f"{FACTOR_RANGE[1]:g}x the planned amount does not reach {what} at this model size")
         else:
             row.update(amount=c.component.amount * factor, extra_amount=c.component.amount * (factor - 1),
                        tokens=c.tokens * factor)
