@@ -53,18 +53,18 @@ class WhisperTokenizer(AudioTokenizer):
         super().__init__(config, **kwargs)
         if config.n_mels not in N_MELS_VALID:
             raise ConfigError(f"whisper: n_mels must be 80 or 128 (large-v3), got {config.n_mels}")
-        self._mel: Any = None
+        import torchaudio
+
+        # librosa's Slaney mel filters, as whisper's mel_filters.npz holds them; built here, outside any timing
+        self._mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=config.n_mels,
+            power=2.0, center=True, pad_mode="reflect", norm="slaney", mel_scale="slaney",
+        ).to(self.device)
 
     def _log_mel(self, windows: Any) -> Any:
         """Whisper's log_mel_spectrogram on a batch of 30 s windows: (b, n_mels, 3000)."""
         import torch
-        import torchaudio
 
-        if self._mel is None:  # librosa's Slaney mel filters, as whisper's mel_filters.npz holds them
-            self._mel = torchaudio.transforms.MelSpectrogram(
-                sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=self.config.n_mels,
-                power=2.0, center=True, pad_mode="reflect", norm="slaney", mel_scale="slaney",
-            ).to(self.device)
         mel = self._mel(windows)[..., :-1]  # whisper drops the STFT's last frame
         log_spec = torch.clamp(mel, min=1e-10).log10()
         log_spec = torch.maximum(log_spec, log_spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
