@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, UDHR, cli
+from tests.conftest import ROOT, UDHR, cli, console_script
 
 SUMMARY_KEYS = {"dataset", "modality", "tokenizer", "samples", "errors", "raw_bytes", "tokens", "compression"}
 RESULT_KEYS = {"dataset", "modality", "tokenizer", "sample", "raw_bytes", "input_bytes", "file_bytes", "tokens",
@@ -228,3 +228,29 @@ def test_non_finite_and_non_positive_numbers_are_refused(tmp_path):
     assert proc.returncode == 2 and "expected a finite number, got 'nan'" in proc.stderr
     proc = cli("measure", "-t", "bytes", "--timeout", "-1", "README.md")
     assert proc.returncode == 2 and "must be a positive number" in proc.stderr
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    """stderr on a pseudo-terminal gets tqdm's bar for a run over a second; a pipe (above) gets none."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    proc = subprocess.Popen([*console_script(), "run", "--out", str(tmp_path / "o")], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0
+    os.close(primary)
+    assert b"sample" in seen and b"%|" in seen, seen[-500:]
