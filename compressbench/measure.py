@@ -34,7 +34,8 @@ DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not 
 
 def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
-    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest.
+    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest
+    (None when it was not read; ``sample.status`` then says why).
 
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
     leaves the payload empty; its tokenizers then count from that metadata.
@@ -42,7 +43,7 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
                     language=dataset.language_of(found.path) if found.path else None)
     if found.error is not None:
-        sample.error, sample.sha256 = found.error, "missing"
+        sample.error, sample.status = found.error, "missing"
         return sample
     path = found.path
     if path is None:  # discover() gives a path whenever there is no error
@@ -50,16 +51,16 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            sample.error, sample.sha256 = f"{found.id}: not a regular file (a pipe, socket or device)", "not-a-file"
+            sample.error, sample.status = f"{found.id}: not a regular file (a pipe, socket or device)", "not-a-file"
             return sample
         size = info.st_size
         if size > max_file_bytes:
-            sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
+            sample.error, sample.status = (f"{found.id}: file is {size:,} bytes, over the limit of "
                                            f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
             return sample
         data = path.read_bytes()
     except OSError as exc:
-        sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
+        sample.error, sample.status = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
         return sample
     sample.file_bytes, sample.sha256 = len(data), hashlib.sha256(data).hexdigest()
     probe = probe_for(dataset.modality) if count_only else None
@@ -96,6 +97,9 @@ def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleErr
         m.error = f"{m.sample}: {tokenizer.name}: {result}"
     elif result.tokens == 0:
         m.error = f"{m.sample}: {tokenizer.name} produced no tokens (C undefined)"
+    elif undeclared := tokenizer.undeclared(result):
+        m.error = (f"{m.sample}: {tokenizer.name} reported count(s) {', '.join(undeclared)} that its adapter does not "
+                   f"declare; add them to the adapter's `counts` (name -> CountSpec(unit, aggregate))")
     else:
         m.tokens, m.input_bytes, m.counts = result.tokens, result.input_bytes, dict(result.counts)
 

@@ -91,7 +91,7 @@ class _Work:
     def __init__(self, prior_rows: Iterable[dict[str, Any]]) -> None:
         self.rows = list(prior_rows)
         self.done = {row_key(r) for r in self.rows}
-        self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256", "") for r in self.rows}
+        self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256") or "" for r in self.rows}
 
     def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
         return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
@@ -99,7 +99,7 @@ class _Work:
 
 def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
     def error(entry: Found) -> Sample:
-        return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, sha256="timeout",
+        return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, status="timeout",
                       language=ds.language_of(entry.path) if entry.path else None,
                       error=f"{entry.id}: reading and decoding took longer than the per-sample timeout "
                             f"of {timeout:g} s (--timeout)")
@@ -123,7 +123,7 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
     loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout))
               if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
-        tally.content.add(sample.id, sample.sha256)
+        tally.content.add(sample.id, sample.digest)
         bar.update(1)
         yield sample
 

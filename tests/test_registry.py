@@ -180,3 +180,119 @@ def test_family_names_may_hold_hyphens_but_no_spec_syntax(family, valid):
                 register_tokenizer(Named)
     finally:
         registry._entries.pop(family, None)
+
+
+def _adapter(name, *, base=Tokenizer, modality="text", config=None):
+    """A throwaway adapter class from someone else's package (never left registered)."""
+    if config is None:
+        @dataclass(frozen=True)
+        class config:  # noqa: N801 - a Config class
+            pass
+
+    cls = type(name, (base,), {"family": name, "modality": modality, "description": "a registration check",
+                               "Config": config, "count": lambda self, payload: None,
+                               "__module__": "someone_elses_package"})
+    return cls
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: _adapter("notatok", base=object), "is not a subclass of compressbench.adapters.base.Tokenizer"),
+    (lambda: _adapter("badmod", modality="smell"), "modality 'smell'; set it to one of: text, audio, image, video"),
+    (lambda: _adapter("notfrozen", config=dataclass(type("C", (), {"__annotations__": {"x": int}, "x": 1}))),
+     "Config must be a frozen dataclass"),
+    (lambda: _adapter("plainconfig", config=dict), "Config must be a frozen dataclass"),
+])
+def test_registration_refuses_what_cannot_be_an_adapter(make, message):
+    from compressbench.core import registry
+
+    cls = make()
+    try:
+        with pytest.raises(ConfigError, match=message):
+            register_tokenizer(cls)
+        assert cls.family not in registry._entries
+    finally:
+        registry._entries.pop(cls.family, None)
+
+
+def test_a_config_annotated_with_unresolvable_names_fails_at_registration():
+    @dataclass(frozen=True)
+    class Cfg:
+        root: "Undefined | None" = None  # noqa: F821 - the point of the test
+
+    cls = _adapter("unresolved", config=Cfg)
+    from compressbench.core import registry
+
+    try:
+        with pytest.raises(ConfigError, match=r"annotation of the config .* cannot be resolved \(NameError"):
+            register_tokenizer(cls)
+    finally:
+        registry._entries.pop("unresolved", None)
+
+
+PATH_PLUGIN = '''
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.sample import TokenCount
+
+
+@dataclass(frozen=True)
+class LinesConfig:
+    stopwords: Path | None = field(default=None, metadata={"help": "a file of lines not counted"})
+    limit: int | None = None
+
+
+class LinesTokenizer(Tokenizer):
+    """One token per line, minus the lines listed in ``stopwords``."""
+    family = "lines"
+    modality = "text"
+    description = "one token per line (a plugin with Path options)"
+    Config = LinesConfig
+
+    def count(self, payload):
+        skip = set(self.resolve(str(self.config.stopwords)).read_text().splitlines()) if self.config.stopwords else set()
+        lines = [line for line in payload.splitlines() if line not in skip][: self.config.limit]
+        return TokenCount(tokens=len(lines), input_bytes=len(payload.encode()))
+'''
+
+
+def test_a_plugin_config_with_path_annotations_takes_options(tmp_path):
+    """String annotations such as ``Path | None`` resolve in the plugin's own module."""
+    (tmp_path / "cblines").mkdir()
+    (tmp_path / "cblines" / "__init__.py").write_text(PATH_PLUGIN)
+    dist = tmp_path / "cblines-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cblines\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[compressbench.tokenizers]\nlines = cblines:LinesTokenizer\n")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    (tmp_path / "stop.txt").write_text("b\n")
+    sample = tmp_path / "s.txt"
+    sample.write_text("a\nb\nc\nd\n")
+    measured = cli("measure", "--tokenizer", f"lines:stopwords={tmp_path / 'stop.txt'},limit=2", "--json", str(sample),
+                   env=env)
+    assert measured.returncode == 0, measured.stderr
+    assert json.loads(measured.stdout)["results"][0]["tokens"] == 2
+    bad = cli("measure", "--tokenizer", "lines:limit=many", str(sample), env=env)
+    assert bad.returncode == 2 and "expected int, got 'many'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_failed_load_is_retried_not_left_half_done(monkeypatch):
+    """An exception while loading entry points leaves the registry unloaded, so the next look-up tries again."""
+    from compressbench.core import registry
+
+    calls = []
+
+    def failing(group):
+        calls.append(group)
+        raise RuntimeError("entry points unreadable")
+
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry.importlib.metadata, "entry_points", failing)
+    with pytest.raises(RuntimeError, match="entry points unreadable"):
+        registry.list_families()
+    assert registry._loaded is False and not registry._loading
+    monkeypatch.undo()
+    assert "bytes" in registry.list_families() and registry._loaded is True and len(calls) == 1

@@ -17,13 +17,18 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from compressbench.core.device import check_device_name, resolve_device
 from compressbench.core.errors import SampleError
+from compressbench.core.metrics import COUNTS, CountSpec
 from compressbench.core.sample import TokenCount
 from compressbench.core.spec import Spec, build_config, canonical_spec
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, PurePath) else value
 
 
 class Tokenizer(ABC):
@@ -37,6 +42,10 @@ class Tokenizer(ABC):
     requires: ClassVar[tuple[str, ...]] = ()  # importable modules the adapter needs
     install_hint: ClassVar[str] = "pip install compressbench"
     uses_torch: ClassVar[bool] = False  # text BPE runs on the CPU; tensor adapters resolve the device
+    # Counts this adapter reports beside T and N that are not among the built-in ones
+    # (compressbench.core.metrics.COUNTS): name -> unit and aggregation. Every path (a run, --resume,
+    # merge, the Ray engine) aggregates exactly the declared counts.
+    counts: ClassVar[dict[str, CountSpec]] = {}
 
     def __init__(self, config: Any, *, device: str = "auto", base: Path | None = None) -> None:
         self.config = config
@@ -54,19 +63,26 @@ class Tokenizer(ABC):
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base / p
 
+    def undeclared(self, result: TokenCount) -> list[str]:
+        """Count keys of a result that neither the built-ins nor this adapter declare (they would be lost)."""
+        return [k for k in result.counts if k not in COUNTS and k not in self.counts]
+
     @property
     def name(self) -> str:
         """The canonical spec string of this configuration (the ``tokenizer`` key of results)."""
         return canonical_spec(self.family, self.config, self.argument)
 
+    def config_values(self) -> dict[str, Any]:
+        """The config as JSON-ready values (paths as strings)."""
+        return {f.name: _plain(getattr(self.config, f.name)) for f in dataclasses.fields(self.config)}
+
     def identity(self) -> dict[str, Any]:
         """What pins this tokenizer down: spec, config and a hash of its vocabulary or weights-free definition."""
-        config = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
-        return {"spec": self.name, "family": self.family, "config": config, "sha256": self.fingerprint()}
+        return {"spec": self.name, "family": self.family, "config": self.config_values(), "sha256": self.fingerprint()}
 
     def fingerprint(self) -> str:
         """sha256 identifying the tokenizer; default: a hash of the family and config."""
-        config = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        config = self.config_values()
         blob = json.dumps({"family": self.family, "config": config}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 

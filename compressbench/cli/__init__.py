@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"compressbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModuleNotFoundError as exc:  # an optional back-end that no code path wrapped: still one line and a hint
+        from compressbench.core.backends import missing_backend
+
+        print(f"compressbench: error: {missing_backend(exc.name or str(exc), f'compressbench {args.command}')}",
+              file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("compressbench: interrupted", file=sys.stderr)
         return 130

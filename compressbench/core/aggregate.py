@@ -22,6 +22,7 @@ import numpy as np
 
 from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
+from compressbench.core.registry import count_specs
 from compressbench.core.sample import Measurement
 
 _SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decode_seconds")
@@ -36,6 +37,7 @@ class Aggregate:
     sums: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _SUMMED})
     counts: dict[str, ExactSum] = field(default_factory=dict)
     compressions: list[float] = field(default_factory=list)
+    peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
 
     def add(self, m: Measurement) -> None:
         """Count one measurement; a failed one counts as a sample and an error only."""
@@ -45,8 +47,12 @@ class Aggregate:
             return
         for key in _SUMMED:
             self.sums[key].add(getattr(m, key) or 0)
+        specs = count_specs()
         for key, value in m.counts.items():
-            self.counts.setdefault(key, ExactSum()).add(value)
+            if key in specs and specs[key].aggregate == "max":
+                self.peaks[key] = max(self.peaks.get(key, value), value)
+            else:
+                self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
             self.compressions.append(m.compression)
 
@@ -60,10 +66,14 @@ class Aggregate:
             sums={k: self.sums[k].merge(other.sums[k]) for k in _SUMMED},
             counts=counts,
             compressions=self.compressions + other.compressions,
+            peaks={k: max(v for v in (self.peaks.get(k), other.peaks.get(k)) if v is not None)
+                   for k in dict.fromkeys([*self.peaks, *other.peaks])},
         )
 
     def total(self, key: str) -> float:
         """The sum of ``key`` (raw_bytes, tokens, seconds, ... or a count such as duration_s)."""
+        if key in self.peaks:
+            return self.peaks[key]
         source = self.sums if key in self.sums else self.counts
         return source[key].value if key in source else 0
 
@@ -86,6 +96,7 @@ class Aggregate:
         out["raw_mb_per_s"] = ratio(s["raw_bytes"] / 1e6, s["seconds"])
         out["tokens_per_s"] = ratio(s["tokens"], s["seconds"])
         out.update(counts)
+        out.update(self.peaks)
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
 
     def spread(self) -> dict[str, float | None]:

@@ -12,6 +12,7 @@ so no number leaves the program without its unit.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 UNITS: dict[str, str] = {
     "samples": "count of samples (files or items), failed ones included",
@@ -51,9 +52,32 @@ UNITS: dict[str, str] = {
     "tokens_per_media_s": "tokens per second of audio or video (tokens N / duration_s)",
 }
 
-# Additive per-sample counts that adapters may report beside T and N; they aggregate by summing.
-COUNT_KEYS: tuple[str, ...] = ("chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
-                               "codec_frames", "codebook_tokens", "sampled_frames", "clips")
+AGGREGATIONS = ("sum", "max")
+
+
+@dataclass(frozen=True)
+class CountSpec:
+    """A per-sample count an adapter reports beside T and N: its unit and how a dataset aggregates it.
+
+    ``sum`` suits additive counts (characters, seconds, tiles); ``max`` a peak (the largest crop). Both
+    merge exactly, so shards, resumed runs and the Ray engine agree with a plain run.
+
+    >>> CountSpec("crops (count of image crops)").aggregate
+    'sum'
+    """
+
+    unit: str
+    aggregate: str = "sum"
+
+    def __post_init__(self) -> None:
+        if self.aggregate not in AGGREGATIONS:
+            raise ValueError(f"count aggregation {self.aggregate!r} is not one of: {', '.join(AGGREGATIONS)}")
+
+
+# The counts built-in adapters report; a plugin declares its own in its adapter's ``counts``.
+COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
+    "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
+    "codec_frames", "codebook_tokens", "sampled_frames", "clips")}
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import importlib.metadata
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from compressbench.core.errors import ConfigError, first_line
-from compressbench.core.spec import parse_spec
+from compressbench.core.metrics import COUNTS, UNITS, CountSpec
+from compressbench.core.spec import config_fields, parse_spec
 
 if TYPE_CHECKING:
     from compressbench.adapters.base import Tokenizer
@@ -57,7 +59,9 @@ class Entry:
 
 _entries: dict[str, Entry] = {}
 _broken: dict[str, str] = {}
-_loaded = False
+_loaded = False  # set only once every built-in and entry point is in: a failed load is retried
+_loading = False  # a plugin that looks the registry up while it is imported sees what is there so far
+MODALITIES = ("text", "audio", "image", "video")
 T = TypeVar("T", bound=type)
 
 
@@ -72,10 +76,51 @@ def register_tokenizer(cls: T) -> T:
     return cls
 
 
+def _check_adapter(cls: type, where: str) -> None:
+    """Refuse what cannot work as an adapter, saying what to fix: not a Tokenizer, a Config that is
+    not a frozen dataclass (or whose annotations do not resolve), an unknown modality."""
+    from compressbench.adapters.base import Tokenizer
+
+    if not isinstance(cls, type) or not issubclass(cls, Tokenizer):
+        raise ConfigError(f"{where} is not a subclass of compressbench.adapters.base.Tokenizer; derive the adapter from it")
+    modality = getattr(cls, "modality", None)
+    if modality not in MODALITIES:
+        raise ConfigError(f"{where} has modality {modality!r}; set it to one of: {', '.join(MODALITIES)}")
+    config = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and dataclasses.is_dataclass(config) and config.__dataclass_params__.frozen):
+        raise ConfigError(f"{where}: its Config must be a frozen dataclass (@dataclass(frozen=True)), got {config!r}")
+    config_fields(config, where)
+    _check_counts(cls, where)
+
+
+# Keys of a results row that are not counts: an adapter may not declare a count under these names.
+_ROW_KEYS = {"dataset", "modality", "tokenizer", "sample", "language", "raw_bytes", "input_bytes", "file_bytes",
+             "tokens", "compression", "seconds", "decode_seconds", "error", "file_sha256", "counted_from"}
+
+
+def _check_counts(cls: type, where: str) -> None:
+    """An adapter's declared counts: CountSpecs whose names clash with no row key nor another declaration."""
+    counts = getattr(cls, "counts", {})
+    if not isinstance(counts, dict):
+        raise ConfigError(f"{where}: 'counts' must be a dict of name -> CountSpec, got {type(counts).__name__}")
+    for name, spec in counts.items():
+        if not isinstance(spec, CountSpec):
+            raise ConfigError(f"{where}: count {name!r} must be declared as a CountSpec(unit, aggregate), got {spec!r}")
+        if name in _ROW_KEYS or (name in UNITS and name not in COUNTS):
+            raise ConfigError(f"{where}: count {name!r} takes the name of a reported key; choose another name")
+        known = COUNTS.get(name) or next((e.cls.counts[name] for e in _entries.values()
+                                          if name in e.cls.counts and e.cls is not cls), None)
+        if known is not None and known != spec:
+            raise ConfigError(f"{where}: count {name!r} is declared elsewhere as {known}; "
+                              f"use the same unit and aggregation or another name")
+
+
 def _add(cls: type, origin: str) -> None:
     family = getattr(cls, "family", None)
+    where = f"adapter {cls.__module__}.{cls.__qualname__}"
     if not isinstance(family, str) or not FAMILY_NAME.fullmatch(family):
-        raise ConfigError(f"adapter {cls.__module__}.{cls.__qualname__} has no valid 'family' name (got {family!r})")
+        raise ConfigError(f"{where} has no valid 'family' name (got {family!r})")
+    _check_adapter(cls, where)
     existing = _entries.get(family)
     if existing is not None and existing.cls is not cls:
         raise ConfigError(
@@ -91,14 +136,22 @@ def _load() -> None:
     A plugin that fails to import is skipped with a warning and listed in :func:`broken_plugins`
     (it must not take the built-ins down with it); one that takes a built-in's name is an error.
     """
-    global _loaded
-    if _loaded:
+    global _loaded, _loading
+    if _loaded or _loading:
         return
+    _loading = True
+    try:
+        _load_all()
+        _loaded = True
+    finally:
+        _loading = False
+
+
+def _load_all() -> None:
     package = importlib.import_module(BUILTIN_PACKAGE)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name not in _NOT_ADAPTERS and not info.name.startswith("_"):
             importlib.import_module(f"{BUILTIN_PACKAGE}.{info.name}")
-    _loaded = True
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else ep.value
         try:
@@ -112,6 +165,28 @@ def _load() -> None:
         if ep.name in _entries and _entries[ep.name].cls is cls:
             continue  # it registered itself with the decorator on import
         _add(cls, f"entry point of {dist}")
+
+
+def count_specs() -> dict[str, CountSpec]:
+    """Every count an adapter may report (the built-ins' and each registered adapter's own), by name.
+
+    >>> count_specs()["chars"].aggregate
+    'sum'
+    """
+    _load()
+    out = dict(COUNTS)
+    for entry in _entries.values():
+        out.update(entry.cls.counts)
+    return out
+
+
+def units() -> dict[str, str]:
+    """The unit of every reported key: the core table plus the counts adapters declare.
+
+    >>> units()["compression"]
+    'bytes/token (raw bytes T / tokens N)'
+    """
+    return {**UNITS, **{name: spec.unit for name, spec in count_specs().items()}}
 
 
 def broken_plugins() -> dict[str, str]:

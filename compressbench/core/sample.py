@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.metrics import COUNT_KEYS
 
 
 @dataclass
@@ -37,7 +36,14 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     probed: bool = False  # only the header was read (--count-only): tokenizers count from ``meta``
-    sha256: str = ""  # the file's digest ("missing" / "unreadable" when there is none)
+    sha256: str | None = None  # the file's digest; None when the file was not read (``status`` says why)
+    status: str | None = None  # why there is no digest: missing, unreadable, not-a-file, too-large, timeout
+
+    @property
+    def digest(self) -> str:
+        """What the sample adds to its dataset's content hash: the file's sha256, or "" when it was not read
+        (a status word is not content)."""
+        return self.sha256 or ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,16 @@ class Measurement:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Measurement":
-        """Rebuild a measurement from a results.jsonl row (``compression`` is derived, not read)."""
+        """Rebuild a measurement from a results.jsonl row (``compression`` is derived, not read).
+
+        The counts are the keys every registered adapter declares (built-ins' and plugins' alike), so
+        resume, merge and the Ray engine aggregate what a plain run aggregates.
+        """
+        from compressbench.core.registry import count_specs
+
         known = {"dataset", "modality", "tokenizer", "sample", "language", "raw_bytes", "input_bytes",
                  "file_bytes", "tokens", "compression", "seconds", "decode_seconds", "error"}
-        counts = {k: row[k] for k in COUNT_KEYS if row.get(k) is not None}
+        counts = {k: row[k] for k in count_specs() if row.get(k) is not None}
         meta = {k: v for k, v in row.items() if k not in known and k not in counts}
         return cls(
             dataset=row["dataset"], modality=row["modality"], tokenizer=row["tokenizer"],

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from compressbench.core.errors import ConfigError
@@ -60,10 +62,31 @@ def parse_spec(text: str) -> Spec:
     return Spec(family=family, argument=argument, options=options, text=text)
 
 
+def config_fields(config_cls: type, where: str = "") -> dict[str, tuple[dataclasses.Field, Any]]:
+    """A config dataclass's fields with their annotations resolved in the module that defines it.
+
+    String annotations (``from __future__ import annotations``) are evaluated with
+    :func:`typing.get_type_hints`, so a plugin's ``Path | None`` resolves; one that
+    names something its module does not define is a configuration error.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Cfg:
+    ...     root: "Path | None" = None
+    >>> config_fields(Cfg)["root"][1]
+    pathlib.Path | None
+    """
+    try:
+        hints = typing.get_type_hints(config_cls, globalns={"Path": Path, **vars(sys.modules.get(config_cls.__module__, typing))})
+    except Exception as exc:  # NameError, TypeError, SyntaxError from an annotation
+        name = f"{config_cls.__module__}.{config_cls.__qualname__}"
+        raise ConfigError(f"{where or name}: an annotation of the config {name} cannot be resolved ({type(exc).__name__}: "
+                          f"{exc}); import the names it uses in its module") from None
+    return {f.name: (f, hints.get(f.name, f.type)) for f in dataclasses.fields(config_cls)}
+
+
 def _convert(value: str, annotation: Any, where: str) -> Any:
-    """Turn a spec option string into the type the config field declares."""
-    if isinstance(annotation, str):
-        annotation = eval(annotation, vars(typing) | vars(types), {})  # noqa: S307 - our own annotations
+    """Turn a spec option string into the type the config field declares (resolved by :func:`config_fields`)."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -85,6 +108,8 @@ def _convert(value: str, annotation: Any, where: str) -> Any:
         if not math.isfinite(number):
             raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return number
+    if isinstance(annotation, type) and issubclass(annotation, PurePath):
+        return annotation(value)
     return value
 
 
@@ -99,7 +124,7 @@ def build_config(config_cls: type, spec: Spec, argument_field: str | None) -> An
     >>> build_config(Cfg, parse_spec("tiktoken:o200k_base,download=yes"), "encoding")
     Cfg(encoding='o200k_base', download=True)
     """
-    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    fields = config_fields(config_cls, f"tokenizer {spec.family!r}")
     values: dict[str, Any] = {}
     if spec.argument is not None:
         if argument_field is None:
@@ -112,7 +137,7 @@ def build_config(config_cls: type, spec: Spec, argument_field: str | None) -> An
         if key == argument_field and spec.argument is not None:
             raise ConfigError(f"{key!r} given both as argument and option in {spec.text!r}")
         values[key] = raw
-    converted = {k: _convert(v, fields[k].type, f"option {k!r} of {spec.text!r}") for k, v in values.items()}
+    converted = {k: _convert(v, fields[k][1], f"option {k!r} of {spec.text!r}") for k, v in values.items()}
     try:
         return config_cls(**converted)
     except TypeError as exc:  # a required field is missing

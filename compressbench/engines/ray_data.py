@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.backends import import_backend
 from compressbench.core.sample import Measurement
 from compressbench.data.discover import Found
 from compressbench.data.modalities import default_batch_size
@@ -48,11 +48,8 @@ class _Measurer:
 
 
 def _init(address: str | None) -> Any:
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise ConfigError("--engine ray needs Ray Data: pip install 'compressbench[ray]'") from None
+    ray = import_backend("ray", purpose="--engine ray")
+    import_backend("ray.data", purpose="--engine ray")
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     context = ray.data.DataContext.get_current()
@@ -87,7 +84,7 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
             row = json.loads(record["row"])
             if row["sample"] not in seen:
                 seen.add(row["sample"])
-                run.tallies[ds.name].content.add(row["sample"], row["file_sha256"])
+                run.tallies[ds.name].content.add(row["sample"], row.get("file_sha256") or "")
             run.add(Measurement.from_row(row))
     for t in tokenizers:  # the driver built them on the CPU; say where the actors ran them
         t.device = "cuda" if (device != "cpu" and gpus > 0 and t.uses_torch) else "cpu"

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from compressbench.core.backends import import_backend
 from compressbench.core.errors import ConfigError
 from compressbench.reports.schema import Summary
 
@@ -81,8 +82,8 @@ def _metadata(summary: Summary) -> dict[str, Any]:
 
 def write_parquet(summary: Summary, path: str | Path) -> None:
     """The tidy table as Parquet (pyarrow), with summary.json minus its rows in the file's metadata."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa = import_backend("pyarrow", purpose="the Parquet report")
+    pq = import_backend("pyarrow.parquet", purpose="the Parquet report")
 
     rows = tidy_rows(summary)
     columns = list(rows[0]) if rows else list(TEXT_COLUMNS)
@@ -96,7 +97,7 @@ def write_parquet(summary: Summary, path: str | Path) -> None:
 
 def read_parquet(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The rows and the summary metadata (provenance, datasets, tokenizers, units) of a Parquet export."""
-    import pyarrow.parquet as pq
+    pq = import_backend("pyarrow.parquet", purpose="reading a Parquet report")
 
     table = pq.read_table(str(path))
     meta = json.loads((table.schema.metadata or {}).get(PARQUET_METADATA_KEY, b"{}"))

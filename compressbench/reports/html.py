@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from compressbench.core.metrics import UNITS
+from compressbench.core.registry import units
 from compressbench.reports import figures
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import fmt, render
@@ -161,7 +161,8 @@ def render_html(summary: Summary, samples: list[dict[str, Any]] | None, errors: 
     sections = [_modality_section(m, [r for r in rows if r["modality"] == m],
                                   [s for s in ok if s["modality"] == m] if samples is not None else None, summary)
                 for m in modalities]
-    units = "".join(f"<li><code>{k}</code>: {html.escape(v)}</li>" for k, v in UNITS.items())
+    table = {**units(), **summary.get("units", {})}  # the run's own table: plugin counts without the plugin
+    unit_items = "".join(f"<li><code>{k}</code>: {html.escape(v)}</li>" for k, v in table.items())
     nav = "".join(f'<a href="#modality-{m}">{html.escape(m)}</a>' for m in modalities)
     title = f"compressbench report: {html.escape(summary['suite'])}"
     return "\n".join([
@@ -173,4 +174,4 @@ def render_html(summary: Summary, samples: list[dict[str, Any]] | None, errors: 
         "ΣT / ΣN over a dataset, not means of per-sample ratios; p10/p50/p90 give the spread of per-sample C.</p>",
         f"<nav>{nav}<a href=\"#provenance\">provenance</a><a href=\"#units\">units</a></nav></header>",
         *sections, _failures(errors), _provenance(summary),
-        f'<section id="units"><h2>Units</h2><ul>{units}</ul></section>', "</body></html>", ""])
+        f'<section id="units"><h2>Units</h2><ul>{unit_items}</ul></section>', "</body></html>", ""])

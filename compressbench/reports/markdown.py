@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compressbench.core.metrics import UNITS
+from compressbench.core.registry import units
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, render
 
@@ -66,9 +66,9 @@ def _provenance(summary: Summary) -> list[str]:
     return out + [""]
 
 
-def _units(keys: set[str]) -> list[str]:
+def _units(keys: set[str], table: dict[str, str]) -> list[str]:
     out = ["## Units", ""]
-    out += [f"- `{k}`: {UNITS[k]}" for k in UNITS if k in keys]
+    out += [f"- `{k}`: {table[k]}" for k in table if k in keys]
     return out + [""]
 
 
@@ -87,6 +87,6 @@ def render_report(summary: Summary, errors: list[str]) -> str:
         if len(errors) > _MAX_ERRORS_LISTED:
             out.append(f"- … and {len(errors) - _MAX_ERRORS_LISTED} more (see results.jsonl)")
         out.append("")
-    out += _units({k for r in rows for k in r})
+    out += _units({k for r in rows for k in r}, {**units(), **summary.get("units", {})})
     out += _provenance(summary)
     return "\n".join(out)

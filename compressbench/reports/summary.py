@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.core.errors import ConfigError
-from compressbench.core.metrics import UNITS, ratio
+from compressbench.core.metrics import ratio
+from compressbench.core.registry import units
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
 from compressbench.results import RunResult
 
@@ -41,7 +42,7 @@ def build_summary(result: RunResult) -> Summary:
             row["languages"] = premium(langs, result.datasets[dataset]["reference_language"])
         rows.append(row)  # type: ignore[arg-type]
     return Summary(schema=SCHEMA, suite=result.suite, provenance=result.provenance,
-                   datasets=result.datasets, tokenizers=result.tokenizers, units=UNITS, rows=rows)
+                   datasets=result.datasets, tokenizers=result.tokenizers, units=units(), rows=rows)
 
 
 def csv_columns(rows: list[SummaryRow]) -> list[str]:
