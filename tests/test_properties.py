@@ -2,32 +2,75 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import tempfile
+from pathlib import Path
 
 import pytest
+import sentencepiece
+import tiktoken
+import tokenizers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compressbench import get_tokenizer
 from compressbench.core.aggregate import Aggregate
-from compressbench.core.sample import Measurement
+from compressbench.core.sample import Measurement, Sample
+from compressbench.data.discover import Found
+from compressbench.data.suite import Dataset
+from compressbench.measure import load_sample, measure, measure_batch
+from tests.conftest import HF_JSON, ROOT, SP_MODEL
 
 TOKENIZERS = {spec: get_tokenizer(spec) for spec in ("bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base",
                                                       "hf:fixtures/tokenizers/udhr-bpe.json",
                                                       "sp:fixtures/tokenizers/udhr-unigram.model")}
+# Each library's own count of the same text: the outside truth N is held to.
+LIBRARY_COUNT = {
+    "bytes": lambda text: len(text.encode("utf-8")),
+    "tiktoken:cl100k_base": lambda text: len(tiktoken.get_encoding("cl100k_base").encode_ordinary(text)),
+    "tiktoken:o200k_base": lambda text: len(tiktoken.get_encoding("o200k_base").encode_ordinary(text)),
+    "hf:fixtures/tokenizers/udhr-bpe.json": lambda text: len(
+        tokenizers.Tokenizer.from_file(str(HF_JSON)).encode(text, add_special_tokens=False).ids),
+    "sp:fixtures/tokenizers/udhr-unigram.model": lambda text: len(
+        sentencepiece.SentencePieceProcessor(model_file=str(SP_MODEL)).encode(text)),
+}
+TEXT_DATASET = Dataset(name="d", modality="text", paths=("x.txt",), base=ROOT)
 
 
 @pytest.mark.parametrize("spec", TOKENIZERS)
-@settings(max_examples=60, deadline=None)
-@given(text=st.text(min_size=1, max_size=400))
-def test_compression_times_tokens_is_raw_bytes(spec, text):
-    result = TOKENIZERS[spec].count(text)
-    raw = len(text.encode("utf-8"))
-    assert result.input_bytes == raw
-    if result.tokens:
-        m = Measurement("d", "text", spec, "s", raw, raw, raw, result.tokens, 0.0)
-        assert math.isclose(m.compression * m.tokens, raw)
-    assert result.counts["byte_tokens"] <= result.tokens and result.counts["unk_tokens"] <= result.tokens
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300))
+def test_a_file_measured_end_to_end_has_c_times_n_equal_t(spec, text):
+    """A real file read, decoded and tokenized by the run's own path: T is its UTF-8 size, N the library's
+    count, and the row's C times N gives T back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.txt"
+        path.write_bytes(text.encode("utf-8"))
+        sample = load_sample(TEXT_DATASET, Found("x.txt", path))
+    raw = len(text.encode("utf-8")) - (3 if text.startswith("\ufeff") else 0)
+    payload = text.removeprefix("\ufeff")
+    m = measure(TOKENIZERS[spec], sample)
+    assert m.raw_bytes == raw and m.input_bytes == raw and sample.sha256 == hashlib.sha256(text.encode()).hexdigest()
+    assert m.tokens == LIBRARY_COUNT[spec](payload) or (m.tokens is None and LIBRARY_COUNT[spec](payload) == 0)
+    if m.tokens:
+        assert math.isclose(m.compression * m.tokens, m.raw_bytes)
+        assert m.counts["byte_tokens"] <= m.tokens and m.counts["unk_tokens"] <= m.tokens
+
+
+@settings(max_examples=30, deadline=None)
+@given(texts=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=12))
+def test_measured_samples_aggregate_to_sum_t_over_sum_n(texts):
+    """Many samples measured with a real tokenizer aggregate to ΣT/ΣN, with C·N = T for the dataset."""
+    tok = TOKENIZERS["tiktoken:o200k_base"]
+    samples = [Sample(dataset="d", modality="text", id=f"s{i}", path=None, payload=t, raw_bytes=len(t.encode()))
+               for i, t in enumerate(texts)]
+    agg = _aggregate(measure_batch(tok, samples))
+    summary = agg.summary()
+    total_t = sum(len(t.encode()) for t in texts)
+    total_n = sum(LIBRARY_COUNT["tiktoken:o200k_base"](t) for t in texts)
+    assert (summary["raw_bytes"], summary["tokens"]) == (total_t, total_n)
+    assert math.isclose(summary["compression"] * summary["tokens"], total_t)
 
 
 measurements = st.lists(
