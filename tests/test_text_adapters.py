@@ -63,7 +63,7 @@ def test_bytes_is_the_floor(adapters, udhr_texts):
 
 
 def test_o200k_beats_cl100k_on_hindi(adapters, udhr_texts):
-    """background.md: o200k is far better on Hindi (about 8 vs 2.6 bytes/token)."""
+    """Published: o200k is far better on Hindi (about 8 vs 2.6 bytes/token)."""
     hin = udhr_texts["hin"]
     t = len(hin.encode("utf-8"))
     c_cl100k = t / adapters["cl100k"].count(hin).tokens

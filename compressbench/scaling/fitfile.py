@@ -1,6 +1,6 @@
 """FIT.json: the documented shape of a fitted law, writing it and reading it back.
 
-Contract keys (issue 4): ``form``; ``parameters`` (chinchilla: E, A, B, alpha, beta;
+Contract keys: ``form``; ``parameters`` (chinchilla: E, A, B, alpha, beta;
 kaplan: N_c, D_c, alpha_N, alpha_D; loglinear: intercept, slope; hypothesis:
 ``intercept`` and one coefficient per log term keyed by its column name);
 ``intervals`` (same keys → [low, high], 95% bootstrap percentiles, null without

@@ -74,7 +74,7 @@ FORMS: dict[str, Form] = {
                       ("intercept", "slope"), ("C",), False),
 }
 
-# Published fits (background.md section 4). Epoch's is their plain grid search.
+# Published fits (docs/science.md section 4). Epoch's is their plain grid search.
 PUBLISHED: dict[str, dict[str, float]] = {
     "hoffmann2022": {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28},
     "epoch2024": {"E": 1.817, "A": 482.0, "B": 2085.4, "alpha": 0.348, "beta": 0.366},

@@ -78,7 +78,7 @@ class Component:
 
 @dataclass(frozen=True)
 class ComputeSpec:
-    """How training compute is counted (background.md section 3)."""
+    """How training compute is counted (docs/science.md section 3)."""
 
     form: str = "scratch"
     encoder_params: float | None = None

@@ -152,7 +152,7 @@ def test_synthetic_shapes(spec, device, tokenizer):
 
 
 def test_llava_and_vit_reference_counts(tokenizer):
-    """background.md: LLaVA-1.5's CLIP ViT-L/14 at 336 px gives 24 x 24 = 576 tokens; ViT-B/16 at 224 gives 196."""
+    """Published: LLaVA-1.5's CLIP ViT-L/14 at 336 px gives 24 x 24 = 576 tokens; ViT-B/16 at 224 gives 196."""
     assert tokenizer("vit:vit_large_patch14_clip_336", "cpu").tokens_for_shape(300, 451) == 576
     assert tokenizer("vit:vit_base_patch16_224", "cpu").tokens_for_shape(300, 451) == 196
 

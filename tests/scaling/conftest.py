@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.scaling.scaling_testkit import EPOCH_CSV, EPOCH_WHERE, LI_CSV, MULTIMODAL_ROWS
+from tests.scaling.scaling_testkit import EPOCH_CSV, EPOCH_ENV, EPOCH_ORIGIN, EPOCH_WHERE, LI_CSV, MULTIMODAL_ROWS
 
 
 @pytest.fixture(scope="session")
 def epoch_csv() -> Path:
     if not EPOCH_CSV.exists():
-        pytest.skip(f"Epoch AI's Chinchilla extraction is not at {EPOCH_CSV} (fetched data, not in the repository)")
+        pytest.skip(f"Epoch AI's Chinchilla extraction is not at {EPOCH_CSV}: set {EPOCH_ENV} to a copy of "
+                    f"{EPOCH_ORIGIN} (it is not in the repository)")
     return EPOCH_CSV
 
 

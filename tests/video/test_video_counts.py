@@ -174,7 +174,7 @@ def test_every_video_family_has_a_reference_and_a_spec():
 
 
 def test_published_reference_counts(tokenizer):
-    """background.md: VideoMAE/ViViT 16 frames at 224^2 -> 1568; LLaVA's CLIP-336 per frame 576, pooled 144."""
+    """Published: VideoMAE/ViViT 16 frames at 224^2 -> 1568; LLaVA's CLIP-336 per frame 576, pooled 144."""
     assert tokenizer("tubelet", "cpu").count(synthetic(16, 30.0, 240, 320)).tokens == 8 * 14 * 14 == 1568
     frames = tokenizer("frames:vit_large_patch14_clip_336,pool=2,fps=2", "cpu")
     assert frames.count_for_shape(1, 30.0, 336, 336).tokens == 144 and frames.tokens_per_frame == 144
