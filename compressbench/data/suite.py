@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import tomllib
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from compressbench.core.errors import ConfigError
 from compressbench.data.modalities import decoder_for, modalities
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
+# Where a run's suite came from (provenance ``suite_origin``).
+GIVEN, CURRENT_FOLDER, PACKAGED_DEMO = "given", "fixtures/suite.toml in the current folder", "packaged demo"
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,25 @@ def load_suite(path: str | Path) -> Suite:
     return parse_suite(raw, source=str(path), base=path.parent)
 
 
+def default_suite() -> tuple[Path, str]:
+    """The suite ``compressbench run`` measures when given none, and where it came from: fixtures/suite.toml
+    in the current folder, else the demo suite shipped inside the package (so an installed package runs
+    from any folder).
+
+    >>> path, origin = default_suite()
+    >>> path.name, origin in (CURRENT_FOLDER, PACKAGED_DEMO)
+    ('suite.toml', True)
+    """
+    here = Path.cwd() / DEFAULT_SUITE
+    if here.is_file():
+        return here, CURRENT_FOLDER
+    demo = Path(str(resources.files("compressbench") / "demo" / "suite.toml"))
+    if demo.is_file():
+        return demo, PACKAGED_DEMO
+    raise ConfigError(f"no SUITE given, no default suite at {here} and no demo suite in the package ({demo}); "
+                      "pass a suite file: compressbench run SUITE.toml, or reinstall compressbench")
+
+
 def default_suite_path() -> Path:
-    """fixtures/suite.toml in the current directory, else in the source checkout compressbench runs from."""
-    candidates = [Path.cwd() / DEFAULT_SUITE, Path(__file__).resolve().parents[2] / DEFAULT_SUITE]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(
-        f"no SUITE given and no default suite at {candidates[0]}; pass a suite file: compressbench run SUITE.toml"
-    )
+    """The path of :func:`default_suite`."""
+    return default_suite()[0]

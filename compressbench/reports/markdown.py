@@ -61,6 +61,8 @@ def _provenance(summary: Summary) -> list[str]:
     versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
     out = ["## Provenance", "",
            f"- run: {p['started_utc']} → {p['finished_utc']} (UTC), device `{p['device']}`, {p['machine']['platform']}",
+           f"- suite `{summary['suite']}`" + (f" ({p['suite_origin']})" if p.get("suite_origin") else "")
+           + (f" from `{p['suite_source']}`" if p.get("suite_source") else ""),
            f"- versions: {versions}", "", "| tokenizer | identity (sha256) | device |", "|---|---|---|"]
     out += [f"| `{name}` | `{t['sha256'][:16]}…` | {t['device']} |" for name, t in summary["tokenizers"].items()]
     return out + [""]

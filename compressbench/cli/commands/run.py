@@ -15,7 +15,7 @@ NAME = "run"
 ORDER = 10
 HELP = "run a benchmark suite (default: the multilingual fixtures) and write results, summary and report"
 EXAMPLES = [
-    "compressbench run                                 # the default suite over fixtures/",
+    "compressbench run                                 # fixtures/suite.toml here, else the packaged demo",
     "compressbench run my-suite.toml --out runs/today  # your own suite",
     "compressbench run --out runs/x --force            # overwrite a previous run's folder",
     "compressbench run big.toml --out runs/big --resume  # go on after a crash or kill -9",
@@ -25,7 +25,8 @@ MANIFEST = "run.json"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("suite", nargs="?", help="suite file (TOML); default: fixtures/suite.toml")
+    p.add_argument("suite", nargs="?", help="suite file (TOML); default: fixtures/suite.toml in the current folder, "
+                                            "else the small demo suite shipped with compressbench")
     p.add_argument("--out", default="compressbench-out", help="output directory (default: ./compressbench-out)")
     p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
     p.add_argument("--resume", action="store_true",
@@ -64,7 +65,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from compressbench.data.suite import default_suite_path, load_suite
+    from compressbench.data.suite import GIVEN, default_suite, load_suite
     from compressbench.results import read_rows
     from compressbench.runner import Shard, build_tokenizers, run_suite
 
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray" and args.resume:
         raise ConfigError("--resume works with the local engine; with Ray, split the suite with --shard instead")
     shard = Shard.parse(args.shard) if args.shard else None
-    suite = load_suite(args.suite or default_suite_path())
+    suite_path, origin = (args.suite, GIVEN) if args.suite else default_suite()
+    suite = load_suite(suite_path)
     # with Ray the devices are the cluster's, not this machine's: validate the specs on the CPU here
     tokenizers = build_tokenizers(suite.tokenizers, device="cpu" if args.engine == "ray" else args.device,
                                   base=suite.base)
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
                                options=run_options(args), shard=shard, prior_rows=prior)
+        result.provenance["suite_origin"] = origin
     finally:
         writer.close()
     return finish_run(out, result, list(writer.errors))
