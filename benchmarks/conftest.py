@@ -29,3 +29,20 @@ def rates(benchmark, raw_bytes: int, tokens: int = 0) -> None:
         benchmark.extra_info["raw_mb_per_s"] = raw_bytes / 1e6 / mean
         if tokens:
             benchmark.extra_info["tokens_per_s"] = tokens / mean
+
+
+@pytest.fixture(autouse=True)
+def cuda_peak_memory(request):
+    """On a CUDA benchmark, record the peak GPU memory it allocated (``cuda_max_memory_bytes`` in extra_info)."""
+    callspec = getattr(request.node, "callspec", None)
+    device = callspec.params.get("device", "") if callspec is not None else ""
+    if not str(device).startswith("cuda") or "benchmark" not in request.fixturenames:
+        yield
+        return
+    import torch
+
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    yield
+    torch.cuda.synchronize()
+    request.getfixturevalue("benchmark").extra_info["cuda_max_memory_bytes"] = torch.cuda.max_memory_allocated()

@@ -5,7 +5,8 @@ with the same tokenizers; compare their means (the ratio column). On these
 small fixtures (18 files, 20 MB decoded) starting the spawned worker processes
 (about 0.4 s: each imports compressbench, PyAV and Pillow) costs about as much
 as the decoding it spreads over the two cores; --workers pays off when decode
-time per run is many seconds. Measured figures: docs/performance.md.
+time per run is many seconds. Measure it here with
+``pytest benchmarks/test_workers.py --benchmark-only`` (docs/performance.md).
 """
 
 from __future__ import annotations
