@@ -120,7 +120,7 @@ def test_missing_tokenizer_file_names_the_file(tmp_path):
         get_tokenizer(f"hf:{tmp_path}/nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(ConfigError, match="not a valid tokenizer.json"):
+    with pytest.raises(ConfigError, match="not a valid Hugging Face tokenizer.json"):
         get_tokenizer(f"hf:{bad}")
     with pytest.raises(ConfigError, match="not a valid SentencePiece model"):
         get_tokenizer(f"sp:{bad}")

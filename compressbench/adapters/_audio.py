@@ -1,7 +1,7 @@
 """What every audio adapter shares: the payload check, frame arithmetic, waveforms on the device.
 
 The arithmetic helpers are exact integer formulas (no floating-point rounding),
-so that counts from a header's duration alone (``count_shape``) equal the
+so that counts from a header's duration alone (``count_for_shape``) equal the
 counts measured on the decoded tensors.
 
 >>> resampled_frames(44100, 44100, 16000)
@@ -55,13 +55,6 @@ def grid(length: int, patch: int, stride: int, pad: bool = False) -> int:
     if not pad:
         return conv_out(length, patch, stride)
     return ceil_div(max(length - patch, 0), stride) + 1 if length > 0 else 0
-
-
-def check_positive(family: str, **values: int | float | None) -> None:
-    """A ConfigError naming the first option that is not a positive number."""
-    for name, value in values.items():
-        if value is not None and value <= 0:
-            raise ConfigError(f"{family}: option {name} must be positive, got {value}")
 
 
 def check_pad(family: str, pad: str) -> None:
@@ -132,10 +125,10 @@ def ones_kernel(shape: tuple[int, ...], device: str) -> "torch.Tensor":
 
 
 class AudioTokenizer(BatchedTokenizer):
-    """Base of audio adapters: payload checks and batching around :meth:`count_audio`.
+    """Base of audio adapters: payload checks and batching around :meth:`count_decoded`.
 
-    Subclasses implement :meth:`count_audio` (tensor work for several clips at
-    once) and :meth:`count_shape`, its arithmetic twin from the clip's shape
+    Subclasses implement :meth:`count_decoded` (tensor work for several clips at
+    once) and :meth:`count_for_shape`, its arithmetic twin from the clip's shape
     alone, which gives ``--count-only`` runs (:meth:`count_from_meta`) and
     :meth:`tokens_for_duration` exactly what the tensors give.
     """
@@ -146,16 +139,16 @@ class AudioTokenizer(BatchedTokenizer):
     uses_torch = True
 
     @abstractmethod
-    def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
         """Token counts of valid clips, in order."""
 
     @abstractmethod
-    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+    def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         """The TokenCount of a clip of ``frames`` frames at ``sample_rate`` Hz, without its samples."""
 
     def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
         """N from a clip's header alone (duration, native rate and channels), equal to the measured N."""
-        return self.count_shape(frames_of(duration_s, sample_rate), sample_rate, channels).tokens
+        return self.count_for_shape(frames_of(duration_s, sample_rate), sample_rate, channels).tokens
 
     def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
         """--count-only: the whole TokenCount from a probed header (duration_s, sample_rate, channels)."""
@@ -166,7 +159,7 @@ class AudioTokenizer(BatchedTokenizer):
             raise SampleError(f"{self.name}: the header gives no duration_s, sample_rate and channels") from None
         if frames <= 0 or rate <= 0:
             raise SampleError("the audio has no frames (nothing to tokenize)")
-        return self.count_shape(frames, rate, channels)
+        return self.count_for_shape(frames, rate, channels)
 
     def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
         """Count the valid payloads together (one batch of tensor work); each invalid one gets its error."""
@@ -179,7 +172,7 @@ class AudioTokenizer(BatchedTokenizer):
                 out[i] = exc
         if valid:
             with _inference_mode() if self.uses_torch else contextlib.nullcontext():
-                counted = self.count_audio([clip for _, clip in valid])
+                counted = self.count_decoded([clip for _, clip in valid])
             for (i, _), result in zip(valid, counted):
                 out[i] = result
         return out  # type: ignore[return-value]  # every slot is filled

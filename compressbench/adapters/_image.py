@@ -75,7 +75,7 @@ class ImageTokenizer(BatchedTokenizer):
     install_hint = "pip install torch pillow numpy"
 
     @abstractmethod
-    def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
+    def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         """Count a (B, 3, H, W) float batch in [0, 1] on ``self.device``: one TokenCount an image."""
 
     @abstractmethod
@@ -110,7 +110,7 @@ class ImageTokenizer(BatchedTokenizer):
             try:
                 with torch.inference_mode():
                     batch = self.to_batch([payloads[i] for i in indices])
-                    results: list[TokenCount | SampleError] = list(self.count_images(batch))
+                    results: list[TokenCount | SampleError] = list(self.count_decoded(batch))
             except SampleError as exc:  # a shape the model refuses: every image of that shape
                 results = [exc] * len(indices)
             for i, result in zip(indices, results):

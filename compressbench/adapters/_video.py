@@ -60,7 +60,7 @@ class VideoTokenizer(Tokenizer):
     install_hint = "pip install torch av numpy"
 
     @abstractmethod
-    def count_video(self, video: "Video") -> TokenCount:
+    def count_decoded(self, video: "Video") -> TokenCount:
         """Count one checked video with tensor work on ``self.device`` (inside inference mode)."""
 
     @abstractmethod
@@ -73,7 +73,7 @@ class VideoTokenizer(Tokenizer):
 
         video = require_video(payload)
         with torch.inference_mode():
-            return with_duration(self.count_video(video), video.duration_s)
+            return with_duration(self.count_decoded(video), video.duration_s)
 
     def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
         """--count-only: the count from a probed header's ``frames``, ``fps``, ``height`` and ``width``."""

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compressbench.adapters._audio import AudioTokenizer, audio_count, check_positive, conv_out, mono_waveform, ones_kernel
+from compressbench.adapters._audio import AudioTokenizer, audio_count, conv_out, mono_waveform, ones_kernel
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -80,7 +81,7 @@ class ASTTokenizer(AudioTokenizer):
                                 frame_shift=SHIFT * 1000 / SAMPLE_RATE, frame_length=WINDOW * 1000 / SAMPLE_RATE)
         return F.pad(fbank, (0, 0, 0, target - fbank.shape[0]))[:target]
 
-    def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
         import torch
         import torch.nn.functional as F
 
@@ -92,7 +93,7 @@ class ASTTokenizer(AudioTokenizer):
         n = patches.shape[-2] * patches.shape[-1]
         return [audio_count(n, self.input_samples, clip.duration_s, prefix_tokens=PREFIX_TOKENS) for clip in clips]
 
-    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+    def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         f_dim = conv_out(N_MELS, PATCH, self.config.fstride)
         t_dim = conv_out(self.config.target_length, PATCH, self.config.tstride)
         return audio_count(f_dim * t_dim, self.input_samples, frames / sample_rate, prefix_tokens=PREFIX_TOKENS)

@@ -32,7 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from compressbench.adapters._audio import AudioTokenizer, audio_count, ceil_div, check_positive, resampled_frames
+from compressbench.adapters._audio import AudioTokenizer, audio_count, ceil_div, resampled_frames
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -187,10 +188,10 @@ class CodecTokenizer(AudioTokenizer):
     def _tokens(self, codec_frames: int) -> int:
         return codec_frames * self.codec.codebooks if self.config.count == "codebook_tokens" else codec_frames
 
-    def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
-        return [self.count_shape(clip.frames, clip.sample_rate, clip.channels) for clip in clips]
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
+        return [self.count_for_shape(clip.frames, clip.sample_rate, clip.channels) for clip in clips]
 
-    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+    def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         codec_frames = self._frames(frames, sample_rate)
         consumed = resampled_frames(frames, sample_rate, self.codec.sample_rate or sample_rate)
         return audio_count(self._tokens(codec_frames), consumed, frames / sample_rate, self.codec.channels,

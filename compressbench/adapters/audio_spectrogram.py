@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compressbench.adapters._audio import (AudioTokenizer, audio_count, batched_windows, ceil_div, check_pad,
-                                           check_positive, conv_out, grid, mono_waveform, ones_kernel,
+                                           conv_out, grid, mono_waveform, ones_kernel,
                                            resampled_frames)
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -124,7 +125,7 @@ class SpectrogramTokenizer(AudioTokenizer):
         out = F.conv2d(mel, ones_kernel((1, 1, *self.patch), self.device), stride=self.stride)
         return out.shape[-2] * out.shape[-1]
 
-    def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
         results: list[TokenCount | None] = [None] * len(clips)
         by_rate: dict[int, list[int]] = {}
         for i, clip in enumerate(clips):
@@ -147,7 +148,7 @@ class SpectrogramTokenizer(AudioTokenizer):
                 results[i] = audio_count(tokens[j], windows[j] * size, clips[i].duration_s)
         return results  # type: ignore[return-value]  # every clip is in one rate group
 
-    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+    def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         c = self.config
         rate = self._rate(sample_rate)
         samples = resampled_frames(frames, sample_rate, rate)

@@ -70,7 +70,7 @@ class WhisperTokenizer(AudioTokenizer):
         log_spec = torch.maximum(log_spec, log_spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
         return (log_spec + 4.0) / 4.0
 
-    def count_audio(self, clips: list[Audio]) -> list[TokenCount]:
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
         import torch.nn.functional as F
 
         waves = [mono_waveform(clip, SAMPLE_RATE, self.device) for clip in clips]
@@ -86,7 +86,7 @@ class WhisperTokenizer(AudioTokenizer):
                 windows[owner] += 1
         return [audio_count(n, w * N_SAMPLES, clip.duration_s) for n, w, clip in zip(tokens, windows, clips)]
 
-    def count_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
+    def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         windows = ceil_div(resampled_frames(frames, sample_rate, SAMPLE_RATE), N_SAMPLES)
         mel_frames = N_SAMPLES // HOP_LENGTH  # center=True gives one more frame; whisper drops it
         per_window = conv_out(conv_out(mel_frames, *CONV1), *CONV2)

@@ -21,10 +21,24 @@ from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from compressbench.core.device import check_device_name, resolve_device
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.metrics import COUNTS, CountSpec
 from compressbench.core.sample import TokenCount
 from compressbench.core.spec import Spec, build_config, canonical_spec
+
+
+def check_positive(family: str, **values: int | float | None) -> None:
+    """A ConfigError naming the first option that is not positive (None means not set, which is allowed).
+
+    >>> check_positive("tubelet", num_frames=16, fps=None, stride=0)
+    Traceback (most recent call last):
+    ...
+    compressbench.core.errors.ConfigError: tubelet: option stride must be a positive integer, got 0
+    """
+    for name, value in values.items():
+        if value is not None and not value > 0:  # `not >` also refuses NaN
+            kind = "a positive integer" if isinstance(value, int) else "positive"
+            raise ConfigError(f"{family}: option {name} must be {kind}, got {value}")
 
 
 def _plain(value: Any) -> Any:

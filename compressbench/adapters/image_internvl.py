@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import internvl_grid, internvl_tiles
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -46,9 +47,8 @@ class InternVLTokenizer(ImageTokenizer):
 
     def __init__(self, config: InternVLConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        for name in ("image_size", "min_num", "max_num", "tokens_per_tile"):
-            if getattr(config, name) < 1:
-                raise ConfigError(f"internvl option {name} must be a positive integer, got {getattr(config, name)}")
+        check_positive(self.family, image_size=config.image_size, min_num=config.min_num, max_num=config.max_num,
+                       tokens_per_tile=config.tokens_per_tile)
         if config.min_num > config.max_num:
             raise ConfigError(f"internvl: min_num ({config.min_num}) is larger than max_num ({config.max_num})")
 
@@ -63,7 +63,7 @@ class InternVLTokenizer(ImageTokenizer):
                                use_thumbnail=c.use_thumbnail)
         return self._result(tiles)
 
-    def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
+    def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         tiles = self.tiles(batch)
         return [self._result(tiles.shape[1]) for _ in range(tiles.shape[0])]
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -47,9 +48,8 @@ class Qwen2VLTokenizer(ImageTokenizer):
 
     def __init__(self, config: Qwen2VLConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        for name in ("min_pixels", "max_pixels", "patch_size", "merge_size"):
-            if getattr(config, name) < 1:
-                raise ConfigError(f"qwen2vl option {name} must be a positive integer, got {getattr(config, name)}")
+        check_positive(self.family, min_pixels=config.min_pixels, max_pixels=config.max_pixels,
+                       patch_size=config.patch_size, merge_size=config.merge_size)
         if config.min_pixels > config.max_pixels:
             raise ConfigError(
                 f"qwen2vl: min_pixels ({config.min_pixels}) is larger than max_pixels ({config.max_pixels})")
@@ -64,7 +64,7 @@ class Qwen2VLTokenizer(ImageTokenizer):
         h, w = self.target_size(height, width)
         return TokenCount(tokens=(h // self.factor) * (w // self.factor), input_bytes=h * w * 3)
 
-    def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
+    def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = self.target_size(*batch.shape[-2:])
         x = resize(batch, h, w)
         patches = self.merged_patches(x)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import ImageTokenizer
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -82,8 +83,7 @@ class VitTokenizer(ImageTokenizer):
         import torch
         from timm.data import create_transform, resolve_model_data_config
 
-        if config.img_size is not None and config.img_size < 1:
-            raise ConfigError(f"vit option img_size must be a positive integer, got {config.img_size}")
+        check_positive(self.family, img_size=config.img_size)
         model = _create_on_meta(config.model, config.img_size)
         embed = getattr(model, "patch_embed", None)
         if embed is None:
@@ -113,7 +113,7 @@ class VitTokenizer(ImageTokenizer):
         h, w = self.input_size
         return TokenCount(tokens=self.patch_tokens, input_bytes=h * w * 3, counts={"prefix_tokens": self.prefix_tokens})
 
-    def count_images(self, batch: "torch.Tensor") -> list[TokenCount]:
+    def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         x = self.transform(self._trim(batch))
         out = self.embed(x)
         tokens = _tokens_out(out, self.embed)

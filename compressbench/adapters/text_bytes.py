@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compressbench.adapters._text import require_text, text_counts
-from compressbench.adapters.base import Tokenizer
+from compressbench.adapters._text import TextTokenizer, require_text, text_counts
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -24,13 +23,15 @@ class BytesConfig:
 
 
 @register_tokenizer
-class BytesTokenizer(Tokenizer):
+class BytesTokenizer(TextTokenizer):
     family = "bytes"
-    modality = "text"
     description = "one token per UTF-8 byte: the floor of every report (C = 1)"
     Config = BytesConfig
 
-    def count(self, payload: object) -> TokenCount:
+    def encode(self, text: str) -> bytes:
+        return text.encode("utf-8")  # the ids are the bytes themselves
+
+    def count(self, payload: object) -> TokenCount:  # no id table to look up: every count follows from the bytes
         text = require_text(payload)
         data = text.encode("utf-8")
         # A byte of a multi-byte character (any byte >= 0x80) holds only part of that character.

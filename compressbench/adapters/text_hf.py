@@ -13,16 +13,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
-from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
-from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.adapters._text import FileTextTokenizer, flag_table
 from compressbench.core.registry import register_tokenizer
-from compressbench.core.sample import TokenCount
 
 _BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")  # byte-fallback pieces of BPE/Unigram models
 
@@ -33,32 +29,22 @@ class HFConfig:
 
 
 @register_tokenizer
-class HFTokenizer(Tokenizer):
+class HFTokenizer(FileTextTokenizer):
     family = "hf"
-    modality = "text"
     description = "Hugging Face tokenizers, from a local tokenizer.json"
     Config = HFConfig
-    argument = "path"
     requires = ("tokenizers",)
     install_hint = "pip install tokenizers"
+    file_kind = "Hugging Face tokenizer.json"
 
-    def __init__(self, config: HFConfig, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
+    def load(self, path: Path) -> None:
         from tokenizers import Tokenizer as HFBackend
 
-        path = existing_file(self.resolve(config.path), "a Hugging Face tokenizer.json")
-        try:
-            self.backend = HFBackend.from_file(str(path))
-        except Exception as exc:  # tokenizers raises a bare Exception on a bad file
-            raise ConfigError(f"{config.path}: not a valid tokenizer.json ({first_line(exc)})") from None
+        self.backend = HFBackend.from_file(str(path))
         self.backend.no_truncation()
         self.backend.no_padding()
-        self._sha256 = sha256_of_file(path)
-        self._unk_id = self._find_unk_id()
-        self._flag_table = self._flags()  # built up front so no sample's timing pays for it
-
-    def fingerprint(self) -> str:
-        return self._sha256
+        self.unk_id = self._find_unk_id()
+        self.flags = self._flags()
 
     def _find_unk_id(self) -> int | None:
         model = json.loads(self.backend.to_str()).get("model", {})
@@ -78,9 +64,5 @@ class HFTokenizer(Tokenizer):
 
         return flag_table(backend.get_vocab_size(with_added_tokens=True), flag)
 
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
-        ids = self.backend.encode(text, add_special_tokens=False).ids
-        unk = ids.count(self._unk_id) if self._unk_id is not None else 0
-        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": count_flagged(ids, self._flag_table)}
-        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
+    def encode(self, text: str) -> list[int]:
+        return self.backend.encode(text, add_special_tokens=False).ids

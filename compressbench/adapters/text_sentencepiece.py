@@ -10,16 +10,10 @@ Byte tokens are the model's byte-fallback pieces; unknown tokens are ``unk_id``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
-import numpy as np
-
-from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
-from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.adapters._text import FileTextTokenizer, flag_table
 from compressbench.core.registry import register_tokenizer
-from compressbench.core.sample import TokenCount
 
 
 @dataclass(frozen=True)
@@ -28,40 +22,20 @@ class SentencePieceConfig:
 
 
 @register_tokenizer
-class SentencePieceTokenizer(Tokenizer):
+class SentencePieceTokenizer(FileTextTokenizer):
     family = "sp"
-    modality = "text"
     description = "SentencePiece (BPE or unigram), from a local .model file"
     Config = SentencePieceConfig
-    argument = "path"
     requires = ("sentencepiece",)
     install_hint = "pip install sentencepiece"
+    file_kind = "SentencePiece model"
 
-    def __init__(self, config: SentencePieceConfig, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
+    def load(self, path: Path) -> None:
         import sentencepiece
 
-        path = existing_file(self.resolve(config.path), "a SentencePiece .model file")
-        try:
-            self.backend = sentencepiece.SentencePieceProcessor(model_file=str(path))
-        except (RuntimeError, OSError) as exc:
-            raise ConfigError(f"{config.path}: not a valid SentencePiece model ({first_line(exc)})") from None
-        self._sha256 = sha256_of_file(path)
-        self._flag_table = self._flags()  # built up front so no sample's timing pays for it
+        self.backend = sentencepiece.SentencePieceProcessor(model_file=str(path))
+        self.unk_id = self.backend.unk_id()
+        self.flags = flag_table(self.backend.get_piece_size(), self.backend.is_byte)
 
-    def fingerprint(self) -> str:
-        return self._sha256
-
-    def _flags(self) -> np.ndarray:
-        return flag_table(self.backend.get_piece_size(), self.backend.is_byte)
-
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
-        ids = self.backend.encode(text, out_type=int)
-        unk_id = self.backend.unk_id()
-        counts = {
-            **text_counts(text),
-            "unk_tokens": ids.count(unk_id),
-            "byte_tokens": count_flagged(ids, self._flag_table),
-        }
-        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
+    def encode(self, text: str) -> list[int]:
+        return self.backend.encode(text, out_type=int)

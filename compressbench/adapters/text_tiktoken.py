@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from compressbench.adapters._text import count_flagged, flag_table, partial_character, require_text, text_counts
-from compressbench.adapters.base import Tokenizer
+from compressbench.adapters._text import TextTokenizer, flag_table, partial_character
 from compressbench.core.registry import register_tokenizer
-from compressbench.core.sample import TokenCount
 
 
 @dataclass(frozen=True)
@@ -28,9 +26,8 @@ class TiktokenConfig:
 
 
 @register_tokenizer
-class TiktokenTokenizer(Tokenizer):
+class TiktokenTokenizer(TextTokenizer):
     family = "tiktoken"
-    modality = "text"
     description = "OpenAI BPE (tiktoken), vocabularies resolved offline and sha256-verified"
     Config = TiktokenConfig
     argument = "encoding"
@@ -43,7 +40,7 @@ class TiktokenTokenizer(Tokenizer):
 
         vocab = str(self.resolve(config.vocab)) if config.vocab else None
         self.encoding = load_encoding(config.encoding, vocab=vocab, download=config.download)
-        self._flag_table = self._flags()  # built up front so no sample's timing pays for it
+        self.flags = self._flags()  # built up front so no sample's timing pays for it
 
     @property
     def name(self) -> str:
@@ -68,10 +65,7 @@ class TiktokenTokenizer(Tokenizer):
 
         return flag_table(enc.n_vocab, flag)
 
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
+    def encode(self, text: str) -> np.ndarray:
         # With no special token allowed nor disallowed this is encode_ordinary, returned as a numpy
         # array straight from tiktoken's core (no Python list of ints to build and convert).
-        ids = self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
-        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": count_flagged(ids, self._flag_table)}
-        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
+        return self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())

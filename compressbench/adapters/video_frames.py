@@ -17,12 +17,14 @@ N = sampled frames x tokens a frame; class/register tokens are reported apart
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import sample_indices, uniform_indices
 from compressbench.adapters.image_vit import VitConfig, VitTokenizer
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -32,15 +34,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class FramesConfig:
+class FramesConfig(VitConfig):
+    """The vit: encoder's options (model, img_size), LLaVA-1.5's encoder by default, and the frame sampling."""
+
     model: str = field(default="vit_large_patch14_clip_336", metadata={
         "help": "timm model name of a ViT-family encoder (as for vit:), e.g. vit_so400m_patch14_siglip_384"})
     fps: float = field(default=1.0, metadata={"help": "frames sampled a second (never above the native rate)"})
     max_frames: int | None = field(default=None, metadata={
         "help": "at most this many frames: over it, that many spread evenly over the video (LLaVA-Video: 64)"})
     pool: int = field(default=1, metadata={"help": "average-pool the patch grid pool x pool (LLaVA-Video: 2)"})
-    img_size: int | None = field(default=None, metadata={
-        "help": "square input side in pixels instead of the pretrained config's"})
 
 
 @register_tokenizer
@@ -56,10 +58,9 @@ class FramesTokenizer(VideoTokenizer):
         super().__init__(config, **kwargs)
         import torch
 
-        if not config.fps > 0 or config.pool < 1 or (config.max_frames is not None and config.max_frames < 1):
-            raise ConfigError(f"frames: fps must be positive, pool and max_frames positive integers, got "
-                              f"fps={config.fps}, pool={config.pool}, max_frames={config.max_frames}")
-        self.vit = VitTokenizer(VitConfig(model=config.model, img_size=config.img_size), device=self.device)
+        check_positive(self.family, fps=config.fps, pool=config.pool, max_frames=config.max_frames)
+        vit_options = {f.name: getattr(config, f.name) for f in dataclasses.fields(VitConfig)}
+        self.vit = VitTokenizer(VitConfig(**vit_options), device=self.device)
         self.encoder_params, self.prefix_tokens = self.vit.encoder_params, self.vit.prefix_tokens
         h, w = self.vit.input_size
         with torch.inference_mode():  # the pooled grid of one frame, from the real embedding's output
@@ -88,7 +89,7 @@ class FramesTokenizer(VideoTokenizer):
         n = len(self.frame_indices(frames, fps))
         return self._result(n, n * self.tokens_per_frame)
 
-    def count_video(self, video: "Video") -> TokenCount:
+    def count_decoded(self, video: "Video") -> TokenCount:
         indices = self.frame_indices(video.num_frames, video.fps)
         tokens = 0
         for batch in self.frame_chunks(video, indices):

@@ -23,6 +23,7 @@ about 130:1, where it may round a side down to 0 and transformers keeps 28.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from compressbench.adapters._image import resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import qwen2vl_frame_indices, qwen2vl_max_pixels, qwen2vl_nframes
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -64,14 +66,7 @@ class Qwen2VLVideoTokenizer(VideoTokenizer):
 
     def __init__(self, config: Qwen2VLVideoConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        names = ("min_frames", "max_frames", "min_pixels", "max_pixels", "total_pixels", "patch_size",
-                 "merge_size", "temporal_patch_size")
-        for name in names:
-            if getattr(config, name) < 1:
-                raise ConfigError(f"qwen2vl-video option {name} must be a positive integer, got {getattr(config, name)}")
-        if not config.fps > 0 or (config.nframes is not None and config.nframes < 1):
-            raise ConfigError(f"qwen2vl-video: fps and nframes must be positive, got fps={config.fps}, "
-                              f"nframes={config.nframes}")
+        check_positive(self.family, **{f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
         if config.min_pixels > config.max_pixels:
             raise ConfigError(f"qwen2vl-video: min_pixels ({config.min_pixels}) is larger than max_pixels "
                               f"({config.max_pixels})")
@@ -90,7 +85,7 @@ class Qwen2VLVideoTokenizer(VideoTokenizer):
         grid_t = -(-n // self.config.temporal_patch_size)  # the processor pads an odd count with the last frame
         return self._result(n, h, w, grid_t * (h // self.factor) * (w // self.factor))
 
-    def count_video(self, video: "Video") -> TokenCount:
+    def count_decoded(self, video: "Video") -> TokenCount:
         n, h, w = self.plan(video.num_frames, video.fps, video.height, video.width)
         indices = qwen2vl_frame_indices(video.num_frames, n)
         t = self.config.temporal_patch_size

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from compressbench.adapters._image import resize
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import sample_indices
+from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -58,18 +59,15 @@ class TubeletTokenizer(VideoTokenizer):
         super().__init__(config, **kwargs)
         import torch
 
-        for name in ("num_frames", "image_size", "tubelet_size", "patch_size"):
-            if getattr(config, name) < 1:
-                raise ConfigError(f"tubelet option {name} must be a positive integer, got {getattr(config, name)}")
+        check_positive(self.family, num_frames=config.num_frames, image_size=config.image_size,
+                       tubelet_size=config.tubelet_size, patch_size=config.patch_size, fps=config.fps,
+                       stride=config.stride)
         if config.num_frames % config.tubelet_size or config.image_size % config.patch_size:
             raise ConfigError(
                 f"tubelet: num_frames ({config.num_frames}) must be a multiple of tubelet_size ({config.tubelet_size}) "
                 f"and image_size ({config.image_size}) of patch_size ({config.patch_size}), as in ViViT and VideoMAE")
         if config.fps is not None and config.stride is not None:
             raise ConfigError("tubelet: give fps or stride, not both")
-        if (config.fps is not None and not config.fps > 0) or (config.stride is not None and config.stride < 1):
-            raise ConfigError(f"tubelet: fps must be positive and stride a positive integer, got "
-                              f"fps={config.fps}, stride={config.stride}")
         kernel = (config.tubelet_size, config.patch_size, config.patch_size)
         self.conv = torch.nn.Conv3d(3, EMBED_DIM, kernel_size=kernel, stride=kernel, device=self.device).eval()
 
@@ -87,7 +85,7 @@ class TubeletTokenizer(VideoTokenizer):
         per_clip = (c.num_frames // c.tubelet_size) * (c.image_size // c.patch_size) ** 2
         return self._result(clips, clips * per_clip)
 
-    def count_video(self, video: "Video") -> TokenCount:
+    def count_decoded(self, video: "Video") -> TokenCount:
         c = self.config
         clips = self.clip_indices(video.num_frames, video.fps)
         flat = [i for clip in clips for i in clip]

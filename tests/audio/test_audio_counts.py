@@ -184,7 +184,7 @@ def test_every_audio_family_counts_what_its_header_predicts(family):
 @pytest.mark.parametrize("spec, message", [
     ("whisper:n_mels=81", "n_mels must be 80 or 128"),
     ("ast:target_length=8", "at least one patch"),
-    ("ast:fstride=0", "fstride must be positive"),
+    ("ast:fstride=0", "fstride must be a positive integer"),
     ("spectrogram:pad=wrap", "pad must be one of none, zero, repeat"),
     ("spectrogram:n_mels=64,patch_freq=80,pad=none", "exceeds n_mels"),
     ("codec:encodec", "unknown codec preset 'encodec'; did you mean: encodec_24khz"),

@@ -254,11 +254,11 @@ def test_padding_repeats_the_final_frame(tokenizer):
     ("tubelet:num_frames=15", "multiple of tubelet_size"),
     ("tubelet:image_size=100", "multiple of tubelet_size"),
     ("tubelet:fps=2,stride=2", "fps or stride, not both"),
-    ("tubelet:stride=0", "stride a positive integer"),
+    ("tubelet:stride=0", "stride must be a positive integer"),
     ("qwen2vl-video:fps=0", "must be positive"),
     ("qwen2vl-video:min_pixels=1000000", "larger than max_pixels"),
     ("frames:vit_base_patch16_224,pool=20", "larger than"),
-    ("frames:vit_base_patch16_224,max_frames=0", "positive integers"),
+    ("frames:vit_base_patch16_224,max_frames=0", "max_frames must be a positive integer"),
     ("frames:not_a_model", "unknown timm model"),
 ])
 def test_bad_options_are_config_errors(spec, message):
