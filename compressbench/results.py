@@ -19,7 +19,7 @@ from typing import Any
 
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, reading
 from compressbench.core.sample import Measurement
 
 
@@ -70,10 +70,8 @@ def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     """The rows of a results.jsonl. A half-written last line (a killed run) is dropped, and with
     ``repair`` also cut from the file so that appending goes on from a clean line.
     """
-    try:
+    with reading(path, "results file"):
         data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read results ({exc.strerror or exc})") from None
     complete = data[: data.rfind(b"\n") + 1]
     if repair and len(complete) != len(data):
         with path.open("r+b") as fh:
@@ -84,8 +82,8 @@ def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
             continue
         try:
             rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise ConfigError(f"{path}: line {number} is not valid JSON; the file is damaged") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
     return rows
 
 

@@ -145,7 +145,7 @@ def test_run_with_failures_writes_all_results_and_exits_1(bad_inputs, tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("this is = not toml [", "not valid TOML"),
+    ("this is = not toml [", "not a readable suite file"),
     ('tokenizers = ["bytes"]\n', "needs at least one [[datasets]]"),
     ('tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\n', "missing required key 'paths'"),
     ('tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "smell"\npaths = ["a"]\n', "unknown modality 'smell'"),

@@ -1,8 +1,33 @@
-"""The exceptions compressbench raises, each worded for the person who must act on it.
+"""The exceptions compressbench raises, each worded for the person who must act on it, and
+:func:`reading`, the one way a failed read of a user's file becomes a configuration error.
 
 >>> str(ConfigError("unknown tokenizer 'tiktokn'; did you mean: tiktoken?"))
 "unknown tokenizer 'tiktokn'; did you mean: tiktoken?"
 """
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def reading(path: object, what: str, *, missing: str = "", invalid: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Turn a failed read of a user's file into one ConfigError naming the file and the problem.
+
+    A missing file says ``no such WHAT`` (and ``missing``, a hint); any other OSError, a decode
+    error or one of ``invalid`` (the parser's own errors) says ``not a readable WHAT (why)``.
+
+    >>> with reading("plan.toml", "TOML plan"):
+    ...     open("/no/such/dir/plan.toml")
+    Traceback (most recent call last):
+    ...
+    compressbench.core.errors.ConfigError: plan.toml: no such TOML plan
+    """
+    try:
+        yield
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what}{'; ' + missing if missing else ''}") from None
+    except (OSError, UnicodeDecodeError, *invalid) as exc:
+        raise ConfigError(f"{path}: not a readable {what} ({first_line(exc)})") from None
 
 
 def first_line(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, reading
 from compressbench.data.modalities import decoder_for, modalities
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
@@ -149,15 +149,8 @@ def parse_suite(raw: dict[str, Any], *, source: str, base: Path) -> Suite:
 def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite file."""
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such suite file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read suite file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    with reading(path, "suite file", invalid=(tomllib.TOMLDecodeError,)), path.open("rb") as fh:
+        raw = tomllib.load(fh)
     return parse_suite(raw, source=str(path), base=path.parent)
 
 

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from compressbench.core.errors import ConfigError
+from compressbench.results import read_rows
 
 
 def results_path(run: str | Path) -> Path:
@@ -26,16 +26,7 @@ def read_results(run: str | Path, *, required: bool = False) -> list[dict[str, A
         if required:
             raise ConfigError(f"{path}: no such file; per-sample results come from `compressbench run --out DIR`")
         return None
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
-    return rows
+    return read_rows(path)
 
 
 def sample_ids(rows: list[dict[str, Any]] | None) -> dict[str, list[str]] | None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, reading
 from compressbench.core.metrics import ratio
 from compressbench.core.registry import units
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
@@ -68,12 +68,8 @@ def read_summary(path: str | Path) -> Summary:
     path = Path(path)
     if path.is_dir():
         path = path / "summary.json"
-    try:
+    with reading(path, "summary", missing="pass a run directory or its summary.json", invalid=(json.JSONDecodeError,)):
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such summary; pass a run directory or its summary.json") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable summary.json ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ConfigError(f"{path}: not a compressbench summary (expected schema {SCHEMA!r})")
     return data  # type: ignore[return-value]

@@ -34,7 +34,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, reading
 from compressbench.scaling.laws import FORMS, predict
 from compressbench.scaling.uncertainty import Draws, prediction_draws
 
@@ -111,12 +111,9 @@ def _number(value: Any) -> bool:
 def read_fit(path: str | Path) -> LoadedFit:
     """Read and check a FIT.json; every problem is a one-line ConfigError naming the file."""
     path = Path(path)
-    try:
+    with reading(path, "fit file", missing=f"write one with `compressbench fit … --out {path}`",
+                 invalid=(json.JSONDecodeError,)):
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such fit file; write one with `compressbench fit … --out {path}`") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable FIT.json ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a FIT.json (expected a JSON object)")
     form = data.get("form")

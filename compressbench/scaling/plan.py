@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, reading
 
 MODALITIES = ("text", "audio", "image", "video")
 _BYTES = {"bytes": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15}
@@ -188,12 +188,8 @@ def _compute(raw: Any, where: str) -> ComputeSpec:
 def read_plan(path: str | Path) -> Plan:
     """Read and check a plan; every problem is a one-line ConfigError naming the file."""
     path = Path(path)
-    try:
+    with reading(path, "TOML plan", invalid=(tomllib.TOMLDecodeError,)):
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable TOML plan ({exc})") from None
     where = str(path)
     unknown = set(raw) - {"name", "params", "compute", "terms", "data"}
     if unknown:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.core.errors import ConfigError, first_line, reading
 from compressbench.scaling.fitting import FitData
 from compressbench.scaling.laws import FORMS
 
@@ -58,12 +58,8 @@ def read_table(path: str | Path, *, derive: list[str] | tuple[str, ...] = (), wh
     line after the header), also after ``where``.
     """
     path = Path(path)
-    try:
+    with reading(path, "data file", invalid=(ValueError, pd.errors.ParserError)):
         df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such data file") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: not a readable CSV ({first_line(exc)})") from None
     if df.empty:
         raise ConfigError(f"{path}: the CSV has no rows")
     for spec in derive:
