@@ -61,6 +61,7 @@ _entries: dict[str, Entry] = {}
 _broken: dict[str, str] = {}
 _loaded = False  # set only once every built-in and entry point is in: a failed load is retried
 _loading = False  # a plugin that looks the registry up while it is imported sees what is there so far
+_counts: dict[str, CountSpec] | None = None  # count_specs(), rebuilt when a family registers
 MODALITIES = ("text", "audio", "image", "video")
 T = TypeVar("T", bound=type)
 
@@ -127,7 +128,9 @@ def _add(cls: type, origin: str) -> None:
             f"tokenizer family {family!r} from {origin} clashes with the one from {existing.origin}; "
             "rename the third-party family"
         )
+    global _counts
     _entries[family] = Entry(cls, origin)
+    _counts = None
 
 
 def _load() -> None:
@@ -173,11 +176,13 @@ def count_specs() -> dict[str, CountSpec]:
     >>> count_specs()["chars"].aggregate
     'sum'
     """
+    global _counts
     _load()
-    out = dict(COUNTS)
-    for entry in _entries.values():
-        out.update(entry.cls.counts)
-    return out
+    if _counts is None:  # asked for once a row on resume and merge: built once
+        _counts = dict(COUNTS)
+        for entry in _entries.values():
+            _counts.update(entry.cls.counts)
+    return _counts
 
 
 def units() -> dict[str, str]:
