@@ -46,8 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.core.errors import ConfigError, reading
-
-MODALITIES = ("text", "audio", "image", "video")
+from compressbench.core.registry import MODALITIES
 _BYTES = {"bytes": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15}
 _SECONDS = {"s": 1.0, "sec": 1.0, "seconds": 1.0, "min": 60.0, "minutes": 60.0, "h": 3600.0, "hr": 3600.0,
             "hours": 3600.0}
