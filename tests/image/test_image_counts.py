@@ -35,12 +35,19 @@ VIT_PUBLISHED = {
 
 def ref_vit(model: str, height: int, width: int) -> dict:
     side, patch, prefix = VIT_PUBLISHED[model]
-    return {"tokens": (side // patch) ** 2, "input_bytes": side * side * 3, "prefix_tokens": prefix}
+    n = (side // patch) ** 2
+    return {"tokens": n, "input_bytes": side * side * 3, "prefix_tokens": prefix, "prompt_tokens": n}
 
 
-def ref_qwen2vl(height: int, width: int, *, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280,
-                patch_size: int = 14, merge_size: int = 2, **_: object) -> dict | None:
+QWEN_RELEASED = {None: (56 * 56, 28 * 28 * 1280), "qwen2-vl": (3136, 12845056), "qwen2.5-vl": (3136, 12845056),
+                 "qwen3-vl": (65536, 16777216)}  # preprocessor_config.json of the Qwen checkpoints
+
+
+def ref_qwen2vl(height: int, width: int, *, preset: str | None = None, min_pixels: int | None = None,
+                max_pixels: int | None = None, patch_size: int = 14, merge_size: int = 2, **_: object) -> dict | None:
     """transformers Qwen2VLImageProcessor: smart_resize, grid of 14-px patches, 2 x 2 merge; None = refused."""
+    min_pixels = min_pixels or QWEN_RELEASED[preset][0]
+    max_pixels = max_pixels or QWEN_RELEASED[preset][1]
     factor = patch_size * merge_size
     if max(height, width) / min(height, width) > 200:
         return None
@@ -54,7 +61,8 @@ def ref_qwen2vl(height: int, width: int, *, min_pixels: int = 56 * 56, max_pixel
         h_bar = math.ceil(height * beta / factor) * factor
         w_bar = math.ceil(width * beta / factor) * factor
     grid_h, grid_w = h_bar // patch_size, w_bar // patch_size
-    return {"tokens": grid_h * grid_w // merge_size ** 2, "input_bytes": h_bar * w_bar * 3}
+    n = grid_h * grid_w // merge_size ** 2
+    return {"tokens": n, "input_bytes": h_bar * w_bar * 3, "prompt_tokens": n + 2}
 
 
 def ref_internvl(height: int, width: int, *, image_size: int = 448, min_num: int = 1, max_num: int = 12,
@@ -73,7 +81,8 @@ def ref_internvl(height: int, width: int, *, image_size: int = 448, min_num: int
             best_ratio = ratio
     blocks = best_ratio[0] * best_ratio[1]
     tiles = blocks + 1 if use_thumbnail and blocks != 1 else blocks
-    return {"tokens": tiles * tokens_per_tile, "input_bytes": tiles * image_size * image_size * 3, "tiles": tiles}
+    n = tiles * tokens_per_tile
+    return {"tokens": n, "input_bytes": tiles * image_size * image_size * 3, "tiles": tiles, "prompt_tokens": n + 2}
 
 
 def reference(tok, height: int, width: int) -> dict | None:
@@ -109,7 +118,7 @@ def check(tok, result, height: int, width: int) -> None:
     assert ref is not None, f"{tok.name} measured {height}x{width}, which the model refuses"
     assert result.tokens == ref["tokens"], (tok.name, height, width)
     assert result.input_bytes == ref["input_bytes"], (tok.name, height, width)
-    for key in ("prefix_tokens", "tiles"):
+    for key in ("prefix_tokens", "tiles", "prompt_tokens"):
         assert result.counts.get(key) == ref.get(key)
     assert tok.tokens_for_shape(height, width) == result.tokens  # count-only mode gives the measured N
     assert tok.count_for_shape(height, width) == result  # input bytes and extra counts too
