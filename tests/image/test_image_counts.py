@@ -20,6 +20,7 @@ from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import list_families
 from compressbench.data.image import decode_image, probe_image
 from tests.conftest import FIXTURES
+from tests.image.hf_oracle import ORACLES, oracle
 
 DEVICES = ["cpu", pytest.param("cuda", marks=[
     pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")])]
@@ -88,6 +89,8 @@ def ref_internvl(height: int, width: int, *, image_size: int = 448, min_num: int
 def reference(tok, height: int, width: int) -> dict | None:
     if tok.family == "vit":
         return ref_vit(tok.config.model, height, width)
+    if tok.family not in REFERENCES:  # the newer families: transformers' processors (tests/image/hf_oracle.py)
+        return oracle(tok.name)(height, width)
     options = {f: getattr(tok.config, f) for f in tok.config.__dataclass_fields__}
     return REFERENCES[tok.family](height, width, **options)
 
@@ -96,9 +99,9 @@ REFERENCES = {"vit": ref_vit, "qwen2vl": ref_qwen2vl, "internvl": ref_internvl}
 IMAGE_FAMILIES = sorted(f for f, e in list_families().items() if e.cls.modality == "image")
 SPECS = [
     "vit:vit_base_patch16_224", "vit:vit_large_patch14_clip_336",
-    "qwen2vl", "qwen2vl:min_pixels=200704", "qwen2vl:max_pixels=50176",
+    "qwen2vl", "qwen2vl:min_pixels=200704", "qwen2vl:max_pixels=50176", "qwen2vl:preset=qwen2.5-vl",
     "internvl", "internvl:max_num=6,use_thumbnail=false", "internvl:min_num=2,max_num=4,tokens_per_tile=64",
-]
+] + [spec for spec in ORACLES if spec.split(":")[0] not in REFERENCES and "smolvlm" not in spec]  # presets: oracle test
 SYNTHETIC_SPECS = SPECS + ["vit:vit_base_patch14_reg4_dinov2", "vit:vit_so400m_patch14_siglip_384"]
 SHAPES = [(1, 4000), (4000, 7), (10, 10), (1, 1), (333, 517), (517, 333), (29, 5000), (2000, 3000), (448, 896)]
 
@@ -109,7 +112,7 @@ def fixture_images():
 
 
 def test_every_image_family_has_a_reference_and_a_spec():
-    assert IMAGE_FAMILIES == sorted(REFERENCES) == ["internvl", "qwen2vl", "vit"]
+    assert set(IMAGE_FAMILIES) == set(REFERENCES) | {spec.split(":")[0] for spec in ORACLES}
     assert {s.split(":")[0] for s in SPECS} == set(IMAGE_FAMILIES)
 
 
@@ -151,11 +154,12 @@ def test_synthetic_shapes(spec, device, tokenizer):
     rng = np.random.default_rng(0)
     for height, width in SHAPES:
         image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-        if reference(tok, height, width) is None:
-            with pytest.raises(SampleError, match="over Qwen2-VL's limit of 200"):
+        if reference(tok, height, width) is None:  # refused: the same one-line reason both ways
+            with pytest.raises(SampleError, match="over Qwen2-VL's limit of 200|too thin") as decoded:
                 tok.count(image)
-            with pytest.raises(SampleError, match="aspect ratio"):
+            with pytest.raises(SampleError) as counted:
                 tok.tokens_for_shape(height, width)
+            assert str(decoded.value) == str(counted.value)
         else:
             check(tok, tok.count(image), height, width)
 
@@ -195,6 +199,15 @@ def test_vit_img_size_option_follows_the_patch_grid(tokenizer):
     ("qwen2vl:patch_size=0", "patch_size must be a positive integer"),
     ("internvl:min_num=5,max_num=4", "min_num \\(5\\) is larger than max_num"),
     ("internvl:image_size=abc", "expected int"),
+    ("qwen2vl:preset=qwen9", "unknown preset 'qwen9'; choose one of qwen2-vl, qwen2.5-vl"),
+    ("qwen3vl:min_pixels=0", "min_pixels must be a positive integer"),
+    ("llava-next:grid_pinpoints=336x67", "not multiples of image_size 336"),
+    ("llava-next:grid_pinpoints=336by672", "expected HEIGHTxWIDTH"),
+    ("idefics3:preset=smolvlm2", "choose one of idefics3, smolvlm, smolvlm-256m"),
+    ("idefics3:tile_size=0", "tile_size must be a positive integer"),
+    ("gemma3:min_ratio=0.5", "min_ratio must be at least 1"),
+    ("pixtral:patch_size=0", "patch_size must be a positive integer"),
+    ("mllama:max_tiles=0", "max_tiles must be a positive integer"),
 ])
 def test_bad_options_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
