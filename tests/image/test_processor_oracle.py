@@ -9,6 +9,8 @@ outputs must match the adapter's count on the decoded image.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,28 @@ def test_decoded_counts_equal_the_processors_full_preprocessing(spec):
         for key, value in full_run(spec, image).items():
             got = ours.tokens if key == "tokens" else ours.counts[key]
             assert got == value, (spec, h, w, key)
+
+
+def load_table_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "vlm_token_table.py"
+    spec = importlib.util.spec_from_file_location("vlm_token_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_table_is_the_scripts_and_agrees_with_the_processors():
+    script = load_table_script()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = script.table()
+    assert script.replace_in(readme, table) == readme, "README's table is stale: run scripts/vlm_token_table.py --write"
+    for spec, _ in script.MODELS:
+        for width, height in script.SIZES:
+            assert (height, width) in SIZES  # the sweep above covers each cell
+            if spec.startswith("vit:"):  # LLaVA-1.5: CLIP ViT-L/14 at 336 px, 24 x 24 patches, no special tokens
+                want = {"tokens": 576, "prompt_tokens": 576}
+            else:
+                want = {k: expected(spec, height, width)[k] for k in ("tokens", "prompt_tokens")}
+            assert script.cell(spec, width, height) == f"{want['tokens']:,} / {want['prompt_tokens']:,}"
