@@ -19,6 +19,8 @@ TokenCount(tokens=176, input_bytes=413952, counts={'prompt_tokens': 178})
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +90,13 @@ class Qwen2VLTokenizer(ImageTokenizer):
         super().__init__(config, **kwargs)
         self.min_pixels, self.max_pixels = pixel_budget(self.family, config, self.presets, self.default_pixels)
         self.factor = config.patch_size * config.merge_size
+
+    def fingerprint(self) -> str:
+        """A hash of what changes N: the resolved pixel budget, not how it was named (a preset or options)."""
+        config = {"min_pixels": self.min_pixels, "max_pixels": self.max_pixels,
+                  "patch_size": self.config.patch_size, "merge_size": self.config.merge_size}
+        blob = json.dumps({"family": self.family, "config": config}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def target_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) the image is resized to."""

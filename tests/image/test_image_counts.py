@@ -217,3 +217,13 @@ def test_bad_options_are_config_errors(spec, message):
 def test_count_from_meta_without_a_shape_is_a_sample_error(tokenizer):
     with pytest.raises(SampleError, match="no image height and width"):
         tokenizer("qwen2vl", "cpu").count_from_meta({"duration": 3.0})
+
+
+def test_qwen_presets_name_the_released_pixel_budgets(tokenizer):
+    """A preset is a name for the released budget: it counts, and is identified, like the explicit options."""
+    preset = tokenizer("qwen2vl:preset=qwen2-vl", "cpu")
+    explicit = tokenizer("qwen2vl:min_pixels=3136,max_pixels=12845056", "cpu")
+    assert preset.fingerprint() == explicit.fingerprint() != tokenizer("qwen2vl", "cpu").fingerprint()
+    assert preset.count_for_shape(3000, 4000) == explicit.count_for_shape(3000, 4000)
+    assert tokenizer("qwen2vl:preset=qwen2.5-vl,max_pixels=50176", "cpu").tokens_for_shape(3000, 4000) == \
+        tokenizer("qwen2vl:max_pixels=50176", "cpu").tokens_for_shape(3000, 4000)  # an option beats the preset
