@@ -144,3 +144,13 @@ def test_readme_table_is_the_scripts_and_agrees_with_the_processors():
             else:
                 want = {k: expected(spec, height, width)[k] for k in ("tokens", "prompt_tokens")}
             assert script.cell(spec, width, height) == f"{want['tokens']:,} / {want['prompt_tokens']:,}"
+
+
+@pytest.mark.parametrize("spec", list(ORACLES))
+def test_counts_equal_the_processors_on_random_sizes(spec):
+    """Beyond the chosen sizes: 300 random ones, log-uniform from 1 to 9000 pixels a side (seeded)."""
+    tok = get_tokenizer(spec, device="cpu")
+    rng = np.random.default_rng(12)
+    sides = np.exp(rng.uniform(0, np.log(9000), size=(300, 2))).astype(int)
+    wrong = [(h, w) for h, w in sides.tolist() if measured(tok, h, w) != expected(spec, h, w)]
+    assert not wrong, f"{spec}: {len(wrong)} of 300 random sizes differ, e.g. {wrong[:5]}"
