@@ -58,7 +58,8 @@ def test_unknown_option_lists_the_valid_ones():
 def test_every_family_round_trips_its_canonical_name(family):
     """Tests follow the registry: every registered family builds with its defaults (or a fixture file)."""
     entry = list_families()[family]
-    args = {"hf": ":fixtures/tokenizers/udhr-bpe.json", "sp": ":fixtures/tokenizers/udhr-unigram.model"}
+    args = {"hf": ":fixtures/tokenizers/udhr-bpe.json", "sp": ":fixtures/tokenizers/udhr-unigram.model",
+            "hfproc": ":fixtures/processors/saved-llava-v1.6"}
     tok = get_tokenizer(family + args.get(family, ""), device="cpu")
     again = get_tokenizer(tok.name, device="cpu")
     assert again.name == tok.name and again.fingerprint() == tok.fingerprint()

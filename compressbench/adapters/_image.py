@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters.base import BatchedTokenizer
-from compressbench.core.errors import SampleError
+from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
 
 if TYPE_CHECKING:
@@ -124,3 +124,22 @@ class ImageTokenizer(BatchedTokenizer):
 
         stacked = torch.from_numpy(np.stack(arrays)).to(self.device, non_blocking=True)
         return stacked.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def preset_options(family: str, config: Any, presets: dict[str, dict[str, Any]],
+                   zero_ok: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The config's options with each unset (None) one taken from its preset; ConfigError for an unknown preset
+    or an integer option below 1 (below 0 for those in ``zero_ok``).
+
+    >>> from types import SimpleNamespace
+    >>> preset_options("f", SimpleNamespace(preset="a", size=None, n=3), {"a": {"size": 2, "n": 1}})
+    {'size': 2, 'n': 3}
+    """
+    if config.preset not in presets:
+        raise ConfigError(f"{family}: unknown preset {config.preset!r}; choose one of {', '.join(presets)}")
+    values = {k: (getattr(config, k) if getattr(config, k) is not None else v) for k, v in presets[config.preset].items()}
+    for name, value in values.items():
+        if isinstance(value, int) and not isinstance(value, bool) and value < (0 if name in zero_ok else 1):
+            kind = "a non-negative" if name in zero_ok else "a positive"
+            raise ConfigError(f"{family} option {name} must be {kind} integer, got {value}")
+    return values

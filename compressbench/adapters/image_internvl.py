@@ -6,6 +6,7 @@ to the image's is chosen (``find_closest_aspect_ratio``); the image is resized
 of the whole image is added when there is more than one tile. Each tile is 256
 tokens (448 / 14 = 32 patches a side, pixel-shuffled by 0.5 to 16 x 16).
 input_bytes counts every tile, thumbnail included: tiles x 448 x 448 x 3.
+``prompt_tokens`` adds <img> and </img> around the N <IMG_CONTEXT> placeholders.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("internvl", device="cpu").tokens_for_shape(300, 451)  # 3 x 2 tiles + thumbnail
@@ -69,8 +70,9 @@ class InternVLTokenizer(ImageTokenizer):
 
     def _result(self, tiles: int) -> TokenCount:
         s = self.config.image_size
-        return TokenCount(tokens=tiles * self.config.tokens_per_tile, input_bytes=tiles * s * s * 3,
-                          counts={"tiles": tiles})
+        tokens = tiles * self.config.tokens_per_tile
+        return TokenCount(tokens=tokens, input_bytes=tiles * s * s * 3,
+                          counts={"tiles": tiles, "prompt_tokens": tokens + 2})  # + <img> and </img>
 
     def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the thumbnail."""

@@ -8,6 +8,8 @@ timm's own eval transform (resize, center crop, normalise, from
 ``resolve_model_data_config`` + ``create_transform``) applied to the batch tensor
 on the device, then through the patch embedding: N is the number of tokens that
 comes out. Class and register tokens are reported apart as ``prefix_tokens``.
+``prompt_tokens`` is N: a LLaVA-1.5-style prompt puts one position per patch
+token in place of its <image> placeholder, with no special tokens around them.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("vit:vit_large_patch14_clip_336", device="cpu").tokens_for_shape(300, 451)  # LLaVA-1.5
@@ -111,14 +113,15 @@ class VitTokenizer(ImageTokenizer):
         if height <= 0 or width <= 0:
             raise SampleError(f"image of {height}x{width} pixels has no area")
         h, w = self.input_size
-        return TokenCount(tokens=self.patch_tokens, input_bytes=h * w * 3, counts={"prefix_tokens": self.prefix_tokens})
+        return TokenCount(tokens=self.patch_tokens, input_bytes=h * w * 3,
+                          counts={"prefix_tokens": self.prefix_tokens, "prompt_tokens": self.patch_tokens})
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         x = self.transform(self._trim(batch))
         out = self.embed(x)
         tokens = _tokens_out(out, self.embed)
         h, w = x.shape[-2:]
-        counts = {"prefix_tokens": self.prefix_tokens}
+        counts = {"prefix_tokens": self.prefix_tokens, "prompt_tokens": tokens}
         return [TokenCount(tokens=tokens, input_bytes=h * w * 3, counts=dict(counts)) for _ in range(out.shape[0])]
 
     def patch_grid(self, batch: "torch.Tensor") -> "torch.Tensor":

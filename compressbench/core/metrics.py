@@ -37,6 +37,8 @@ UNITS: dict[str, str] = {
     "unk_tokens": "tokens that are the unknown token",
     "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
     "prefix_tokens": "tokens (class/register tokens a ViT adds before the patch tokens; not in N)",
+    "prompt_tokens": "tokens (positions the sample takes in the prompt: placeholders plus the special tokens around them)",
+    "prompt_compression": "bytes/token (raw bytes T / prompt tokens)",
     "tiles": "count of image tiles the tokenizer encoded (thumbnail included)",
     "sampled_frames": "count of video frames the tokenizer consumed after sampling (padding frames included)",
     "clips": "count of fixed-length video clips the tokenizer encoded (the last one padded)",
@@ -76,7 +78,7 @@ class CountSpec:
 
 # The counts built-in adapters report; a plugin declares its own in its adapter's ``counts``.
 COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
-    "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "tiles", "duration_s",
+    "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "prompt_tokens", "tiles", "duration_s",
     "codec_frames", "codebook_tokens", "sampled_frames", "clips")}
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
@@ -89,6 +91,7 @@ DERIVED: dict[str, tuple[str, str]] = {
     "unk_rate": ("unk_tokens", "tokens"),
     "byte_token_rate": ("byte_tokens", "tokens"),
     "tokens_per_media_s": ("tokens", "duration_s"),
+    "prompt_compression": ("raw_bytes", "prompt_tokens"),
 }
 
 

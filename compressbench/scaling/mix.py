@@ -119,6 +119,37 @@ class MixForecast:
         return [getattr(c, which) for c in self.components]
 
 
+COUNTS: dict[str, str] = {
+    "tokens": "tokens N: the embeddings the model computes on",
+    "prompt_tokens": "prompt tokens: the context positions samples take (placeholders and special tokens); "
+                     "rows without them (text, audio, video) count their N",
+}
+
+
+def counting(rows: Sequence[dict[str, Any]], count: str) -> list[dict[str, Any]]:
+    """Summary rows whose ``tokens`` is ``count``: N itself, or the prompt positions where a row has them.
+
+    The spread of per-sample C is rescaled by the row's prompt_tokens / tokens (the summary keeps no
+    per-sample spread of prompt compression), so its interval is approximate.
+
+    >>> counting([{"raw_bytes": 100, "tokens": 10, "prompt_tokens": 20, "compression_p10": 8.0}], "prompt_tokens")
+    [{'raw_bytes': 100, 'tokens': 20, 'prompt_tokens': 20, 'compression_p10': 4.0, 'compression': 5.0}]
+    """
+    if count not in COUNTS:
+        raise ConfigError(f"--count {count!r}: expected one of {', '.join(COUNTS)}")
+    if count == "tokens":
+        return list(rows)
+    out = []
+    for row in rows:
+        prompt, tokens = row.get("prompt_tokens"), row.get("tokens")
+        if not prompt or not tokens:
+            out.append(row)
+            continue
+        scaled = {k: row[k] * tokens / prompt for k in ("compression_p10", "compression_p90") if row.get(k)}
+        out.append({**row, "tokens": prompt, **scaled, "compression": row["raw_bytes"] / prompt})
+    return out
+
+
 def forecast_component(component: Component, rows: Sequence[dict[str, Any]], label: str) -> ComponentForecast:
     """T, N and N's interval for one component."""
     m = measurement(rows, component, label)

@@ -104,3 +104,27 @@ def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
         if row["error"] is None:
             assert other["counted_from"] == "header" and (other["width"], other["height"]) == (row["width"], row["height"])
     assert sum(r["error"] is None for r in probed.values()) == 3 * (3 + 9)
+
+
+def test_prompt_tokens_in_rows_and_summary_for_every_vlm_family():
+    """Each row carries prompt_tokens; the summary sums them and gives prompt_compression = T / prompt tokens;
+    the counts from headers alone equal those from the decoded pixels."""
+    specs = ["qwen2vl:preset=qwen2.5-vl", "qwen3vl", "internvl", "vit:vit_base_patch16_224", "gemma3:pan_and_scan=true",
+             "llava-next:preset=llava-onevision", "idefics3:preset=smolvlm", "pixtral", "mllama"]
+    runs = {}
+    for extra in ([], ["--count-only"]):
+        args = [a for s in specs for a in ("-t", s)]
+        proc = cli("measure", *args, "--json", "--workers", "1", *extra, str(IMAGES))
+        assert proc.returncode == 0, proc.stderr
+        runs[bool(extra)] = json.loads(proc.stdout)
+    decoded, probed = runs[False], runs[True]
+    key = lambda r: (r["sample"], r["tokenizer"])  # noqa: E731
+    counts = ("tokens", "prompt_tokens", "input_bytes", "raw_bytes")
+    assert {key(r): [r.get(c) for c in counts] for r in decoded["results"]} == \
+        {key(r): [r.get(c) for c in counts] for r in probed["results"]}
+    for row in decoded["summary"]:
+        mine = [r for r in decoded["results"] if r["tokenizer"] == row["tokenizer"]]
+        assert len(mine) == 9 and all(r["prompt_tokens"] >= 1 for r in mine)
+        assert row["prompt_tokens"] == sum(r["prompt_tokens"] for r in mine)
+        assert row["prompt_compression"] == pytest.approx(row["raw_bytes"] / row["prompt_tokens"])
+    assert "prompt_tokens" in decoded["units"] and "prompt_compression" in decoded["units"]

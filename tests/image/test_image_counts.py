@@ -21,6 +21,7 @@ from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import list_families
 from compressbench.data.image import decode_image, probe_image
 from tests.conftest import FIXTURES
+from tests.image.hf_oracle import ORACLES, oracle
 
 DEVICES = ["cpu", pytest.param("cuda", marks=[
     pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")])]
@@ -42,15 +43,21 @@ VIT_PUBLISHED = {
 def ref_vit(height: int, width: int, *, model: str, img_size: int | None = None) -> dict:
     side, patch, prefix = VIT_PUBLISHED[model]
     side = img_size or side
-    return {"tokens": (side // patch) ** 2, "input_bytes": side * side * 3, "prefix_tokens": prefix}
+    n = (side // patch) ** 2
+    return {"tokens": n, "input_bytes": side * side * 3, "prefix_tokens": prefix, "prompt_tokens": n}
 
 
 CASES["vit"] = (ref_vit, ["vit:vit_base_patch16_224", "vit:vit_large_patch14_clip_336"])
 
+QWEN_RELEASED = {None: (56 * 56, 28 * 28 * 1280), "qwen2-vl": (3136, 12845056), "qwen2.5-vl": (3136, 12845056),
+                 "qwen3-vl": (65536, 16777216)}  # preprocessor_config.json of the Qwen checkpoints
 
-def ref_qwen2vl(height: int, width: int, *, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280,
-                patch_size: int = 14, merge_size: int = 2, **_: object) -> dict | None:
+
+def ref_qwen2vl(height: int, width: int, *, preset: str | None = None, min_pixels: int | None = None,
+                max_pixels: int | None = None, patch_size: int = 14, merge_size: int = 2, **_: object) -> dict | None:
     """transformers Qwen2VLImageProcessor: smart_resize, grid of 14-px patches, 2 x 2 merge; None = refused."""
+    min_pixels = min_pixels or QWEN_RELEASED[preset][0]
+    max_pixels = max_pixels or QWEN_RELEASED[preset][1]
     factor = patch_size * merge_size
     if max(height, width) / min(height, width) > 200:
         return None
@@ -64,10 +71,12 @@ def ref_qwen2vl(height: int, width: int, *, min_pixels: int = 56 * 56, max_pixel
         h_bar = math.ceil(height * beta / factor) * factor
         w_bar = math.ceil(width * beta / factor) * factor
     grid_h, grid_w = h_bar // patch_size, w_bar // patch_size
-    return {"tokens": grid_h * grid_w // merge_size ** 2, "input_bytes": h_bar * w_bar * 3}
+    n = grid_h * grid_w // merge_size ** 2
+    return {"tokens": n, "input_bytes": h_bar * w_bar * 3, "prompt_tokens": n + 2}
 
 
-CASES["qwen2vl"] = (ref_qwen2vl, ["qwen2vl", "qwen2vl:min_pixels=200704", "qwen2vl:max_pixels=50176"])
+CASES["qwen2vl"] = (ref_qwen2vl, ["qwen2vl", "qwen2vl:min_pixels=200704", "qwen2vl:max_pixels=50176",
+                                  "qwen2vl:preset=qwen2.5-vl"])
 
 
 def ref_internvl(height: int, width: int, *, image_size: int = 448, min_num: int = 1, max_num: int = 12,
@@ -86,7 +95,8 @@ def ref_internvl(height: int, width: int, *, image_size: int = 448, min_num: int
             best_ratio = ratio
     blocks = best_ratio[0] * best_ratio[1]
     tiles = blocks + 1 if use_thumbnail and blocks != 1 else blocks
-    return {"tokens": tiles * tokens_per_tile, "input_bytes": tiles * image_size * image_size * 3, "tiles": tiles}
+    n = tiles * tokens_per_tile
+    return {"tokens": n, "input_bytes": tiles * image_size * image_size * 3, "tiles": tiles, "prompt_tokens": n + 2}
 
 
 CASES["internvl"] = (ref_internvl, ["internvl", "internvl:max_num=6,use_thumbnail=false",
@@ -96,11 +106,22 @@ CASES["internvl"] = (ref_internvl, ["internvl", "internvl:max_num=6,use_thumbnai
 def reference(tok, height: int, width: int) -> dict | None:
     if tok.family not in CASES:
         pytest.fail(f"image family {tok.family!r} has no independent reference: add one to CASES in {__name__}")
+    if CASES[tok.family][0] is oracle:  # the newer families: transformers' processors (tests/image/hf_oracle.py)
+        return oracle(tok.name)(height, width)
     options = {f: getattr(tok.config, f) for f in tok.config.__dataclass_fields__}
     return CASES[tok.family][0](height, width, **options)
 
 
-IMAGE_FAMILIES = sorted(f for f, e in list_families().items() if e.cls.modality == "image")
+# The newer families are held to transformers' own processors (tests/image/hf_oracle.py); their presets
+# beyond the first (SmolVLM) are covered there only, to keep this file's decoded-path tests short.
+for _spec in ORACLES:
+    _family = _spec.split(":")[0]
+    if _family not in CASES:
+        CASES[_family] = (oracle, [])
+    if CASES[_family][0] is oracle and "smolvlm" not in _spec:
+        CASES[_family][1].append(_spec)
+# hfproc runs whatever processor it is given: tests/image/test_hfproc.py checks it against llava-next.
+IMAGE_FAMILIES = sorted(f for f, e in list_families().items() if e.cls.modality == "image" and f != "hfproc")
 # Every registered family's specs; a family without a case is tested under its bare name (and fails).
 SPECS = [spec for family in IMAGE_FAMILIES for spec in (CASES[family][1] if family in CASES else [family])]
 SYNTHETIC_SPECS = SPECS + ["vit:vit_base_patch14_reg4_dinov2", "vit:vit_so400m_patch14_siglip_384"]
@@ -119,7 +140,8 @@ def test_every_image_family_has_an_independent_reference(family):
 
 
 def test_the_registry_holds_the_families_this_file_knows():
-    assert {"internvl", "qwen2vl", "vit"} <= set(IMAGE_FAMILIES)  # the built-ins, whatever plugins add
+    assert {"internvl", "qwen2vl", "vit", "gemma3", "idefics3", "llava-next", "mllama", "pixtral",
+            "qwen3vl"} <= set(IMAGE_FAMILIES)  # the built-ins, whatever plugins add
 
 
 def check(tok, result, height: int, width: int) -> None:
@@ -127,7 +149,7 @@ def check(tok, result, height: int, width: int) -> None:
     assert ref is not None, f"{tok.name} measured {height}x{width}, which the model refuses"
     assert result.tokens == ref["tokens"], (tok.name, height, width)
     assert result.input_bytes == ref["input_bytes"], (tok.name, height, width)
-    for key in ("prefix_tokens", "tiles"):
+    for key in ("prefix_tokens", "tiles", "prompt_tokens"):
         assert result.counts.get(key) == ref.get(key)
     assert tok.tokens_for_shape(height, width) == result.tokens  # count-only mode gives the measured N
     assert tok.count_for_shape(height, width) == result  # input bytes and extra counts too
@@ -160,11 +182,12 @@ def test_synthetic_shapes(spec, device, tokenizer):
     rng = np.random.default_rng(0)
     for height, width in SHAPES:
         image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-        if reference(tok, height, width) is None:
-            with pytest.raises(SampleError, match="over Qwen2-VL's limit of 200"):
+        if reference(tok, height, width) is None:  # refused: the same one-line reason both ways
+            with pytest.raises(SampleError, match="over Qwen2-VL's limit of 200|too thin") as decoded:
                 tok.count(image)
-            with pytest.raises(SampleError, match="aspect ratio"):
+            with pytest.raises(SampleError) as counted:
                 tok.tokens_for_shape(height, width)
+            assert str(decoded.value) == str(counted.value)
         else:
             check(tok, tok.count(image), height, width)
 
@@ -204,6 +227,15 @@ def test_vit_img_size_option_follows_the_patch_grid(tokenizer):
     ("qwen2vl:patch_size=0", "patch_size must be a positive integer"),
     ("internvl:min_num=5,max_num=4", "min_num \\(5\\) is larger than max_num"),
     ("internvl:image_size=abc", "expected int"),
+    ("qwen2vl:preset=qwen9", "unknown preset 'qwen9'; choose one of qwen2-vl, qwen2.5-vl"),
+    ("qwen3vl:min_pixels=0", "min_pixels must be a positive integer"),
+    ("llava-next:grid_pinpoints=336x67", "not multiples of image_size 336"),
+    ("llava-next:grid_pinpoints=336by672", "expected HEIGHTxWIDTH"),
+    ("idefics3:preset=smolvlm2", "choose one of idefics3, smolvlm, smolvlm-256m"),
+    ("idefics3:tile_size=0", "tile_size must be a positive integer"),
+    ("gemma3:min_ratio=0.5", "min_ratio must be at least 1"),
+    ("pixtral:patch_size=0", "patch_size must be a positive integer"),
+    ("mllama:max_tiles=0", "max_tiles must be a positive integer"),
 ])
 def test_bad_options_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
@@ -213,3 +245,13 @@ def test_bad_options_are_config_errors(spec, message):
 def test_count_from_meta_without_a_shape_is_a_sample_error(tokenizer):
     with pytest.raises(SampleError, match="no image height and width"):
         tokenizer("qwen2vl", "cpu").count_from_meta({"duration": 3.0})
+
+
+def test_qwen_presets_name_the_released_pixel_budgets(tokenizer):
+    """A preset is a name for the released budget: it counts, and is identified, like the explicit options."""
+    preset = tokenizer("qwen2vl:preset=qwen2-vl", "cpu")
+    explicit = tokenizer("qwen2vl:min_pixels=3136,max_pixels=12845056", "cpu")
+    assert preset.fingerprint() == explicit.fingerprint() != tokenizer("qwen2vl", "cpu").fingerprint()
+    assert preset.count_for_shape(3000, 4000) == explicit.count_for_shape(3000, 4000)
+    assert tokenizer("qwen2vl:preset=qwen2.5-vl,max_pixels=50176", "cpu").tokens_for_shape(3000, 4000) == \
+        tokenizer("qwen2vl:max_pixels=50176", "cpu").tokens_for_shape(3000, 4000)  # an option beats the preset

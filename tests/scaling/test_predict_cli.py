@@ -150,3 +150,40 @@ def test_bad_predict_options(multimodal_summary, tmp_path):
     assert_usage_error(cli("predict", "--summary", multimodal_summary, "--plan", plan, "--variant", "smell=x"),
                        "--variant 'smell=x'")
     assert_usage_error(cli("predict", "--summary", tmp_path / "nope.json", "--plan", plan), "no such summary")
+
+
+def test_predict_counts_prompt_tokens_from_a_real_image_run(tmp_path):
+    """--count prompt_tokens forecasts context positions: N plus InternVL's <img> and </img> per image."""
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f"""name = "photos"
+tokenizers = ["internvl"]
+[[datasets]]
+name = "photos"
+modality = "image"
+paths = ["{REPO / 'fixtures/image'}"]
+""")
+    proc = cli("run", suite, "--out", tmp_path / "out", "--count-only")
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads((tmp_path / "out" / "summary.json").read_text())["rows"][0]
+    assert row["prompt_tokens"] == row["tokens"] + 2 * row["samples"]
+    plan = write_plan(tmp_path / "plan.toml", """
+name = "images"
+[[data]]
+modality = "image"
+tokenizer = "internvl"
+amount = "1e6 images"
+""")
+    out = {}
+    for count in ("tokens", "prompt_tokens"):
+        proc = cli("predict", "--summary", tmp_path / "out", "--plan", plan, "--count", count, "--json")
+        assert proc.returncode == 0, proc.stderr
+        out[count] = json.loads(proc.stdout)
+    assert out["prompt_tokens"]["count"] == "prompt_tokens" and "context positions" in out["prompt_tokens"]["count_means"]
+    n = out["tokens"]["plans"][0]["components"][0]["tokens"]
+    prompt = out["prompt_tokens"]["plans"][0]["components"][0]["tokens"]
+    assert n == pytest.approx(1e6 * row["tokens"] / row["samples"])
+    assert prompt == pytest.approx(1e6 * row["prompt_tokens"] / row["samples"]) == pytest.approx(n + 2e6)
+    text = cli("predict", "--summary", tmp_path / "out", "--plan", plan, "--count", "prompt_tokens")
+    assert text.returncode == 0 and text.stdout.startswith("counting prompt tokens")
+    assert_usage_error(cli("predict", "--summary", tmp_path / "out", "--plan", plan, "--count", "pixels"),
+                       "--count", "prompt_tokens")

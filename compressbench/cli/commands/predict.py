@@ -14,6 +14,7 @@ EXAMPLES = [
     "compressbench predict --summary run/summary.json --plan a.toml --plan b.toml --fit FIT.json --json",
     "compressbench predict --summary run --plan plan.toml --variant audio=codec --target-score 2.0",
     "compressbench predict --summary run --plan plan.toml --params 7e9 --match-params 13e9",
+    "compressbench predict --summary run --plan plan.toml --count prompt_tokens",
 ]
 
 
@@ -37,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="FLOPs per encoder parameter and token (default 2: frozen, forward only)")
     p.add_argument("--llm-factor", type=float, metavar="F",
                    help="FLOPs per LLM parameter and token (default 6: trained; 4 when frozen but gradients pass)")
+    p.add_argument("--count", default="tokens", metavar="tokens|prompt_tokens",
+                   help="what to forecast: tokens N, the embeddings computed on (default), or prompt_tokens, the "
+                        "context positions (placeholders plus special tokens) where the summary has them")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -80,19 +84,22 @@ def run(args: argparse.Namespace) -> int:
 
     from compressbench.reports.summary import read_summary
     from compressbench.scaling.fitfile import plain, read_fit
+    from compressbench.scaling.mix import COUNTS, counting
     from compressbench.scaling.whatif import PredictOptions, predict_plans, render_text
 
     for value, option in ((args.params, "--params"), (args.match_params, "--match-params"),
                           (args.encoder_params, "--encoder-params"), (args.encoder_factor, "--encoder-factor"),
                           (args.llm_factor, "--llm-factor")):
         _positive(value, option)
-    rows = [row for path in args.summary for row in read_summary(path)["rows"]]
+    rows = counting([row for path in args.summary for row in read_summary(path)["rows"]], args.count)
     plans = _plans(args)
     fit = read_fit(args.fit) if args.fit else None
     opts = PredictOptions(params=args.params, target_score=args.target_score, match_params=args.match_params)
-    result = predict_plans(plans, rows, fit, opts)
+    result = {"count": args.count, "count_means": COUNTS[args.count], **predict_plans(plans, rows, fit, opts)}
     if args.json:
         print(json.dumps(plain(result), indent=2, ensure_ascii=False))
     else:
+        if args.count != "tokens":
+            print(f"counting {COUNTS[args.count]}")
         print(render_text(result), end="")
     return EXIT_OK
