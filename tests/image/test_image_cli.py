@@ -1,11 +1,10 @@
-"""Images through the real console script, and the ViT-g setup time."""
+"""Images through the real console script, and what building a ViT-g holds in memory."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import struct
-import time
 import zlib
 from pathlib import Path
 
@@ -66,20 +65,16 @@ def test_measure_llava_encoder_on_chelsea():
     assert data["tokenizers"]["vit:vit_large_patch14_clip_336"]["encoder_params"] > 300e6
 
 
-def test_setting_up_a_vit_g_takes_well_under_a_second():
-    """Only the patch embedding is built: the whole ViT-g (1.1B parameters) would take 15 s."""
-    import timm  # noqa: F401 - imports are not setup time
-    import torch  # noqa: F401
-
+def test_a_vit_g_materialises_only_its_patch_embedding():
+    """Only the patch embedding is built on the device: the whole ViT-g (1.1B parameters) would take 15 s
+    and 4 GB. Setup time itself is measured in benchmarks/, not asserted here (CI machines are noisy)."""
     from compressbench import get_tokenizer
 
-    timings = []
-    for _ in range(3):  # the best of three: a loaded 2-core CI machine must not fail a 0.2 s setup
-        start = time.perf_counter()
-        tok = get_tokenizer("vit:vit_giant_patch14_dinov2", device="cpu")
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 1.0, f"{min(timings):.2f} s"
-    assert tok.patch_tokens == 37 * 37 and tok.encoder_params > 1.1e9
+    tok = get_tokenizer("vit:vit_giant_patch14_dinov2", device="cpu")
+    held = sum(p.numel() for p in tok.embed.parameters())
+    assert all(p.device.type == "cpu" for p in tok.embed.parameters())
+    assert held == 3 * 14 * 14 * 1536 + 1536  # the 14x14 conv to ViT-g's width, and its bias
+    assert tok.patch_tokens == 37 * 37 and tok.encoder_params > 1.1e9 > 1000 * held
 
 
 def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
