@@ -1,6 +1,6 @@
 """Decoding audio samples with PyAV: T = frames x channels x 2 (16-bit PCM) at the native rate.
 
-The first audio stream is decoded to float32 planar at its native sample rate
+The first audio stream is decoded to float32 at its native sample rate
 and channel layout; the payload is an :class:`Audio` (channels x frames).
 Anything that does not yield audio frames is a one-line :class:`SampleError`.
 
@@ -161,11 +161,22 @@ def probe_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decod
     return Decoded(payload=None, raw_bytes=frames * channels * PCM_BYTES, meta=meta)
 
 
+def _interleaved(frame: Any) -> np.ndarray:
+    """A packed float32 frame as channels x samples (a view).
+
+    Packed, because PyAV miscounts the planes of a planar frame with 8 or more
+    channels (FFmpeg keeps only 8 plane pointers in ``AVFrame.data``; the rest
+    live in ``extended_data``) and reading them crashes the process.
+    """
+    channels = frame.layout.nb_channels
+    return frame.to_ndarray().reshape(frame.samples, channels).T
+
+
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:
-    """Every frame of ``stream`` as float32 planar at the first frame's rate and layout."""
+    """Every frame of ``stream`` as float32 (channels x frames) at the first frame's rate and layout."""
     import av
 
-    resampler = av.AudioResampler(format="fltp")  # no rate or layout: keep the native ones
+    resampler = av.AudioResampler(format="flt")  # no rate or layout: keep the native ones
     chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     total = 0
@@ -173,12 +184,12 @@ def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
                 rate = out.sample_rate
-                chunks.append(out.to_ndarray())
+                chunks.append(_interleaved(out))
                 total += out.samples
             if rate and total > max_duration_s * rate:
                 raise SampleError(f"audio lasts over the limit max_duration_s={max_duration_s:g}")
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray())
+            chunks.append(_interleaved(out))
     except av.FFmpegError as exc:
         seconds = total / rate if rate else 0.0
         raise SampleError(f"corrupt or truncated audio after {seconds:.2f} s ({_one_line(exc)})") from None
