@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 from compressbench._version import __version__
 from compressbench.core.errors import ConfigError
@@ -29,11 +30,18 @@ def _commands() -> list[ModuleType]:
     return sorted((m for m in modules if hasattr(m, "NAME")), key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line usage errors the exit codes promise (not the usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command and its examples."""
     commands = _commands()
     examples = "\n".join(f"  {line}" for m in commands for line in m.EXAMPLES[:1])
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="compressbench",
         description="How many tokens will this data cost? Measure raw bytes T, tokens N and C = T/N per tokenizer.",
         epilog=f"examples:\n{examples}\n\nRun `compressbench COMMAND --help` for each command's options.",
