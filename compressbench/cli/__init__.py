@@ -14,8 +14,9 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from types import ModuleType
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from compressbench._version import __version__
 from compressbench.core.errors import ConfigError
@@ -60,8 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings as one line each, like the errors."""
+    text = str(message).splitlines()[0] if str(message).strip() else category.__name__
+    print(f"compressbench: warning: {text.removeprefix('compressbench: ')}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
