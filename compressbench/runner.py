@@ -47,6 +47,15 @@ def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: P
     return tokenizers
 
 
+def check_coverage(suite: Suite, tokenizers: list[Tokenizer]) -> None:
+    """Every dataset has a tokenizer of its modality (checked before any output is created)."""
+    modalities = {t.modality for t in tokenizers}
+    for ds in suite.datasets:
+        if ds.modality not in modalities:
+            raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
+                              f"add one (see `compressbench list`) or drop the dataset")
+
+
 @dataclass(frozen=True)
 class Shard:
     """Shard K of N (K counts from 1): the samples whose id hashes to K-1 modulo N.
@@ -159,6 +168,7 @@ class Run:
 
     def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
                  prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None) -> None:
+        check_coverage(suite, tokenizers)
         self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
         self.started = utc_now()
         self.work = _Work(prior_rows)
@@ -172,10 +182,6 @@ class Run:
             self.groups[key].add(Measurement.from_row(row))
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
                         for ds in suite.datasets}
-        for ds in suite.datasets:
-            if not self.tokenizers_for(ds):
-                raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
-                                  f"add one (see `compressbench list`) or drop the dataset")
 
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
         return [t for t in self.tokenizers if t.modality == ds.modality]

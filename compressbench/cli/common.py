@@ -99,7 +99,7 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
     """
     from compressbench.reports.markdown import render_report
     from compressbench.reports.summary import build_summary, write_summary
-    from compressbench.reports.tables import SUMMARY_COLUMNS, render
+    from compressbench.reports.tables import SUMMARY_COLUMNS, printable, render
 
     summary = build_summary(result)
     write_summary(summary, out)
@@ -110,7 +110,7 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
         return 0
     print(f"compressbench: {len(errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
     for message in errors[:10]:
-        print(f"  {message}", file=sys.stderr)
+        print(f"  {printable(message)}", file=sys.stderr)
     return 1
 
 

@@ -18,6 +18,19 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
+def not_utf8(path: object, exc: UnicodeDecodeError, what: str) -> "ConfigError":
+    """The one-line error for a file that should be UTF-8 text and is not.
+
+    >>> try:
+    ...     b"name = \\xff".decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(not_utf8("s.toml", exc, "suite file"))
+    s.toml: not valid UTF-8 (byte 0xff at offset 7); a suite file must be UTF-8 text
+    """
+    byte = exc.object[exc.start] if exc.start < len(exc.object) else 0
+    return ConfigError(f"{path}: not valid UTF-8 (byte {byte:#04x} at offset {exc.start}); a {what} must be UTF-8 text")
+
+
 class CompressbenchError(Exception):
     """Base class: every message is one line that says what is wrong and how to fix it."""
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, not_utf8
 from compressbench.data.modalities import decoder_for, modalities
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
@@ -155,6 +155,8 @@ def load_suite(path: str | Path) -> Suite:
         raise ConfigError(f"{path}: cannot read suite file ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, "suite file") from None
     return parse_suite(raw, source=str(path), base=path.parent)
 
 

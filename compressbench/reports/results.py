@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, not_utf8
 
 
 def results_path(run: str | Path) -> Path:
@@ -27,8 +27,12 @@ def read_results(run: str | Path, *, required: bool = False) -> list[dict[str, A
             raise ConfigError(f"{path}: no such file; per-sample results come from `compressbench run --out DIR`")
         return None
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise not_utf8(f"{path}:{number}", exc, "results.jsonl") from None
             if not line.strip():
                 continue
             try:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, not_utf8
 from compressbench.core.metrics import UNITS, ratio
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
 from compressbench.results import RunResult
@@ -71,6 +71,8 @@ def read_summary(path: str | Path) -> Summary:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such summary; pass a run directory or its summary.json") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, "summary.json") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not a readable summary.json ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:

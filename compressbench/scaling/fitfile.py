@@ -34,7 +34,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, not_utf8
 from compressbench.scaling.laws import FORMS, predict
 from compressbench.scaling.uncertainty import Draws, prediction_draws
 
@@ -115,6 +115,8 @@ def read_fit(path: str | Path) -> LoadedFit:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such fit file; write one with `compressbench fit … --out {path}`") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, "FIT.json") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not a readable FIT.json ({exc})") from None
     if not isinstance(data, dict):
