@@ -123,8 +123,16 @@ class WorkerPool:
         if self._pool is None:
             _quiet_resource_tracker()
             # spawn: a forked child of a process that has initialised CUDA or threads may deadlock
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init, initargs=(os.getpid(),))
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_worker_init, initargs=(os.getpid(),))
+            # start every worker before any item's clock runs: start-up is not decode time
+            try:
+                for ready in [pool.submit(os.getpid) for _ in range(self.workers)]:
+                    ready.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise RuntimeError("decode worker processes die as they start; try --in-process to see why") from None
+            self._pool = pool
         return self._pool
 
     def _discard(self, *, kill: bool) -> int | None:
