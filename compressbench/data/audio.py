@@ -35,6 +35,12 @@ MAX_DURATION_S = 4 * 3600.0  # float32 at 48 kHz stereo: about 5.5 GB of memory 
 _SHORTFALL_S = 0.5
 _SHORTFALL_SHARE = 0.02
 
+# PyAV counts a planar frame's planes up to the first NULL pointer, which FFmpeg's array of plane
+# pointers lacks from 8 channels on: reading them crashed the process (signal 11). Such audio is
+# resampled to packed (interleaved) float32 instead, which has one plane; fewer channels stay planar,
+# the decoders' native layout (no conversion).
+_PLANAR_MAX_CHANNELS = 8
+
 
 @dataclass(frozen=True, eq=False)
 class Audio:
@@ -161,38 +167,35 @@ def probe_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decod
     return Decoded(payload=None, raw_bytes=frames * channels * PCM_BYTES, meta=meta)
 
 
-def _interleaved(frame: Any) -> np.ndarray:
-    """A packed float32 frame as channels x samples (a view).
-
-    Packed, because PyAV miscounts the planes of a planar frame with 8 or more
-    channels (FFmpeg keeps only 8 plane pointers in ``AVFrame.data``; the rest
-    live in ``extended_data``) and reading them crashes the process.
-    """
-    channels = frame.layout.nb_channels
-    return frame.to_ndarray().reshape(frame.samples, channels).T
-
-
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:
     """Every frame of ``stream`` as float32 (channels x frames) at the first frame's rate and layout."""
     import av
 
-    resampler = av.AudioResampler(format="flt")  # no rate or layout: keep the native ones
+    resampler, packed = None, False
     chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     total = 0
     try:
         for frame in container.decode(stream):
+            if resampler is None:  # no rate or layout: keep the first frame's
+                packed = frame.layout.nb_channels >= _PLANAR_MAX_CHANNELS
+                resampler = av.AudioResampler(format="flt" if packed else "fltp")
             for out in resampler.resample(frame):
                 rate = out.sample_rate
-                chunks.append(_interleaved(out))
+                chunks.append(_channels_by_frames(out, packed))
                 total += out.samples
             if rate and total > max_duration_s * rate:
                 raise SampleError(f"audio lasts over the limit max_duration_s={max_duration_s:g}")
-        for out in resampler.resample(None):
-            chunks.append(_interleaved(out))
+        chunks += [_channels_by_frames(out, packed) for out in (resampler.resample(None) if resampler else [])]
     except av.FFmpegError as exc:
         seconds = total / rate if rate else 0.0
         raise SampleError(f"corrupt or truncated audio after {seconds:.2f} s ({_one_line(exc)})") from None
     if not chunks:
         return np.zeros((max(stream.channels, 1), 0), dtype=np.float32), rate
     return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
+
+
+def _channels_by_frames(frame: Any, packed: bool) -> np.ndarray:
+    """A float32 frame's samples as channels x frames (a view for packed frames)."""
+    samples = frame.to_ndarray()
+    return samples.reshape(frame.samples, -1).T if packed else samples
