@@ -4,6 +4,7 @@ traceback, nothing overwritten without --force, nothing created before the confi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -141,3 +142,17 @@ def test_report_of_a_run_where_everything_failed_is_quiet(tmp_path):
     for fmt in ("md", "html"):
         proc = cli("report", str(tmp_path / "out"), "--format", fmt)
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their permissions")
+def test_an_unreadable_directory_is_an_error_row(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.txt").write_text("hidden from us", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        proc = cli("measure", "-t", "bytes", "--json", str(locked))
+    finally:
+        locked.chmod(0o700)
+    assert proc.returncode == 1
+    assert "cannot read directory (Permission denied)" in json.loads(proc.stdout)["results"][0]["error"]

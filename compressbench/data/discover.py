@@ -51,12 +51,14 @@ def _walk(directory: Path) -> tuple[list[Path], list[OSError]]:
     return sorted(files), errors
 
 
-def _folder(pattern: str, directory: Path) -> tuple[list[Path], list[Found]]:
+def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[Path], list[Found]]:
     """The files below ``directory``, and a failed entry for each folder that could not be read,
     or for ``directory`` itself when it holds no file."""
     files, errors = _walk(directory)
-    failed = [Found(pattern if Path(e.filename) == directory else e.filename, None,
-                    f"{e.filename}: cannot read directory ({e.strerror or e})") for e in errors]
+    failed = []
+    for error in errors:
+        where = pattern if Path(error.filename) == directory else _sample_id(Path(error.filename), base)
+        failed.append(Found(where, None, f"{where}: cannot read directory ({error.strerror or error})"))
     if not files and not failed:
         failed.append(Found(pattern, None, f"{pattern}: the directory holds no file (hidden files are skipped)"))
     return files, failed
@@ -76,11 +78,11 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
                 found.append(Found(pattern, None, f"{pattern}: the pattern matches no file"))
             paths = []
             for match in matches:
-                files, failed = _folder(_sample_id(match, base), match) if match.is_dir() else ([match], [])
+                files, failed = _folder(_sample_id(match, base), match, base) if match.is_dir() else ([match], [])
                 paths += files
                 found += [f for f in failed if f not in found]
         elif full.is_dir():
-            paths, failed = _folder(pattern, full)
+            paths, failed = _folder(pattern, full, base)
             found += [f for f in failed if f not in found]
         elif full.exists() or full.is_symlink():
             paths = [full]
