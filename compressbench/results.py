@@ -19,7 +19,7 @@ from typing import Any
 
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import ConfigError, reading
+from compressbench.core.errors import ConfigError, not_utf8, reading
 from compressbench.core.sample import Measurement
 
 
@@ -76,8 +76,12 @@ def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     if repair and len(complete) != len(data):
         with path.open("r+b") as fh:
             fh.truncate(len(complete))
+    try:
+        text = complete.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, "results.jsonl") from None
     rows = []
-    for number, line in enumerate(complete.decode("utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

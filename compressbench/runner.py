@@ -32,7 +32,7 @@ from compressbench.data.discover import Found, discover
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
-from compressbench.parallel import WorkerPool
+from compressbench.parallel import WorkerPool, exit_status, signal_name
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, row_key
 
@@ -45,6 +45,15 @@ def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: P
     if duplicates:
         raise ConfigError(f"tokenizer(s) listed twice: {', '.join(duplicates)}")
     return tokenizers
+
+
+def check_coverage(suite: Suite, tokenizers: list[Tokenizer]) -> None:
+    """Every dataset has a tokenizer of its modality (checked before any output is created)."""
+    modalities = {t.modality for t in tokenizers}
+    for ds in suite.datasets:
+        if ds.modality not in modalities:
+            raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
+                              f"add one (see `compressbench list`) or drop the dataset")
 
 
 @dataclass(frozen=True)
@@ -97,12 +106,24 @@ class _Work:
         return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
 
 
+def _failed(ds: Dataset, entry: Found, problem: str, status: str) -> Sample:
+    """The error row of a sample its worker could not deliver."""
+    return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, status=status,
+                  language=ds.language_of(entry.path) if entry.path else None, error=f"{entry.id}: {problem}")
+
+
 def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
     def error(entry: Found) -> Sample:
-        return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, status="timeout",
-                      language=ds.language_of(entry.path) if entry.path else None,
-                      error=f"{entry.id}: reading and decoding took longer than the per-sample timeout "
-                            f"of {timeout:g} s (--timeout)")
+        return _failed(ds, entry, f"reading and decoding took longer than the per-sample timeout "
+                                  f"of {timeout:g} s (--timeout)", "timeout")
+    return error
+
+
+def _crashed(ds: Dataset) -> Callable[[Found, int | None], Sample]:
+    def error(entry: Found, exitcode: int | None) -> Sample:
+        name = signal_name(exitcode)
+        return _failed(ds, entry, f"decoder crashed: {exit_status(exitcode)} while reading {entry.id}"
+                                  f"{f' ({name})' if name else ''}", "crashed")
     return error
 
 
@@ -110,7 +131,8 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
              options: RunOptions, pool: WorkerPool, bar: Any) -> Iterator[Sample]:
     """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
 
-    Media decode in ``options.workers`` processes; text decodes here (cheaper than shipping it).
+    Media decode in ``options.workers`` supervised processes (a decoder that crashes fails its sample only);
+    text decodes here (cheaper than shipping it).
     """
     needed = []
     for entry in found:
@@ -120,8 +142,8 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
             tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
             bar.update(1)
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
-    loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout))
-              if ds.modality in PARALLEL_DECODE else map(load, needed))
+    loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout),
+                       on_crash=_crashed(ds)) if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
         tally.content.add(sample.id, sample.digest)
         bar.update(1)
@@ -135,7 +157,8 @@ class RunOptions:
     batch_size: int | None = None  # samples per tokenizer call (default: per modality)
     count_only: bool = False  # read headers only where a modality can (N from shapes); text is read whole
     workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
-    timeout: float | None = None  # seconds to read and decode one sample in a worker (workers > 1)
+    timeout: float | None = None  # seconds to read and decode one sample in a worker
+    in_process: bool = False  # decode media in this process: no worker to start, but a decoder crash ends the run
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
 
 
@@ -145,6 +168,7 @@ class Run:
 
     def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
                  prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None) -> None:
+        check_coverage(suite, tokenizers)
         self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
         self.started = utc_now()
         self.work = _Work(prior_rows)
@@ -158,10 +182,6 @@ class Run:
             self.groups[key].add(Measurement.from_row(row))
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
                         for ds in suite.datasets}
-        for ds in suite.datasets:
-            if not self.tokenizers_for(ds):
-                raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
-                                  f"add one (see `compressbench list`) or drop the dataset")
 
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
         return [t for t in self.tokenizers if t.modality == ds.modality]
@@ -211,7 +231,7 @@ def run_suite(
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
     found = {ds.name: run.found(ds) for ds in suite.datasets}
-    with _progress(sum(len(f) for f in found.values())) as bar, WorkerPool(options.workers) as pool:
+    with _progress(sum(len(f) for f in found.values())) as bar, WorkerPool(options.workers, in_process=options.in_process) as pool:
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
             samples = _samples(ds, found[ds.name], run.tallies[ds.name], run.work, mine, options, pool, bar)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 
 from compressbench.assets import tiktoken as vocab
 from compressbench.core.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 
 @pytest.fixture
@@ -91,3 +92,17 @@ def test_missing_vocabulary_says_what_to_do(isolated, monkeypatch):
 def test_unknown_encoding_suggests_close_names():
     with pytest.raises(ConfigError, match="did you mean: o200k_base"):
         vocab.load_encoding("o200k_bas")
+
+
+def test_an_unwritable_cache_is_a_warning_and_the_count_is_right(isolated):
+    """COMPRESSBENCH_CACHE_DIR below a file: the verified vocabulary is used uncached, with one warning line."""
+    blocker = isolated / "a-file"
+    blocker.write_text("not a folder")
+    text = ROOT / "fixtures" / "text" / "udhr" / "eng.txt"
+    proc = cli("measure", "-t", "tiktoken:cl100k_base", "--json", str(text),
+               env={"COMPRESSBENCH_CACHE_DIR": str(blocker), "TMPDIR": str(isolated)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "warning: cannot cache the cl100k_base vocabulary" in proc.stderr
+    expected = len(vocab.load_encoding("cl100k_base").encode_ordinary(text.read_text(encoding="utf-8")))
+    assert json.loads(proc.stdout)["results"][0]["tokens"] == expected
+    assert not [p for p in isolated.iterdir() if p.name.startswith("compressbench-vocab-")]  # temporary, removed

@@ -12,7 +12,8 @@ official one (``tiktoken_vocabularies.toml``):
 A verified file is cached atomically (temp file, then rename) under
 ``$COMPRESSBENCH_CACHE_DIR`` (default ``~/.cache/compressbench``) where
 tiktoken's loader finds it, so tiktoken itself builds the encoding and no
-network is touched. ``download=true`` lets tiktoken fetch a missing file.
+network is touched; when that folder cannot be written, the verified file is
+used without caching, with a warning. ``download=true`` lets tiktoken fetch a missing file.
 
 >>> official_hash("cl100k_base")[:12]
 '223921b76ee9'
@@ -27,6 +28,7 @@ import os
 import tempfile
 import threading
 import tomllib
+import warnings
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -181,7 +183,26 @@ def load_encoding(name: str, *, vocab: str | None = None, download: bool = False
             f"pass tiktoken:{name},vocab=FILE, or allow a download with tiktoken:{name},download=true"
         )
     cached = cache_dir() / hashlib.sha1(entry["url"].encode()).hexdigest()
-    if read_verified(cached, entry["sha256"]) is None:
-        _write_atomic(cached, data)
+    try:
+        if read_verified(cached, entry["sha256"]) is None:
+            _write_atomic(cached, data)
+    except OSError as exc:
+        warnings.warn(f"cannot cache the {name} vocabulary in {cache_dir()} ({exc.strerror or exc}); using it "
+                      "without caching (set COMPRESSBENCH_CACHE_DIR to a writable folder)", stacklevel=2)
+        return _uncached(name, cached.name, data)
     with _tiktoken_cache(cache_dir()):
         return tiktoken.get_encoding(name)
+
+
+def _uncached(name: str, file: str, data: bytes) -> "tiktoken.Encoding":
+    """The encoding built from verified ``data`` through a temporary folder, removed afterwards."""
+    import tiktoken
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="compressbench-vocab-") as tmp:
+            _write_atomic(Path(tmp) / file, data)
+            with _tiktoken_cache(Path(tmp)):
+                return tiktoken.get_encoding(name)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the {name} vocabulary to a temporary folder either ({exc.strerror or exc}); "
+                          "set COMPRESSBENCH_CACHE_DIR or TMPDIR to a writable folder") from None

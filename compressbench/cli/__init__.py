@@ -14,7 +14,9 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from types import ModuleType
+from typing import NoReturn, TextIO
 
 from compressbench._version import __version__
 from compressbench.core.errors import ConfigError
@@ -29,11 +31,18 @@ def _commands() -> list[ModuleType]:
     return sorted((m for m in modules if hasattr(m, "NAME")), key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line usage errors the exit codes promise (not the usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command and its examples."""
     commands = _commands()
     examples = "\n".join(f"  {line}" for m in commands for line in m.EXAMPLES[:1])
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="compressbench",
         description="How many tokens will this data cost? Measure raw bytes T, tokens N and C = T/N per tokenizer.",
         epilog=f"examples:\n{examples}\n\nRun `compressbench COMMAND --help` for each command's options.",
@@ -52,8 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings as one line each, like the errors."""
+    text = str(message).splitlines()[0] if str(message).strip() else category.__name__
+    print(f"compressbench: warning: {text.removeprefix('compressbench: ')}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

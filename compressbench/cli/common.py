@@ -36,7 +36,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="processes that read and decode audio, image and video (default: the machine's "
                              "cores; text decodes in the main process)")
     parser.add_argument("--timeout", type=positive_float, default=600.0, metavar="SECONDS",
-                        help="per-sample limit to read and decode, with --workers > 1 (default 600)")
+                        help="per-sample limit to read and decode in a worker (default 600)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="decode media in the main process instead of supervised workers: no start-up cost, "
+                             "but a decoder that crashes on a hostile file ends the whole run, and --timeout "
+                             "is not enforced (unsafe for untrusted data)")
     parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
                         help=f"larger files are error rows and are not read (default {DEFAULT_MAX_FILE_BYTES:,})")
 
@@ -46,7 +50,7 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
     from compressbench.runner import RunOptions
 
     return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
-                      timeout=args.timeout, max_file_bytes=args.max_file_bytes)
+                      timeout=args.timeout, max_file_bytes=args.max_file_bytes, in_process=args.in_process)
 
 
 def positive_float(text: str) -> float:
@@ -62,7 +66,10 @@ def positive_float(text: str) -> float:
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -92,7 +99,7 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
     """
     from compressbench.reports.markdown import render_report
     from compressbench.reports.summary import build_summary, write_summary
-    from compressbench.reports.tables import SUMMARY_COLUMNS, render
+    from compressbench.reports.tables import SUMMARY_COLUMNS, printable, render
 
     summary = build_summary(result)
     write_summary(summary, out)
@@ -103,7 +110,7 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
         return 0
     print(f"compressbench: {len(errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
     for message in errors[:10]:
-        print(f"  {message}", file=sys.stderr)
+        print(f"  {printable(message)}", file=sys.stderr)
     return 1
 
 

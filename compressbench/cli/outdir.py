@@ -1,9 +1,15 @@
-"""The output directory of a run: created if needed, never overwritten without --force.
+"""Where commands write: never over what is there without --force.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> prepare_out_dir(d, force=False) == d
 True
+>>> (d / "report.md").write_text("mine")
+4
+>>> check_out_file(d / "report.md", force=False)
+Traceback (most recent call last):
+...
+compressbench.core.errors.ConfigError: ... exists; pass --force to overwrite it or choose another --out
 """
 
 from __future__ import annotations
@@ -13,15 +19,34 @@ from pathlib import Path
 from compressbench.core.errors import ConfigError
 
 
-def prepare_out_dir(path: str | Path, *, force: bool) -> Path:
-    """``path`` ready for a run's files; a non-empty folder needs ``force``."""
+def check_out_dir(path: str | Path, *, force: bool, option: str = "--out") -> Path:
+    """``path`` as a folder to write into, checked but not created: a non-empty one needs ``force``."""
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a directory; choose another --out")
+        raise ConfigError(f"{out}: exists and is not a directory; choose another {option}")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise ConfigError(f"{out}: directory is not empty; pass --force to overwrite it or choose another --out")
+        raise ConfigError(f"{out}: directory is not empty; pass --force to overwrite it or choose another {option}")
+    return out
+
+
+def prepare_out_dir(path: str | Path, *, force: bool, option: str = "--out") -> Path:
+    """``path`` ready for a run's files (created); a non-empty folder needs ``force``."""
+    out = check_out_dir(path, force=force, option=option)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{out}: cannot create output directory ({exc.strerror})") from None
+    return out
+
+
+def check_out_file(path: str | Path, *, force: bool, option: str = "--out", makes_folder: bool = False) -> Path:
+    """``path`` as a file to write: its folder must exist (unless the writer ``makes_folder``),
+    and a file already there needs ``force``."""
+    out = Path(path)
+    if out.is_dir():
+        raise ConfigError(f"{out}: is a directory; give {option} a file name, e.g. {out / 'report.html'}")
+    if not makes_folder and not out.parent.is_dir():
+        raise ConfigError(f"{out}: folder {out.parent} does not exist; create it or choose another {option}")
+    if out.exists() and not force:
+        raise ConfigError(f"{out}: exists; pass --force to overwrite it or choose another {option}")
     return out

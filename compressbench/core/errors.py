@@ -13,8 +13,8 @@ from contextlib import contextmanager
 def reading(path: object, what: str, *, missing: str = "", invalid: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
     """Turn a failed read of a user's file into one ConfigError naming the file and the problem.
 
-    A missing file says ``no such WHAT`` (and ``missing``, a hint); any other OSError, a decode
-    error or one of ``invalid`` (the parser's own errors) says ``not a readable WHAT (why)``.
+    A missing file says ``no such WHAT`` (and ``missing``, a hint); text that is not UTF-8 says so
+    (:func:`not_utf8`); any other OSError or one of ``invalid`` (the parser's own errors) says ``not a readable WHAT (why)``.
 
     >>> with reading("plan.toml", "TOML plan"):
     ...     open("/no/such/dir/plan.toml")
@@ -26,7 +26,9 @@ def reading(path: object, what: str, *, missing: str = "", invalid: tuple[type[B
         yield
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such {what}{'; ' + missing if missing else ''}") from None
-    except (OSError, UnicodeDecodeError, *invalid) as exc:
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, what) from None
+    except (OSError, *invalid) as exc:
         raise ConfigError(f"{path}: not a readable {what} ({first_line(exc)})") from None
 
 
@@ -41,6 +43,19 @@ def first_line(exc: BaseException) -> str:
     """
     text = getattr(exc, "strerror", None) or str(exc)
     return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def not_utf8(path: object, exc: UnicodeDecodeError, what: str) -> "ConfigError":
+    """The one-line error for a file that should be UTF-8 text and is not.
+
+    >>> try:
+    ...     b"name = \\xff".decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(not_utf8("s.toml", exc, "suite file"))
+    s.toml: not valid UTF-8 (byte 0xff at offset 7); a suite file must be UTF-8 text
+    """
+    byte = exc.object[exc.start] if exc.start < len(exc.object) else 0
+    return ConfigError(f"{path}: not valid UTF-8 (byte {byte:#04x} at offset {exc.start}); a {what} must be UTF-8 text")
 
 
 class CompressbenchError(Exception):

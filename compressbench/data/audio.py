@@ -1,6 +1,6 @@
 """Decoding audio samples with PyAV: T = frames x channels x 2 (16-bit PCM) at the native rate.
 
-The first audio stream is decoded to float32 planar at its native sample rate
+The first audio stream is decoded to float32 at its native sample rate
 and channel layout; the payload is an :class:`Audio` (channels x frames).
 Anything that does not yield audio frames is a one-line :class:`SampleError`.
 
@@ -34,6 +34,12 @@ MAX_DURATION_S = 4 * 3600.0  # float32 at 48 kHz stereo: about 5.5 GB of memory 
 # Lenient because some headers estimate (CBR MP3 from the file size; Opus counts its pre-skip).
 _SHORTFALL_S = 0.5
 _SHORTFALL_SHARE = 0.02
+
+# PyAV counts a planar frame's planes up to the first NULL pointer, which FFmpeg's array of plane
+# pointers lacks from 8 channels on: reading them crashed the process (signal 11). Such audio is
+# resampled to packed (interleaved) float32 instead, which has one plane; fewer channels stay planar,
+# the decoders' native layout (no conversion).
+_PLANAR_MAX_CHANNELS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,26 +168,34 @@ def probe_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decod
 
 
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:
-    """Every frame of ``stream`` as float32 planar at the first frame's rate and layout."""
+    """Every frame of ``stream`` as float32 (channels x frames) at the first frame's rate and layout."""
     import av
 
-    resampler = av.AudioResampler(format="fltp")  # no rate or layout: keep the native ones
+    resampler, packed = None, False
     chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     total = 0
     try:
         for frame in container.decode(stream):
+            if resampler is None:  # no rate or layout: keep the first frame's
+                packed = frame.layout.nb_channels >= _PLANAR_MAX_CHANNELS
+                resampler = av.AudioResampler(format="flt" if packed else "fltp")
             for out in resampler.resample(frame):
                 rate = out.sample_rate
-                chunks.append(out.to_ndarray())
+                chunks.append(_channels_by_frames(out, packed))
                 total += out.samples
             if rate and total > max_duration_s * rate:
                 raise SampleError(f"audio lasts over the limit max_duration_s={max_duration_s:g}")
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray())
+        chunks += [_channels_by_frames(out, packed) for out in (resampler.resample(None) if resampler else [])]
     except av.FFmpegError as exc:
         seconds = total / rate if rate else 0.0
         raise SampleError(f"corrupt or truncated audio after {seconds:.2f} s ({_one_line(exc)})") from None
     if not chunks:
         return np.zeros((max(stream.channels, 1), 0), dtype=np.float32), rate
     return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
+
+
+def _channels_by_frames(frame: Any, packed: bool) -> np.ndarray:
+    """A float32 frame's samples as channels x frames (a view for packed frames)."""
+    samples = frame.to_ndarray()
+    return samples.reshape(frame.samples, -1).T if packed else samples

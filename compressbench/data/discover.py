@@ -1,7 +1,8 @@
 """Turning files, directories (recursively) and globs into an ordered list of sample files.
 
-A path that does not exist, or a glob that matches nothing, becomes a failed
-entry (so the run goes on and reports it) rather than stopping the run.
+A path that does not exist, a glob that matches nothing, or a directory that
+holds no file or cannot be read becomes a failed entry (so the run goes on and
+reports it) rather than stopping the run.
 
 >>> [e.error for e in discover(["no/such/file.txt"], base=Path("."))]
 ['no/such/file.txt: no such file or directory']
@@ -33,11 +34,13 @@ def _sample_id(path: Path, base: Path) -> str:
         return absolute.as_posix()
 
 
-def _walk(directory: Path) -> list[Path]:
-    """Files below ``directory`` (symlinked folders followed once), hidden files and folders skipped, sorted."""
+def _walk(directory: Path) -> tuple[list[Path], list[OSError]]:
+    """Files below ``directory`` (symlinked folders followed once), hidden files and folders skipped, sorted;
+    and the folders that could not be listed."""
     files = []
     visited: set[str] = set()
-    for root, dirs, names in os.walk(directory, followlinks=True):
+    errors: list[OSError] = []
+    for root, dirs, names in os.walk(directory, followlinks=True, onerror=errors.append):
         real = os.path.realpath(root)
         if real in visited:  # a symlink loop, or a folder reached twice
             dirs[:] = []
@@ -45,7 +48,20 @@ def _walk(directory: Path) -> list[Path]:
         visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         files += [Path(root) / n for n in names if not n.startswith(".")]
-    return sorted(files)
+    return sorted(files), errors
+
+
+def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[Path], list[Found]]:
+    """The files below ``directory``, and a failed entry for each folder that could not be read,
+    or for ``directory`` itself when it holds no file."""
+    files, errors = _walk(directory)
+    failed = []
+    for error in errors:
+        where = pattern if Path(error.filename) == directory else _sample_id(Path(error.filename), base)
+        failed.append(Found(where, None, f"{where}: cannot read directory ({error.strerror or error})"))
+    if not files and not failed:
+        failed.append(Found(pattern, None, f"{pattern}: the directory holds no file (hidden files are skipped)"))
+    return files, failed
 
 
 def discover(patterns: list[str], *, base: Path) -> list[Found]:
@@ -60,9 +76,14 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
             if not matches:
                 found.append(Found(pattern, None, f"{pattern}: the pattern matches no file"))
-            paths = [f for m in matches for f in (_walk(m) if m.is_dir() else [m])]
+            paths = []
+            for match in matches:
+                files, failed = _folder(_sample_id(match, base), match, base) if match.is_dir() else ([match], [])
+                paths += files
+                found += [f for f in failed if f not in found]
         elif full.is_dir():
-            paths = _walk(full)
+            paths, failed = _folder(pattern, full, base)
+            found += [f for f in failed if f not in found]
         elif full.exists() or full.is_symlink():
             paths = [full]
         else:

@@ -172,15 +172,17 @@ def split(rows: list[dict[str, Any]], tokenizers: list[str], name: str) -> str:
     fig, ax = _figure(0.32 * len(rows) + 1.8)
     col = colours(tokenizers)
     labels = []
+    drawn = False  # the legend labels the first bars drawn; none when every sample failed
     for y, r in enumerate(rows):
         pre, tok, c = r.get("preprocessing_factor"), r.get("tokenizer_factor"), r.get("compression")
         labels.append(f"{r['dataset']} · {r['tokenizer']}")
         if pre is None or tok is None or c is None:
             continue
         ax.barh(y, abs(pre - 1), left=min(1, pre), color="#bbbbbb", hatch="//", edgecolor="#777",
-                label="preprocessing: T / input (ratio)" if y == 0 else None)
+                label=None if drawn else "preprocessing: T / input (ratio)")
         ax.barh(y, abs(c - pre), left=min(pre, c), color=col[r["tokenizer"]], alpha=0.85,
-                label="tokenizer: input / N (bytes/token)" if y == 0 else None)
+                label=None if drawn else "tokenizer: input / N (bytes/token)")
+        drawn = True
         ax.annotate(f"×{pre:.2f} · {tok:.2f} = {c:.2f}", (max(pre, c, 1), y), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7)
     ax.set_xscale("log")
@@ -194,7 +196,8 @@ def split(rows: list[dict[str, Any]], tokenizers: list[str], name: str) -> str:
     ax.set_xlabel("bytes/token (log scale): C = (T / input) × (input / N); a bar starts at 1")
     ax.set_title("Where C comes from: what preprocessing removes (grey) and what the tokenizer compresses",
                  fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    if drawn:
+        ax.legend(fontsize=7, loc="lower right")
     ax.grid(True, axis="x", which="both", alpha=0.25)
     return to_svg(fig, name)
 

@@ -14,7 +14,7 @@ from typing import Any
 from compressbench.core.registry import units
 from compressbench.reports import figures
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import fmt, render
+from compressbench.reports.tables import fmt, printable, render
 
 _SUMMARY = [
     ("dataset", "dataset"), ("tokenizer", "tokenizer"), ("samples", "samples (count)"),
@@ -148,7 +148,7 @@ def _provenance(summary: Summary) -> str:
 def _failures(errors: list[str]) -> str:
     if not errors:
         return ""
-    items = "".join(f"<li>{html.escape(e)}</li>" for e in errors[:100])
+    items = "".join(f"<li>{html.escape(printable(e))}</li>" for e in errors[:100])
     more = f"<p>… and {len(errors) - 100} more (see results.jsonl)</p>" if len(errors) > 100 else ""
     return f'<section id="failures"><h2>Failed samples ({len(errors)})</h2><ul>{items}</ul>{more}</section>'
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from compressbench.core.registry import units
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, render
+from compressbench.reports.tables import SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, printable, render
 
 _MAX_ERRORS_LISTED = 50
 
@@ -85,7 +85,7 @@ def render_report(summary: Summary, errors: list[str]) -> str:
         out += _modality_section(modality, [r for r in rows if r["modality"] == modality], summary)
     if errors:
         out += [f"## Failed samples ({len(errors)})", ""]
-        out += [f"- {e}" for e in errors[:_MAX_ERRORS_LISTED]]
+        out += [f"- {printable(e)}" for e in errors[:_MAX_ERRORS_LISTED]]
         if len(errors) > _MAX_ERRORS_LISTED:
             out.append(f"- … and {len(errors) - _MAX_ERRORS_LISTED} more (see results.jsonl)")
         out.append("")

@@ -6,6 +6,8 @@
 '3.14'
 >>> fmt(None)
 '-'
+>>> print(printable("a\\nb.txt: empty"))
+a\\nb.txt: empty
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ TEXT_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+# Control characters and line breaks (a file may be named "a\nb.txt") written as escapes, so that
+# one name or message stays on one line of a table, a list or the terminal.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), 0x7F, 0x85)} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters and line breaks escaped."""
+    return text.translate(_ESCAPES)
+
+
 def fmt(value: Any) -> str:
     """Integers with thousands separators, floats to 3 significant figures (at least 2 decimals), None as '-'."""
     if value is None:
@@ -66,7 +79,7 @@ def fmt(value: Any) -> str:
         if abs(value) >= 0.01:
             return f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
         return f"{value:.2e}"
-    return str(value)
+    return printable(str(value))
 
 
 # Columns of names, aligned left; numbers align right.

@@ -40,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default 0)")
     p.add_argument("--out", metavar="FIT.json", help="write the fit here")
     p.add_argument("--report", metavar="DIR", help="write report.md and plots (PNG, SVG) here")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file or non-empty --report DIR")
 
 
 def _terms(text: str) -> tuple[str, ...]:
@@ -79,6 +80,7 @@ def _render(fit: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from compressbench.cli.outdir import check_out_dir, check_out_file
     from compressbench.core.errors import ConfigError
     from compressbench.scaling.fitfile import write_fit
     from compressbench.scaling.fitrun import FitRequest, run_fit
@@ -86,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.form not in FORMS:
         raise ConfigError(f"--form {args.form!r}: unknown form; known: {', '.join(FORMS)}")
+    if args.out:  # checked before the fit runs, so a refusal costs nothing
+        check_out_file(args.out, force=args.force, makes_folder=True)
+    if args.report:
+        check_out_dir(args.report, force=args.force, option="--report")
     cols = Columns(target=args.target, params=args.params, tokens=args.tokens, flops=args.flops,
                    log_terms=_terms(args.log_terms))
     req = FitRequest(Path(args.data), args.form, cols, derive=tuple(args.derive), where=args.where,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from compressbench.cli import EXIT_OK
 
@@ -25,19 +24,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="md (default), html, csv (one row per dataset x tokenizer and per language), "
                         "json (summary.json with provenance) or parquet (needs --out)")
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
 
 def run(args: argparse.Namespace) -> int:
-    from compressbench.core.errors import ConfigError
+    from compressbench.cli.outdir import check_out_file
     from compressbench.reports.export import export
     from compressbench.reports.results import read_results
     from compressbench.reports.summary import read_summary
 
+    out = check_out_file(args.out, force=args.force) if args.out else None
     summary = read_summary(args.run)
     samples = read_results(args.run)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.parent and not out.parent.is_dir():
-        raise ConfigError(f"{out}: folder {out.parent} does not exist; create it or choose another --out")
     text = export(summary, samples, args.format, out)
     if text is not None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

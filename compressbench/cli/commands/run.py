@@ -67,7 +67,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from compressbench.data.suite import GIVEN, default_suite, load_suite
     from compressbench.results import read_rows
-    from compressbench.runner import Shard, build_tokenizers, run_suite
+    from compressbench.runner import Shard, build_tokenizers, check_coverage, run_suite
 
     if args.resume and args.force:
         raise ConfigError("--resume continues a run and --force starts it over: choose one")
@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     # with Ray the devices are the cluster's, not this machine's: validate the specs on the CPU here
     tokenizers = build_tokenizers(suite.tokenizers, device="cpu" if args.engine == "ray" else args.device,
                                   base=suite.base)
+    check_coverage(suite, tokenizers)  # every configuration error before --out is created
     manifest = _manifest(suite, tokenizers, args)
     out = Path(args.out)
     prior: list[dict[str, Any]] = []

@@ -1,0 +1,158 @@
+"""The command line against a hostile user: every bad input is one line and exit 2 (or an error row), no
+traceback, nothing overwritten without --force, nothing created before the configuration is known good."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, UDHR, cli
+
+NOT_UTF8 = b"\xff\xfe not utf-8 \x80\n"
+
+
+def one_line_error(proc, *words: str) -> str:
+    """Exit 2, one line on stderr, no traceback; returns the line."""
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+def _suite(folder: Path, *, tokenizers: str = '"bytes"', modality: str = "text", paths: str = '"texts"') -> Path:
+    path = folder / "suite.toml"
+    path.write_text(f"tokenizers = [{tokenizers}]\n[[datasets]]\nname = \"d\"\nmodality = \"{modality}\"\n"
+                    f"paths = [{paths}]\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory) -> Path:
+    """A small finished run (one shard of one, so that merge takes it)."""
+    folder = tmp_path_factory.mktemp("run")
+    (folder / "texts").mkdir()
+    for lang in ("eng", "fra"):
+        shutil.copy(UDHR / f"{lang}.txt", folder / "texts" / f"{lang}.txt")
+    proc = cli("run", str(_suite(folder)), "--out", str(folder / "out"), "--shard", "1/1")
+    assert proc.returncode == 0, proc.stderr
+    return folder / "out"
+
+
+@pytest.mark.parametrize("option", ["--batch-size 0", "--workers -1", "--timeout 0", "--max-file-bytes -1",
+                                    "--workers many"])
+def test_bad_numbers_are_one_line_usage_errors(option):
+    one_line_error(cli("measure", "-t", "bytes", *option.split(), str(UDHR / "eng.txt")), option.split()[0])
+
+
+def test_a_suite_that_is_not_utf8(tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_bytes(b'name = "' + NOT_UTF8 + b'"\n')
+    one_line_error(cli("run", str(suite), "--out", str(tmp_path / "out")), str(suite), "not valid UTF-8")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("broken", ["summary.json", "results.jsonl"])
+def test_run_files_that_are_not_utf8(text_run, tmp_path, broken):
+    bad = tmp_path / "bad"
+    shutil.copytree(text_run, bad)
+    (bad / broken).write_bytes(NOT_UTF8)
+    commands = [("report", str(bad)), ("compare", str(text_run), str(bad)), ("merge", str(bad), "--out",
+                str(tmp_path / "merged"))]
+    if broken == "summary.json":
+        plan = tmp_path / "plan.toml"
+        plan.write_text('[data.text]\namount = "1 TB"\n', encoding="utf-8")
+        commands.append(("predict", "--summary", str(bad), "--plan", str(plan)))
+    else:
+        commands.append(("run", str(text_run.parent / "suite.toml"), "--out", str(bad), "--resume",
+                         "--shard", "1/1"))
+    for argv in commands:
+        one_line_error(cli(*argv), f"{bad / broken}", "not valid UTF-8")
+
+
+def test_report_refuses_to_overwrite_without_force(text_run, tmp_path):
+    out = tmp_path / "report.md"
+    out.write_text("my notes", encoding="utf-8")
+    one_line_error(cli("report", str(text_run), "--out", str(out)), "exists; pass --force")
+    assert out.read_text(encoding="utf-8") == "my notes"
+    assert cli("report", str(text_run), "--out", str(out), "--force").returncode == 0
+    assert out.read_text(encoding="utf-8").startswith("# ")
+    one_line_error(cli("report", str(text_run), "--out", str(tmp_path)), "is a directory")
+
+
+def test_fit_refuses_to_overwrite_without_force(tmp_path):
+    csv = FIXTURES / "published" / "li2024_connected_vision_eval_loss.csv"
+    args = ["fit", str(csv), "--form", "loglinear", "--target", "eval_loss", "--flops", "pairs", "--bootstrap", "0"]
+    fit = tmp_path / "FIT.json"
+    fit.write_text("{}", encoding="utf-8")
+    one_line_error(cli(*args, "--out", str(fit)), "exists; pass --force")
+    assert fit.read_text(encoding="utf-8") == "{}"
+    report = tmp_path / "rep"
+    report.mkdir()
+    (report / "mine.txt").write_text("keep", encoding="utf-8")
+    one_line_error(cli(*args, "--report", str(report)), "--report", "not empty; pass --force")
+    proc = cli(*args, "--out", str(fit), "--report", str(report), "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(fit.read_text(encoding="utf-8"))["form"] == "loglinear"
+
+
+def test_a_configuration_error_creates_nothing(tmp_path):
+    (tmp_path / "texts").mkdir()
+    shutil.copy(UDHR / "eng.txt", tmp_path / "texts" / "eng.txt")
+    out = tmp_path / "out"
+    suite = _suite(tmp_path, modality="image")
+    one_line_error(cli("run", str(suite), "--out", str(out)), "no image tokenizer")
+    assert not out.exists()
+    proc = cli("run", str(_suite(tmp_path)), "--out", str(out))  # corrected: not refused as "not empty"
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_an_empty_directory_is_an_error_row(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".hidden").write_text("skipped", encoding="utf-8")
+    proc = cli("measure", "-t", "bytes", "--json", str(tmp_path / "empty"), str(UDHR / "eng.txt"))
+    assert proc.returncode == 1, proc.stderr
+    errors = [r["error"] for r in json.loads(proc.stdout)["results"]]
+    assert errors[1] is None and "the directory holds no file" in errors[0]
+
+
+def test_names_with_line_breaks_stay_on_one_line(tmp_path):
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "a\nb.txt").write_text("", encoding="utf-8")  # empty: an error row naming it
+    (tmp_path / "texts" / "ok.txt").write_text("hello", encoding="utf-8")
+    proc = cli("run", str(_suite(tmp_path)), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "texts/a\\nb.txt: empty file" in proc.stderr and proc.stderr.count("\n") == 2  # the count, the sample
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "- texts/a\\nb.txt: empty file" in report
+    table = cli("measure", "-t", "bytes", str(tmp_path / "texts")).stdout.splitlines()
+    assert len(table) == 8  # header, rule, 2 samples, blank, header, rule, 1 tokenizer
+    assert [r["sample"] for r in map(json.loads, (tmp_path / "out" / "results.jsonl").open())] == [
+        "texts/a\nb.txt", "texts/ok.txt"]  # the data keeps the real name
+
+
+def test_report_of_a_run_where_everything_failed_is_quiet(tmp_path):
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "empty.txt").write_bytes(b"")
+    assert cli("run", str(_suite(tmp_path)), "--out", str(tmp_path / "out")).returncode == 1
+    for fmt in ("md", "html"):
+        proc = cli("report", str(tmp_path / "out"), "--format", fmt)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads folders whatever their permissions")
+def test_an_unreadable_directory_is_an_error_row(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "a.txt").write_text("hidden from us", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        proc = cli("measure", "-t", "bytes", "--json", str(locked))
+    finally:
+        locked.chmod(0o700)
+    assert proc.returncode == 1
+    assert "cannot read directory (Permission denied)" in json.loads(proc.stdout)["results"][0]["error"]
