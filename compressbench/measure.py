@@ -11,15 +11,16 @@ sample's one-line error; nothing here stops a run.
 
 from __future__ import annotations
 
-import hashlib
 import stat
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 from compressbench.adapters.base import Tokenizer
+from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
+from compressbench.data.decoded import Decoded
 from compressbench.data.discover import Found
 from compressbench.data.modalities import decoder_for, probe_for
 from compressbench.data.suite import Dataset
@@ -33,11 +34,13 @@ DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not 
 
 
 def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
-                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
-    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest.
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, hash_mode: str = "full") -> Sample:
+    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's
+    digest under ``hash_mode`` (:func:`~compressbench.core.contenthash.sample_digest`).
 
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata.
+    leaves the payload empty; its tokenizers then count from that metadata. Then, unless the hash
+    mode is ``full``, the file is not read whole: the probe reads what it needs from the open file.
     """
     sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
                     language=dataset.language_of(found.path) if found.path else None)
@@ -47,6 +50,7 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     path = found.path
     if path is None:  # discover() gives a path whenever there is no error
         raise ValueError(f"{found.id}: found without a path or an error")
+    probe = probe_for(dataset.modality) if count_only else None
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
@@ -57,26 +61,41 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
             sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
                                            f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
             return sample
+        if probe is not None and hash_mode != "full" and size > 0:
+            sample.file_bytes, sample.sha256 = size, file_digest(path, hash_mode)
+            with path.open("rb") as fh:
+                _decode(sample, probe, fh, dataset.options, probed=True)
+            return sample
         data = path.read_bytes()
     except OSError as exc:
         sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
         return sample
-    sample.file_bytes, sample.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    probe = probe_for(dataset.modality) if count_only else None
+    sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)
+    _decode(sample, probe or decoder_for(dataset.modality), data, dataset.options, probed=probe is not None)
+    return sample
+
+
+def _decode(sample: Sample, decode: Callable[..., Decoded], data: bytes | BinaryIO, options: dict[str, Any],
+            *, probed: bool) -> None:
+    """Decode (or probe) into the sample; a failure becomes its one-line error. An OSError of an open
+    file propagates (the caller reports the file as unreadable)."""
     start = time.perf_counter()
     try:
-        decoded = (probe or decoder_for(dataset.modality))(data, **dataset.options)
+        decoded = decode(data, **options)
     except SampleError as exc:
-        sample.error = f"{found.id}: {exc}"
+        sample.error = f"{sample.id}: {exc}"
+    except OSError as exc:
+        if not isinstance(data, bytes):
+            raise
+        sample.error = f"{sample.id}: cannot decode ({_first_line(exc)})"
     except Exception as exc:  # a decoder library's own failure on one file must not stop the run
-        sample.error = f"{found.id}: cannot decode ({_first_line(exc)})"
+        sample.error = f"{sample.id}: cannot decode ({_first_line(exc)})"
     else:
         sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
-        if probe is not None:
+        if probed:
             sample.probed = True
             sample.meta = {**sample.meta, "counted_from": "header"}
     sample.decode_seconds = time.perf_counter() - start
-    return sample
 
 
 def _row(tokenizer: Tokenizer, sample: Sample) -> Measurement:

@@ -119,7 +119,8 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
         else:  # finished before this run resumed: not read again
             tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
             bar.update(1)
-    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
+    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
+                   hash_mode=options.hash)
     loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout))
               if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
@@ -137,6 +138,7 @@ class RunOptions:
     workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
     timeout: float | None = None  # seconds to read and decode one sample in a worker (workers > 1)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
+    hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
 
 
 class Run:
@@ -156,7 +158,7 @@ class Run:
             if key not in self.groups:
                 raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
             self.groups[key].add(Measurement.from_row(row))
-        self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
+        self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
         for ds in suite.datasets:
             if not self.tokenizers_for(ds):
@@ -183,7 +185,7 @@ class Run:
             "versions": library_versions(), "machine": machine(),
             "device": ",".join(sorted({t.device for t in tokenizers})),
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
-            "count_only": self.options.count_only, "shard": str(self.shard) if self.shard else None,
+            "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
             "resumed_rows": len(self.work.rows), **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}

@@ -1,4 +1,5 @@
-"""What every text adapter shares: the payload check and the per-sample text counts.
+"""What every text adapter shares: the payload check, the per-sample text counts, and counting a batch
+over all cores with the library's own parallel call.
 
 >>> text_counts("héllo wörld")
 {'chars': 11, 'words': 2}
@@ -8,11 +9,56 @@ True
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
 from compressbench.core.errors import SampleError
+from compressbench.core.sample import TokenCount
+
+Ids = Sequence[int] | np.ndarray
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a container's or SLURM's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def thread_map(fn: Callable[[str], Any], texts: Sequence[str]) -> list[Any]:
+    """``[fn(t) for t in texts]`` on a pool of :func:`cores` threads, for back-ends that release the GIL
+    while they encode (tiktoken's ``encode_ordinary_batch`` does the same)."""
+    global _pool
+    if len(texts) < 2 or cores() < 2:
+        return [fn(t) for t in texts]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(cores(), thread_name_prefix="compressbench-text")
+    return list(_pool.map(fn, texts))
+
+
+def count_texts(payloads: Sequence[object], encode_batch: Callable[[list[str]], Sequence[Ids]],
+                tally: Callable[[str, Ids], TokenCount]) -> list[TokenCount | SampleError]:
+    """Count a batch of text payloads: one parallel ``encode_batch`` call over the valid ones, then
+    ``tally(text, ids)`` for each; a payload that is not text gets its error in its place."""
+    out: list[TokenCount | SampleError] = []
+    texts: list[str] = []
+    for payload in payloads:
+        try:
+            texts.append(require_text(payload))
+            out.append(TokenCount(0, 0))  # a placeholder, filled below
+        except SampleError as exc:
+            out.append(exc)
+    ids = iter(encode_batch(texts))
+    text = iter(texts)
+    return [r if isinstance(r, SampleError) else tally(next(text), next(ids)) for r in out]
 
 
 def require_text(payload: object) -> str:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
+from compressbench.adapters._text import count_flagged, count_texts, flag_table, require_text, text_counts
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -78,9 +79,18 @@ class HFTokenizer(Tokenizer):
 
         return flag_table(backend.get_vocab_size(with_added_tokens=True), flag)
 
+    def _encode_batch(self, texts: list[str]) -> list[list[int]]:
+        """``encode_batch``: tokenizers' own thread pool over all cores (RAYON_NUM_THREADS caps it)."""
+        return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
+
     def count(self, payload: object) -> TokenCount:
         text = require_text(payload)
-        ids = self.backend.encode(text, add_special_tokens=False).ids
+        return self._tally(text, self.backend.encode(text, add_special_tokens=False).ids)
+
+    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
+        return count_texts(payloads, self._encode_batch, self._tally)
+
+    def _tally(self, text: str, ids: list[int]) -> TokenCount:
         unk = ids.count(self._unk_id) if self._unk_id is not None else 0
         counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": count_flagged(ids, self._flag_table)}
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

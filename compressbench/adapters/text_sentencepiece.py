@@ -9,15 +9,16 @@ Byte tokens are the model's byte-fallback pieces; unknown tokens are ``unk_id``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import count_flagged, flag_table, require_text, text_counts
+from compressbench.adapters._text import cores, count_flagged, count_texts, flag_table, require_text, text_counts
 from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -55,9 +56,18 @@ class SentencePieceTokenizer(Tokenizer):
     def _flags(self) -> np.ndarray:
         return flag_table(self.backend.get_piece_size(), self.backend.is_byte)
 
+    def _encode_batch(self, texts: list[str]) -> list[list[int]]:
+        """SentencePiece's own batch call, a thread per core."""
+        return self.backend.encode(texts, out_type=int, num_threads=cores())
+
     def count(self, payload: object) -> TokenCount:
         text = require_text(payload)
-        ids = self.backend.encode(text, out_type=int)
+        return self._tally(text, self.backend.encode(text, out_type=int))
+
+    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
+        return count_texts(payloads, self._encode_batch, self._tally)
+
+    def _tally(self, text: str, ids: list[int]) -> TokenCount:
         unk_id = self.backend.unk_id()
         counts = {
             **text_counts(text),

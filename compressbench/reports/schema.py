@@ -51,7 +51,8 @@ class DatasetInfo(TypedDict):
     modality: str
     samples: int
     paths: list[str]
-    content_sha256: str  # order-free: sum of sha256(sample id, file sha256) over samples, mod 2^256
+    content_sha256: str | None  # order-free: sum of sha256(sample id, file digest) over samples, mod 2^256; None with --hash none
+    content_hash: str  # how each file's digest was taken (--hash): full, quick (size, first and last 64 KiB) or none
     reference_language: str
 
 
