@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+from compressbench.adapters._text import TextTokenizer
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
@@ -23,6 +24,7 @@ from compressbench.core.sample import Measurement, Sample, TokenCount
 from compressbench.data.decoded import Decoded
 from compressbench.data.discover import Found
 from compressbench.data.modalities import decoder_for, probe_for
+from compressbench.data.textfile import STREAM_ABOVE_BYTES, TextFile, scan_text
 from compressbench.data.suite import Dataset
 
 
@@ -61,6 +63,9 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
             sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
                                            f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
             return sample
+        if dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
+            _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
+            return sample
         if probe is not None and hash_mode != "full" and size > 0:
             sample.file_bytes, sample.sha256 = size, file_digest(path, hash_mode)
             with path.open("rb") as fh:
@@ -73,6 +78,19 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)
     _decode(sample, probe or decoder_for(dataset.modality), data, dataset.options, probed=probe is not None)
     return sample
+
+
+def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:
+    """A text too large to hold: checked and hashed in one pass, then a :class:`TextFile` payload that
+    tokenizers read in pieces. An OSError propagates (the caller reports the file as unreadable)."""
+    start = time.perf_counter()
+    try:
+        payload, sample.sha256 = scan_text(sample.path, encoding=encoding, hash_mode=hash_mode)
+    except SampleError as exc:
+        sample.error, sample.sha256 = f"{sample.id}: {exc}", "undecodable"
+    else:
+        sample.payload, sample.raw_bytes, sample.file_bytes = payload, payload.raw_bytes, sample.path.stat().st_size
+    sample.decode_seconds = time.perf_counter() - start
 
 
 def _decode(sample: Sample, decode: Callable[..., Decoded], data: bytes | BinaryIO, options: dict[str, Any],
@@ -149,7 +167,11 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
     bytes; if the batch raises, each sample is retried alone so only the bad one fails.
     """
     rows = [_row(tokenizer, s) for s in samples]
-    todo = [(m, s) for m, s in zip(rows, samples) if s.error is None]
+    for m, s in zip(rows, samples):
+        if isinstance(s.payload, TextFile) and not isinstance(tokenizer, TextTokenizer) and s.error is None:
+            m.error = (f"{s.id}: {tokenizer.name} reads whole texts only, and this file ({s.file_bytes:,} bytes) "
+                       "is read in pieces; raise the dataset's stream_above_bytes option to measure it whole")
+    todo = [(m, s) for m, s in zip(rows, samples) if m.error is None]
     batches = type(tokenizer).count_batch is not Tokenizer.count_batch and len(todo) > 1
     batches = batches and not any(s.probed for _, s in todo)
     if batches:

@@ -1,5 +1,5 @@
-"""What every text adapter shares: the payload check, the per-sample text counts, and counting a batch
-over all cores with the library's own parallel call.
+"""What every text adapter shares: counting a batch over all cores with the library's own parallel
+call, texts streamed in pieces, and the per-sample text counts.
 
 >>> text_counts("héllo wörld")
 {'chars': 11, 'words': 2}
@@ -10,14 +10,17 @@ True
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import SampleError
 from compressbench.core.sample import TokenCount
+from compressbench.data.textfile import TextFile
 
 Ids = Sequence[int] | np.ndarray
 
@@ -44,28 +47,78 @@ def thread_map(fn: Callable[[str], Any], texts: Sequence[str]) -> list[Any]:
     return list(_pool.map(fn, texts))
 
 
-def count_texts(payloads: Sequence[object], encode_batch: Callable[[list[str]], Sequence[Ids]],
-                tally: Callable[[str, Ids], TokenCount]) -> list[TokenCount | SampleError]:
-    """Count a batch of text payloads: one parallel ``encode_batch`` call over the valid ones, then
-    ``tally(text, ids)`` for each; a payload that is not text gets its error in its place."""
-    out: list[TokenCount | SampleError] = []
-    texts: list[str] = []
-    for payload in payloads:
+class TextTokenizer(Tokenizer):
+    """A text adapter: the library's parallel batch encode and a per-text tally; this class does the rest
+    (a batch over all cores, errors in place, texts streamed in pieces).
+
+    ``exact_pieces`` says whether a text cut at :func:`~compressbench.data.textfile.safe_cut` points
+    counts exactly as the whole text (shown by ``compressbench list``).
+    """
+
+    modality = "text"
+    exact_pieces: ClassVar[bool] = True
+
+    @abstractmethod
+    def encode_batch(self, texts: list[str]) -> Sequence[Ids]:
+        """The token ids of each text, computed over all cores by the library's own batch call."""
+
+    @abstractmethod
+    def tally(self, text: str, ids: Ids) -> TokenCount:
+        """N and the text counts of one text from its ids."""
+
+    def count(self, payload: object) -> TokenCount:
+        result = self.count_batch([payload])[0]
+        if isinstance(result, SampleError):
+            raise result
+        return result
+
+    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
+        """Count a batch: one parallel ``encode_batch`` over its texts, a streamed file piece by piece."""
+        out: list[TokenCount | SampleError | str] = []
+        for payload in payloads:
+            if isinstance(payload, (str, TextFile)):
+                out.append(payload if isinstance(payload, str) else self._count_file(payload))
+            else:
+                out.append(SampleError(f"text tokenizer got a {type(payload).__name__} payload, "
+                                       "expected decoded text"))
+        texts = [p for p in out if isinstance(p, str)]
+        ids = iter(self.encode_batch(texts))
+        return [self.tally(p, next(ids)) if isinstance(p, str) else p for p in out]
+
+    def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
+        """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
+        total: dict[str, float] = {"forced_cuts": 0}
+        tokens = input_bytes = 0
+        last = ""  # the previous piece's last character
         try:
-            texts.append(require_text(payload))
-            out.append(TokenCount(0, 0))  # a placeholder, filled below
+            for group in _groups(payload.pieces(), 2 * cores()):
+                texts = [text for text, _ in group]
+                for (text, exact), ids in zip(group, self.encode_batch(texts)):
+                    counted = self.tally(text, ids)
+                    tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
+                    for key, value in counted.counts.items():
+                        total[key] = total.get(key, 0) + value
+                    if not exact:
+                        total["forced_cuts"] += 1
+                    if last and not last.isspace() and not text[0].isspace() and "words" in total:
+                        total["words"] -= 1  # a forced cut inside a word: one word, not two
+                    last = text[-1]
         except SampleError as exc:
-            out.append(exc)
-    ids = iter(encode_batch(texts))
-    text = iter(texts)
-    return [r if isinstance(r, SampleError) else tally(next(text), next(ids)) for r in out]
+            return exc
+        except OSError as exc:
+            return SampleError(f"cannot read ({exc.strerror or exc})")
+        return TokenCount(tokens=tokens, input_bytes=input_bytes, counts=total)
 
 
-def require_text(payload: object) -> str:
-    """The payload as ``str``, or a sample error naming what came instead."""
-    if not isinstance(payload, str):
-        raise SampleError(f"text tokenizer got a {type(payload).__name__} payload, expected decoded text")
-    return payload
+def _groups(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    group: list[Any] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def text_counts(text: str) -> dict[str, float]:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import count_flagged, count_texts, flag_table, require_text, text_counts
-from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, SampleError, first_line
+from compressbench.adapters._text import Ids, TextTokenizer, count_flagged, flag_table, text_counts
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -34,9 +32,8 @@ class HFConfig:
 
 
 @register_tokenizer
-class HFTokenizer(Tokenizer):
+class HFTokenizer(TextTokenizer):
     family = "hf"
-    modality = "text"
     description = "Hugging Face tokenizers, from a local tokenizer.json"
     Config = HFConfig
     argument = "path"
@@ -79,18 +76,13 @@ class HFTokenizer(Tokenizer):
 
         return flag_table(backend.get_vocab_size(with_added_tokens=True), flag)
 
-    def _encode_batch(self, texts: list[str]) -> list[list[int]]:
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """``encode_batch``: tokenizers' own thread pool over all cores (RAYON_NUM_THREADS caps it)."""
+        if len(texts) == 1:  # no pool to start for one text
+            return [self.backend.encode(texts[0], add_special_tokens=False).ids]
         return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
 
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
-        return self._tally(text, self.backend.encode(text, add_special_tokens=False).ids)
-
-    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
-        return count_texts(payloads, self._encode_batch, self._tally)
-
-    def _tally(self, text: str, ids: list[int]) -> TokenCount:
-        unk = ids.count(self._unk_id) if self._unk_id is not None else 0
+    def tally(self, text: str, ids: Ids) -> TokenCount:
+        unk = list(ids).count(self._unk_id) if self._unk_id is not None else 0
         counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": count_flagged(ids, self._flag_table)}
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

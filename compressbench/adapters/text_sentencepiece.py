@@ -9,16 +9,14 @@ Byte tokens are the model's byte-fallback pieces; unknown tokens are ``unk_id``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import cores, count_flagged, count_texts, flag_table, require_text, text_counts
-from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import ConfigError, SampleError, first_line
+from compressbench.adapters._text import Ids, TextTokenizer, cores, count_flagged, flag_table, text_counts
+from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -29,9 +27,8 @@ class SentencePieceConfig:
 
 
 @register_tokenizer
-class SentencePieceTokenizer(Tokenizer):
+class SentencePieceTokenizer(TextTokenizer):
     family = "sp"
-    modality = "text"
     description = "SentencePiece (BPE or unigram), from a local .model file"
     Config = SentencePieceConfig
     argument = "path"
@@ -56,22 +53,15 @@ class SentencePieceTokenizer(Tokenizer):
     def _flags(self) -> np.ndarray:
         return flag_table(self.backend.get_piece_size(), self.backend.is_byte)
 
-    def _encode_batch(self, texts: list[str]) -> list[list[int]]:
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """SentencePiece's own batch call, a thread per core."""
         return self.backend.encode(texts, out_type=int, num_threads=cores())
 
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
-        return self._tally(text, self.backend.encode(text, out_type=int))
-
-    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
-        return count_texts(payloads, self._encode_batch, self._tally)
-
-    def _tally(self, text: str, ids: list[int]) -> TokenCount:
+    def tally(self, text: str, ids: Ids) -> TokenCount:
         unk_id = self.backend.unk_id()
         counts = {
             **text_counts(text),
-            "unk_tokens": ids.count(unk_id),
+            "unk_tokens": list(ids).count(unk_id),
             "byte_tokens": count_flagged(ids, self._flag_table),
         }
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

@@ -10,15 +10,12 @@ Counts are ``encode_ordinary`` counts (special tokens are never produced).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from compressbench.adapters._text import (Ids, count_flagged, count_texts, flag_table, partial_character,
-                                          require_text, text_counts, thread_map)
-from compressbench.adapters.base import Tokenizer
-from compressbench.core.errors import SampleError
+from compressbench.adapters._text import (Ids, TextTokenizer, count_flagged, flag_table, partial_character,
+                                          text_counts, thread_map)
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -31,9 +28,8 @@ class TiktokenConfig:
 
 
 @register_tokenizer
-class TiktokenTokenizer(Tokenizer):
+class TiktokenTokenizer(TextTokenizer):
     family = "tiktoken"
-    modality = "text"
     description = "OpenAI BPE (tiktoken), vocabularies resolved offline and sha256-verified"
     Config = TiktokenConfig
     argument = "encoding"
@@ -76,14 +72,10 @@ class TiktokenTokenizer(Tokenizer):
         # array straight from tiktoken's core (no Python list of ints to build and convert).
         return self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
 
-    def _tally(self, text: str, ids: Ids) -> TokenCount:
+    def encode_batch(self, texts: list[str]) -> list[np.ndarray]:
+        """All cores, as ``encode_ordinary_batch`` does: a thread per core (tiktoken releases the GIL)."""
+        return thread_map(self._encode, texts)
+
+    def tally(self, text: str, ids: Ids) -> TokenCount:
         counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": count_flagged(ids, self._flag_table)}
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
-
-    def count(self, payload: object) -> TokenCount:
-        text = require_text(payload)
-        return self._tally(text, self._encode(text))
-
-    def count_batch(self, payloads: Sequence[object]) -> list[TokenCount | SampleError]:
-        """All cores, as ``encode_ordinary_batch`` does: a thread per core (tiktoken releases the GIL)."""
-        return count_texts(payloads, lambda texts: thread_map(self._encode, texts), self._tally)
