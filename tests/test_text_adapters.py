@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import sentencepiece
 import tiktoken
 from tokenizers import Tokenizer as HFTokenizer
@@ -138,3 +140,10 @@ def test_a_parallel_batch_counts_exactly_what_one_text_at_a_time_counts(tokenize
     assert isinstance(batch[13], SampleError) and "expected decoded text" in str(batch[13])
     del batch[13]
     assert batch == [tok.count(t) for t in texts]
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.text(" \t\n\x0b\x1c\x85\xa0\u2000\u3000ab人"))
+def test_word_count_is_str_split(text):
+    from compressbench.adapters._text import word_count
+
+    assert word_count(text) == len(text.split())

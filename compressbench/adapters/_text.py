@@ -123,7 +123,28 @@ def _groups(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def text_counts(text: str) -> dict[str, float]:
     """Characters (code points) and whitespace-separated words, for chars/token and fertility."""
-    return {"chars": len(text), "words": len(text.split())}
+    return {"chars": len(text), "words": word_count(text)}
+
+
+_LAST_SPACE = 0x3000  # U+3000 IDEOGRAPHIC SPACE: the highest code point str.isspace() accepts
+_SPACE = np.array([chr(c).isspace() for c in range(_LAST_SPACE + 1)] + [False])  # last: any code point above
+
+
+def word_count(text: str) -> int:
+    """``len(text.split())`` (words separated by Unicode whitespace) without building the list of words:
+    vectorised over the code points, about twice as fast.
+
+    >>> word_count(" héllo\\u3000wörld \\n 人 "), len(" héllo\\u3000wörld \\n 人 ".split())
+    (3, 3)
+    """
+    if not text:
+        return 0
+    if text.isascii():
+        points = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    else:
+        points = np.minimum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _LAST_SPACE + 1)
+    space = _SPACE[points]
+    return int(np.count_nonzero(space[:-1] & ~space[1:])) + (0 if space[0] else 1)
 
 
 def partial_character(piece: bytes) -> bool:
@@ -140,11 +161,18 @@ def flag_table(size: int, flag: Callable[[int], bool]) -> np.ndarray:
     return np.fromiter((flag(i) for i in range(size)), dtype=bool, count=size)
 
 
+def count_id(ids: Ids, token: int) -> int:
+    """How many of ``ids`` are ``token`` (no copy of a list)."""
+    if isinstance(ids, np.ndarray):
+        return int(np.count_nonzero(ids == token))
+    return ids.count(token) if isinstance(ids, list) else list(ids).count(token)
+
+
 def count_flagged(ids: Sequence[int] | np.ndarray, table: np.ndarray) -> int:
     """How many of ``ids`` the table flags (ids outside the table count as not flagged)."""
     if not len(ids):
         return 0
-    arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
+    arr = ids if isinstance(ids, np.ndarray) else np.array(ids, dtype=np.int64)
     if arr.max() >= len(table):
         arr = arr[arr < len(table)]
     return int(np.count_nonzero(table[arr]))

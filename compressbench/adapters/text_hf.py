@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import Ids, TextTokenizer, count_flagged, flag_table, text_counts
+from compressbench.adapters._text import Ids, TextTokenizer, count_flagged, count_id, flag_table, text_counts
 from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -83,6 +83,6 @@ class HFTokenizer(TextTokenizer):
         return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
 
     def tally(self, text: str, ids: Ids) -> TokenCount:
-        unk = list(ids).count(self._unk_id) if self._unk_id is not None else 0
+        unk = count_id(ids, self._unk_id) if self._unk_id is not None else 0
         counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": count_flagged(ids, self._flag_table)}
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
-from compressbench.adapters._text import Ids, TextTokenizer, cores, count_flagged, flag_table, text_counts
+from compressbench.adapters._text import Ids, TextTokenizer, cores, count_flagged, count_id, flag_table, text_counts
 from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -61,7 +61,7 @@ class SentencePieceTokenizer(TextTokenizer):
         unk_id = self.backend.unk_id()
         counts = {
             **text_counts(text),
-            "unk_tokens": list(ids).count(unk_id),
+            "unk_tokens": count_id(ids, unk_id),
             "byte_tokens": count_flagged(ids, self._flag_table),
         }
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
