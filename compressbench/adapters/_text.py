@@ -81,9 +81,13 @@ class TextTokenizer(Tokenizer):
             else:
                 out.append(SampleError(f"text tokenizer got a {type(payload).__name__} payload, "
                                        "expected decoded text"))
-        texts = [p for p in out if isinstance(p, str)]
-        ids = iter(self.encode_batch(texts))
-        return [self.tally(p, next(ids)) if isinstance(p, str) else p for p in out]
+        counted = iter(self.count_texts([p for p in out if isinstance(p, str)]))
+        return [next(counted) if isinstance(p, str) else p for p in out]
+
+    def count_texts(self, texts: list[str]) -> list[TokenCount]:
+        """The counts of several texts: one parallel ``encode_batch``, then a tally each. An adapter whose
+        library encodes one text on a thread without the GIL may run both on its threads instead."""
+        return [self.tally(text, ids) for text, ids in zip(texts, self.encode_batch(texts))]
 
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
         """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
