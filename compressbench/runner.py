@@ -134,7 +134,7 @@ class RunOptions:
     """How a run reads its samples; none of these changes a sample's T or N."""
 
     batch_size: int | None = None  # samples per tokenizer call (default: per modality)
-    count_only: bool = False  # read headers only where a modality can (N from shapes); text is read whole
+    count_only: bool = False  # read headers only where a modality can (N from shapes); text is always tokenized
     workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
     timeout: float | None = None  # seconds to read and decode one sample in a worker (workers > 1)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read

@@ -32,7 +32,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "text 64, audio 16, image 32, video 2)")
     parser.add_argument("--count-only", action="store_true",
                         help="read only headers (shape, duration) where the modality allows, and count N "
-                             "from them without decoding; text is always read whole")
+                             "from them without decoding; text is always tokenized")
     parser.add_argument("--hash", choices=HASH_MODES, default="full",
                         help="how each sample's bytes enter the dataset's content hash: full (default, every "
                              "byte), quick (the size and the first and last 64 KiB: with --count-only nothing "
