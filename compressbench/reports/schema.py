@@ -59,7 +59,7 @@ class DatasetInfo(TypedDict):
 class Summary(TypedDict):
     schema: str
     suite: str
-    provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source
+    provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source, hash (--hash)
     datasets: dict[str, DatasetInfo]
     tokenizers: dict[str, dict[str, Any]]  # spec, family, config, sha256, modality, device
     units: dict[str, str]
