@@ -96,9 +96,7 @@ class TextTokenizer(Tokenizer):
         last = ""  # the previous piece's last character
         try:
             for group in _groups(payload.pieces(), 2 * cores()):
-                texts = [text for text, _ in group]
-                for (text, exact), ids in zip(group, self.encode_batch(texts)):
-                    counted = self.tally(text, ids)
+                for (text, exact), counted in zip(group, self.count_texts([text for text, _ in group])):
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
                     for key, value in counted.counts.items():
                         total[key] = total.get(key, 0) + value
