@@ -85,9 +85,15 @@ class TextTokenizer(Tokenizer):
         return [next(counted) if isinstance(p, str) else p for p in out]
 
     def count_texts(self, texts: list[str]) -> list[TokenCount]:
-        """The counts of several texts: one parallel ``encode_batch``, then a tally each. An adapter whose
-        library encodes one text on a thread without the GIL may run both on its threads instead."""
-        return [self.tally(text, ids) for text, ids in zip(texts, self.encode_batch(texts))]
+        """The counts of several texts: the batch split in one part per core, each part encoded with the
+        parallel ``encode_batch`` and then tallied on a thread of its own, so that one part's tally (Python,
+        under the GIL) overlaps the others' encoding (the libraries release the GIL)."""
+        def part(chunk: list[str]) -> list[TokenCount]:
+            return [self.tally(text, ids) for text, ids in zip(chunk, self.encode_batch(chunk))]
+
+        size = max(1, -(-len(texts) // cores()))
+        parts = thread_map(part, [texts[i:i + size] for i in range(0, len(texts), size)])
+        return [counted for chunk in parts for counted in chunk]
 
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
         """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
