@@ -11,17 +11,20 @@ sample's one-line error; nothing here stops a run.
 
 from __future__ import annotations
 
-import hashlib
 import stat
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
+from compressbench.adapters._text import TextTokenizer
 from compressbench.adapters.base import Tokenizer
+from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
+from compressbench.data.decoded import Decoded
 from compressbench.data.discover import Found
 from compressbench.data.modalities import decoder_for, probe_for
+from compressbench.data.textfile import STREAM_ABOVE_BYTES, TextFile, scan_text
 from compressbench.data.suite import Dataset
 
 
@@ -33,12 +36,14 @@ DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not 
 
 
 def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
-                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
-    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest
-    (None when it was not read; ``sample.status`` then says why).
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, hash_mode: str = "full") -> Sample:
+    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's
+    digest under ``hash_mode`` (:func:`~compressbench.core.contenthash.sample_digest`; None when the
+    file was not read, and ``sample.status`` then says why).
 
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata.
+    leaves the payload empty; its tokenizers then count from that metadata. Then, unless the hash
+    mode is ``full``, the file is not read whole: the probe reads what it needs from the open file.
     """
     sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
                     language=dataset.language_of(found.path) if found.path else None)
@@ -48,6 +53,7 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
     path = found.path
     if path is None:  # discover() gives a path whenever there is no error
         raise ValueError(f"{found.id}: found without a path or an error")
+    probe = probe_for(dataset.modality) if count_only else None
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
@@ -58,26 +64,57 @@ def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
             sample.error, sample.status = (f"{found.id}: file is {size:,} bytes, over the limit of "
                                            f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
             return sample
+        if dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
+            _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
+            return sample
+        if probe is not None and hash_mode != "full" and size > 0:
+            sample.file_bytes, sample.sha256 = size, file_digest(path, hash_mode)
+            with path.open("rb") as fh:
+                _decode(sample, probe, fh, dataset.options, probed=True)
+            return sample
         data = path.read_bytes()
     except OSError as exc:
         sample.error, sample.status = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
         return sample
-    sample.file_bytes, sample.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    probe = probe_for(dataset.modality) if count_only else None
+    sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)
+    _decode(sample, probe or decoder_for(dataset.modality), data, dataset.options, probed=probe is not None)
+    return sample
+
+
+def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:
+    """A text too large to hold: checked and hashed in one pass, then a :class:`TextFile` payload that
+    tokenizers read in pieces. An OSError propagates (the caller reports the file as unreadable)."""
     start = time.perf_counter()
     try:
-        decoded = (probe or decoder_for(dataset.modality))(data, **dataset.options)
+        payload, sample.sha256 = scan_text(sample.path, encoding=encoding, hash_mode=hash_mode)
     except SampleError as exc:
-        sample.error = f"{found.id}: {exc}"
+        sample.error, sample.status = f"{sample.id}: {exc}", "undecodable"
+    else:
+        sample.payload, sample.raw_bytes, sample.file_bytes = payload, payload.raw_bytes, sample.path.stat().st_size
+    sample.decode_seconds = time.perf_counter() - start
+
+
+def _decode(sample: Sample, decode: Callable[..., Decoded], data: bytes | BinaryIO, options: dict[str, Any],
+            *, probed: bool) -> None:
+    """Decode (or probe) into the sample; a failure becomes its one-line error. An OSError of an open
+    file propagates (the caller reports the file as unreadable)."""
+    start = time.perf_counter()
+    try:
+        decoded = decode(data, **options)
+    except SampleError as exc:
+        sample.error = f"{sample.id}: {exc}"
+    except OSError as exc:
+        if not isinstance(data, bytes):
+            raise
+        sample.error = f"{sample.id}: cannot decode ({_first_line(exc)})"
     except Exception as exc:  # a decoder library's own failure on one file must not stop the run
-        sample.error = f"{found.id}: cannot decode ({_first_line(exc)})"
+        sample.error = f"{sample.id}: cannot decode ({_first_line(exc)})"
     else:
         sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
-        if probe is not None:
+        if probed:
             sample.probed = True
             sample.meta = {**sample.meta, "counted_from": "header"}
     sample.decode_seconds = time.perf_counter() - start
-    return sample
 
 
 def _row(tokenizer: Tokenizer, sample: Sample) -> Measurement:
@@ -134,7 +171,11 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
     bytes; if the batch raises, each sample is retried alone so only the bad one fails.
     """
     rows = [_row(tokenizer, s) for s in samples]
-    todo = [(m, s) for m, s in zip(rows, samples) if s.error is None]
+    for m, s in zip(rows, samples):
+        if isinstance(s.payload, TextFile) and not isinstance(tokenizer, TextTokenizer) and s.error is None:
+            m.error = (f"{s.id}: {tokenizer.name} reads whole texts only, and this file ({s.file_bytes:,} bytes) "
+                       "is read in pieces; raise the dataset's stream_above_bytes option to measure it whole")
+    todo = [(m, s) for m, s in zip(rows, samples) if m.error is None]
     batches = type(tokenizer).count_batch is not Tokenizer.count_batch and len(todo) > 1
     batches = batches and not any(s.probed for _, s in todo)
     if batches:

@@ -59,6 +59,10 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
         for path, s in runs[1:]:
             if {k: v[key] for k, v in s["datasets"].items()} != first:
                 raise ConfigError(f"cannot merge {path} with {runs[0][0]}: their datasets differ ({key})")
+    modes = {s["provenance"].get("hash", "full") for _, s in runs}
+    if len(modes) > 1:
+        raise ConfigError(f"cannot merge: the runs hashed their data differently (--hash {', '.join(sorted(modes))}); "
+                          "rerun the shards with one --hash")
     warnings = _check_shards(runs)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, str], Path] = {}
@@ -78,13 +82,14 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
         content = ContentHash()
         for _, s in runs:
             d = s["datasets"][name]
-            content = content.merge(ContentHash.from_hex(d["content_sha256"], d["samples"]))
-        datasets[name] = {**info, "samples": content.count, "content_sha256": content.hexdigest()}
+            content = content.merge(ContentHash.from_hex(d["content_sha256"] or "0", d["samples"]))
+        digest = None if info.get("content_sha256") is None else content.hexdigest()  # --hash none: no hash
+        datasets[name] = {**info, "samples": content.count, "content_sha256": digest}
     provenance = {
         "versions": library_versions(), "machine": machine(), "device": first["provenance"]["device"],
         "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
         "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
-        "count_only": first["provenance"].get("count_only", False), "shard": None,
+        "count_only": first["provenance"].get("count_only", False), "hash": modes.pop(), "shard": None,
         "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
                          "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
                         for p, s in runs],

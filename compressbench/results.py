@@ -44,10 +44,12 @@ class DatasetTally:
     paths: list[str]
     reference_language: str
     content: ContentHash = field(default_factory=ContentHash)
+    hash: str = "full"  # the run's --hash mode; with "none" there is no content hash
 
     def info(self) -> dict[str, Any]:
         return {"modality": self.modality, "samples": self.content.count, "paths": self.paths,
-                "content_sha256": self.content.hexdigest(), "reference_language": self.reference_language}
+                "content_sha256": None if self.hash == "none" else self.content.hexdigest(),
+                "content_hash": self.hash, "reference_language": self.reference_language}
 
 
 @dataclass

@@ -141,7 +141,8 @@ def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, 
         else:  # finished before this run resumed: not read again
             tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
             bar.update(1)
-    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
+    load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
+                   hash_mode=options.hash)
     loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout),
                        on_crash=_crashed(ds)) if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
@@ -155,11 +156,12 @@ class RunOptions:
     """How a run reads its samples; none of these changes a sample's T or N."""
 
     batch_size: int | None = None  # samples per tokenizer call (default: per modality)
-    count_only: bool = False  # read headers only where a modality can (N from shapes); text is read whole
+    count_only: bool = False  # read headers only where a modality can (N from shapes); text is always tokenized
     workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
     timeout: float | None = None  # seconds to read and decode one sample in a worker
     in_process: bool = False  # decode media in this process: no worker to start, but a decoder crash ends the run
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
+    hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
 
 
 class Run:
@@ -180,7 +182,7 @@ class Run:
             if key not in self.groups:
                 raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
             self.groups[key].add(Measurement.from_row(row))
-        self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language)
+        self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
 
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
@@ -203,7 +205,7 @@ class Run:
             "versions": library_versions(), "machine": machine(),
             "device": ",".join(sorted({t.device for t in tokenizers})),
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
-            "count_only": self.options.count_only, "shard": str(self.shard) if self.shard else None,
+            "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
             "resumed_rows": len(self.work.rows), **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}

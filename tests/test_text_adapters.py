@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import sentencepiece
 import tiktoken
 from tokenizers import Tokenizer as HFTokenizer
@@ -124,3 +126,24 @@ def test_missing_tokenizer_file_names_the_file(tmp_path):
         get_tokenizer(f"hf:{bad}")
     with pytest.raises(ConfigError, match="not a valid SentencePiece model"):
         get_tokenizer(f"sp:{bad}")
+
+
+@pytest.mark.parametrize("spec", ["bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base", f"hf:{HF_JSON}",
+                                  f"sp:{SP_MODEL}"])
+def test_a_parallel_batch_counts_exactly_what_one_text_at_a_time_counts(tokenizer, udhr_texts, spec):
+    """count_batch runs the library's batch call over all cores; every count equals count()'s, in order,
+    and a non-text payload among them gets its error in its place."""
+    tok = tokenizer(spec, "cpu")
+    texts = list(udhr_texts.values())
+    payloads = [*texts[:13], b"not text", *texts[13:]]
+    batch = tok.count_batch(payloads)
+    assert isinstance(batch[13], SampleError) and "expected decoded text" in str(batch[13])
+    del batch[13]
+    assert batch == [tok.count(t) for t in texts]
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.text(" \t\n\x0b\x1c\x85\xa0\u2000\u3000ab人"))
+def test_word_count_is_str_split(text):
+    from compressbench.adapters._text import word_count
+
+    assert word_count(text) == len(text.split())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compressbench.adapters._text import TextTokenizer, require_text, text_counts
+from compressbench.adapters._text import Ids, TextTokenizer, text_counts
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -28,11 +28,10 @@ class BytesTokenizer(TextTokenizer):
     description = "one token per UTF-8 byte: the floor of every report (C = 1)"
     Config = BytesConfig
 
-    def encode(self, text: str) -> bytes:
-        return text.encode("utf-8")  # the ids are the bytes themselves
+    def encode_batch(self, texts: list[str]) -> list[Ids]:
+        return [()] * len(texts)  # the bytes are the tokens: nothing to encode
 
-    def count(self, payload: object) -> TokenCount:  # no id table to look up: every count follows from the bytes
-        text = require_text(payload)
+    def tally(self, text: str, ids: Ids) -> TokenCount:
         data = text.encode("utf-8")
         # A byte of a multi-byte character (any byte >= 0x80) holds only part of that character.
         counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": len(data.translate(None, _ASCII))}

@@ -64,5 +64,8 @@ class HFTokenizer(FileTextTokenizer):
 
         return flag_table(backend.get_vocab_size(with_added_tokens=True), flag)
 
-    def encode(self, text: str) -> list[int]:
-        return self.backend.encode(text, add_special_tokens=False).ids
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        """``encode_batch``: tokenizers' own thread pool over all cores (RAYON_NUM_THREADS caps it)."""
+        if len(texts) == 1:  # no pool to start for one text
+            return [self.backend.encode(texts[0], add_special_tokens=False).ids]
+        return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from compressbench.adapters._text import TextTokenizer, flag_table, partial_character
+from compressbench.adapters._text import TextTokenizer, flag_table, partial_character, thread_map
 from compressbench.core.registry import register_tokenizer
+from compressbench.core.sample import TokenCount
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,16 @@ class TiktokenTokenizer(TextTokenizer):
 
         return flag_table(enc.n_vocab, flag)
 
-    def encode(self, text: str) -> np.ndarray:
+    def _encode(self, text: str) -> np.ndarray:
         # With no special token allowed nor disallowed this is encode_ordinary, returned as a numpy
         # array straight from tiktoken's core (no Python list of ints to build and convert).
         return self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
+
+    def encode_batch(self, texts: list[str]) -> list[np.ndarray]:
+        """All cores, as ``encode_ordinary_batch`` does: a thread per core (tiktoken releases the GIL)."""
+        return thread_map(self._encode, texts)
+
+    def count_texts(self, texts: list[str]) -> list[TokenCount]:
+        """Encode and tally each text on the same thread: one text's tally overlaps another's encoding."""
+        return thread_map(lambda text: self.tally(text, self._encode(text)), texts)
+

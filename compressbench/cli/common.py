@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from compressbench.core.contenthash import HASH_MODES
 from compressbench.core.device import DEVICES
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES
 
@@ -31,7 +32,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "text 64, audio 16, image 32, video 2)")
     parser.add_argument("--count-only", action="store_true",
                         help="read only headers (shape, duration) where the modality allows, and count N "
-                             "from them without decoding; text is always read whole")
+                             "from them without decoding; text is always tokenized")
+    parser.add_argument("--hash", choices=HASH_MODES, default="full",
+                        help="how each sample's bytes enter the dataset's content hash: full (default, every "
+                             "byte), quick (the size and the first and last 64 KiB: with --count-only nothing "
+                             "else is read), none (no content hash; compare then cannot prove the data the same)")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
                         help="processes that read and decode audio, image and video (default: the machine's "
                              "cores; text decodes in the main process)")
@@ -50,7 +55,8 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
     from compressbench.runner import RunOptions
 
     return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
-                      timeout=args.timeout, max_file_bytes=args.max_file_bytes, in_process=args.in_process)
+                      timeout=args.timeout, max_file_bytes=args.max_file_bytes, in_process=args.in_process,
+                      hash=args.hash)
 
 
 def positive_float(text: str) -> float:

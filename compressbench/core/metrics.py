@@ -36,6 +36,8 @@ UNITS: dict[str, str] = {
     "words": "words (whitespace-separated)",
     "unk_tokens": "tokens that are the unknown token",
     "byte_tokens": "tokens that are byte-fallback pieces or hold only part of a UTF-8 character",
+    "forced_cuts": "count of places a text streamed in pieces was cut with no safe cut point near (N may differ "
+                   "from the whole text's by a few tokens at each; absent for texts read whole)",
     "prefix_tokens": "tokens (class/register tokens a ViT adds before the patch tokens; not in N)",
     "prompt_tokens": "tokens (positions the sample takes in the prompt: placeholders plus the special tokens around them)",
     "prompt_compression": "bytes/token (raw bytes T / prompt tokens)",

@@ -37,7 +37,7 @@ class Sample:
     error: str | None = None
     probed: bool = False  # only the header was read (--count-only): tokenizers count from ``meta``
     sha256: str | None = None  # the file's digest; None when the file was not read (``status`` says why)
-    status: str | None = None  # why there is no digest: missing, unreadable, not-a-file, too-large, timeout, crashed
+    status: str | None = None  # why there is no digest: missing, unreadable, not-a-file, too-large, timeout, crashed, undecodable
 
     @property
     def digest(self) -> str:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -70,19 +71,26 @@ class Audio:
 _one_line = first_line  # an FFmpeg error's strerror, without its errno prefix and file placeholder
 
 
-def _wav_shortfall(data: bytes) -> int | None:
-    """Bytes missing from a RIFF/WAVE file's ``data`` chunk (FFmpeg silently clips it to the file size)."""
+_WAV_HEAD = 64 << 10  # of an open file, the bytes read to find a WAV's data chunk
+
+
+def _wav_shortfall(data: bytes, size: int | None = None) -> int | None:
+    """Bytes missing from a RIFF/WAVE file's ``data`` chunk (FFmpeg silently clips it to the file size).
+
+    ``data`` is the whole file, or its first bytes when ``size`` gives the file's size (None when the
+    data chunk's header is not among them)."""
+    size = len(data) if size is None else size
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     pos = 12
     while pos + 8 <= len(data):
-        chunk, size = struct.unpack_from("<4sI", data, pos)
+        chunk, chunk_size = struct.unpack_from("<4sI", data, pos)
         pos += 8
         if chunk == b"data":
-            if size in (0, 0xFFFFFFFF):  # empty, or a streamed file that never filled in its size
+            if chunk_size in (0, 0xFFFFFFFF):  # empty, or a streamed file that never filled in its size
                 return None
-            return max(0, size - (len(data) - pos))
-        pos += size + (size & 1)
+            return max(0, chunk_size - (size - pos))
+        pos += chunk_size + (chunk_size & 1)
     return None
 
 
@@ -96,19 +104,26 @@ def _declared_seconds(container: Any, stream: Any) -> float | None:
 
 
 @contextlib.contextmanager
-def _open_audio(data: bytes) -> Iterator[tuple[Any, Any]]:
-    """The container and its first audio stream, or a one-line SampleError saying why there is none."""
+def _open_audio(data: bytes | BinaryIO) -> Iterator[tuple[Any, Any]]:
+    """The container and its first audio stream, or a one-line SampleError saying why there is none.
+
+    ``data`` is the file's bytes or an open binary file (PyAV then reads only what it needs)."""
     try:
         import av  # deferred: text runs never load FFmpeg
     except ImportError:
         raise BackendMissing("decoding audio needs PyAV, which is not installed; pip install av") from None
     if not data:
         raise SampleError("empty file (0 bytes): no audio to decode")
-    shortfall = _wav_shortfall(data)
+    if isinstance(data, bytes):
+        shortfall = _wav_shortfall(data)
+    else:
+        head, size = data.read(_WAV_HEAD), os.fstat(data.fileno()).st_size
+        data.seek(0)
+        shortfall = _wav_shortfall(head, size)
     if shortfall:
         raise SampleError(f"truncated WAV file: its data chunk lacks {shortfall} of its declared bytes")
     try:
-        container = av.open(io.BytesIO(data), mode="r")
+        container = av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r")
     except (av.FFmpegError, EOFError, ValueError) as exc:
         raise SampleError(f"not a decodable audio file ({_one_line(exc)})") from None
     with container:
@@ -141,7 +156,7 @@ def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Deco
     return Decoded(payload=audio, raw_bytes=audio.raw_bytes, meta=meta)
 
 
-def probe_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
+def probe_audio(data: bytes | BinaryIO, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
     """:func:`decode_audio`'s T and ``meta`` from the headers alone, no payload (for --count-only runs).
 
     Exact for WAV, FLAC and MP3 with a gapless (Xing/LAME) header; Opus's

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
 from compressbench.core.errors import SampleError, first_line
 from compressbench.data.decoded import Decoded
@@ -34,8 +34,8 @@ DEFAULT_MAX_PIXELS = 178_956_970
 
 
 @contextmanager
-def _opened(data: bytes) -> Iterator[Any]:
-    """Pillow's Image.open on the bytes, with our errors; Pillow's own global pixel limit is lifted meanwhile.
+def _opened(data: bytes | BinaryIO) -> Iterator[Any]:
+    """Pillow's Image.open on the bytes (or an open binary file: Pillow reads only what it needs), with our errors; Pillow's own global pixel limit is lifted meanwhile.
 
     Pillow would refuse (or warn about) large images before ``max_pixels`` is consulted; its global
     setting is restored afterwards.
@@ -47,7 +47,7 @@ def _opened(data: bytes) -> Iterator[Any]:
     saved = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
             yield im
     except UnidentifiedImageError:
         raise SampleError("not an image Pillow can read (unknown format or corrupt header)") from None
@@ -75,8 +75,9 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
     return Decoded(payload=pixels, raw_bytes=h * w * 3, meta=_meta(w, h, mode, fmt, frames))
 
 
-def probe_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+def probe_image(data: bytes | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     """The upright size and T from the header alone, for --count-only: no pixel is decoded (payload None).
+    ``data`` may be an open binary file, of which only the header is read.
 
     Same meta and the same refusals as :func:`decode_image`, so count-only and measured runs agree,
     except on a file cut after its header: it is counted, since only decoding its pixels finds the damage.

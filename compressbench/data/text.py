@@ -12,10 +12,15 @@ import codecs
 
 from compressbench.core.errors import SampleError
 from compressbench.data.decoded import Decoded
+from compressbench.data.textfile import STREAM_ABOVE_BYTES
 
 
-def decode_text(data: bytes, *, encoding: str = "utf-8") -> Decoded:
-    """Decode bytes to text; invalid bytes are a sample error naming the offset."""
+def decode_text(data: bytes, *, encoding: str = "utf-8", stream_above_bytes: int = STREAM_ABOVE_BYTES) -> Decoded:
+    """Decode bytes to text; invalid bytes are a sample error naming the offset.
+
+    Files larger than ``stream_above_bytes`` never get here: they are read in pieces
+    (:mod:`compressbench.data.textfile`), so their memory is bounded by a piece, not the file.
+    """
     if not data:
         raise SampleError("empty file (0 bytes): nothing to tokenize")
     try:

@@ -26,7 +26,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from compressbench.core.errors import SampleError, first_line
 from compressbench.data.decoded import Decoded
@@ -62,14 +62,14 @@ class Video:
 
 
 @contextmanager
-def _opened(data: bytes) -> Iterator[tuple[Any, Any]]:
-    """(container, first video stream) of the bytes, with every PyAV failure as a one-line SampleError."""
+def _opened(data: bytes | BinaryIO) -> Iterator[tuple[Any, Any]]:
+    """(container, first video stream) of the bytes (or of an open binary file, read as PyAV needs), with every PyAV failure as a one-line SampleError."""
     import av
 
     if not data:
         raise SampleError("empty file (0 bytes): not a video")
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data) if isinstance(data, bytes) else data, mode="r") as container:
             if not container.streams.video:
                 others = ", ".join(f"{len(s)} {kind}" for kind, s in (("audio", container.streams.audio),
                                    ("subtitle", container.streams.subtitles)) if s) or "no streams"
@@ -189,7 +189,7 @@ def _decode_frames(container: Any, stream: Any, limits: dict[str, int]) -> tuple
     return (buffer if len(times) == len(buffer) else buffer[:len(times)].copy()), times
 
 
-def probe_video(data: bytes, *, max_frames: int = DEFAULT_MAX_FRAMES,
+def probe_video(data: bytes | BinaryIO, *, max_frames: int = DEFAULT_MAX_FRAMES,
                 max_pixels_per_frame: int = DEFAULT_MAX_PIXELS_PER_FRAME, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
     """Frames, fps, size and duration from the headers, for --count-only: no frame is decoded (payload None).
 

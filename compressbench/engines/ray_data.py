@@ -42,7 +42,8 @@ class _Measurer:
 
         entries = [Found(i, Path(p) if p else None, e or None) for i, p, e in zip(batch["id"], batch["path"], batch["error"])]
         samples = [load_sample(self.dataset, e, count_only=self.options.count_only,
-                               max_file_bytes=self.options.max_file_bytes) for e in entries]
+                               max_file_bytes=self.options.max_file_bytes, hash_mode=self.options.hash)
+                   for e in entries]
         rows = [json.dumps(m.to_row(), ensure_ascii=False) for t in self.tokenizers for m in measure_batch(t, samples)]
         return {"row": np.array(rows, dtype=object)}
 

@@ -219,7 +219,8 @@ def _key_dict(key: Key) -> dict[str, Any]:
 
 
 def _side(label: str, s: Summary) -> dict[str, Any]:
-    datasets = {k: {"samples": v["samples"], "content_sha256": v["content_sha256"]} for k, v in s["datasets"].items()}
+    datasets = {k: {"samples": v["samples"], "content_sha256": v["content_sha256"],
+                    "content_hash": v.get("content_hash", "full")} for k, v in s["datasets"].items()}
     return {"label": label, "suite": s["suite"], "provenance": s["provenance"], "datasets": datasets,
             "tokenizers": {k: v["sha256"] for k, v in s["tokenizers"].items()}}
 
@@ -244,12 +245,33 @@ def _which_samples(name: str, samples: tuple[SampleIds | None, SampleIds | None]
     return f"; only in the baseline: {listed(only_base)}; only in the new run: {listed(only_new)}"
 
 
+def _unproven(name: str, b: dict[str, Any], n: dict[str, Any]) -> str | None:
+    """Why the two runs' hashes of a dataset cannot show whether it is the same data (None when they can)."""
+    modes = (b.get("content_hash", "full"), n.get("content_hash", "full"))
+    if b.get("content_sha256") is None or n.get("content_sha256") is None:
+        side = " and ".join(w for w, d in (("baseline", b), ("new run", n)) if d.get("content_sha256") is None)
+        return (f"dataset {name!r}: the {side} recorded no content hash (--hash none), so compare cannot prove "
+                "both runs measured the same data; compared anyway")
+    if modes[0] != modes[1]:
+        return (f"dataset {name!r}: hashed with --hash {modes[0]} in the baseline but {modes[1]} in the new run, "
+                "so compare cannot prove both runs measured the same data; compared anyway")
+    return None
+
+
+def _hash_notes(base: Summary, new: Summary) -> list[str]:
+    """A note for each dataset whose content the runs' hashes cannot vouch for (--hash none, or mixed modes)."""
+    common = sorted(base["datasets"].keys() & new["datasets"].keys())
+    return [note for name in common if (note := _unproven(name, base["datasets"][name], new["datasets"][name]))]
+
+
 def _dataset_reasons(base: Summary, new: Summary, samples: tuple[SampleIds | None, SampleIds | None]) -> list[str]:
     reasons = []
     for name in sorted(base["datasets"].keys() & new["datasets"].keys()):
         b, n = base["datasets"][name], new["datasets"][name]
         if b["modality"] != n["modality"]:
             reasons.append(f"dataset {name!r} is {b['modality']} in the baseline but {n['modality']} in the new run")
+        elif _unproven(name, b, n):
+            pass  # a note (_hash_notes), not a reason: the runs may well be of the same data
         elif b["content_sha256"] != n["content_sha256"]:
             reasons.append(
                 f"dataset {name!r} has different content (baseline {b['samples']} samples, sha256 "
@@ -316,7 +338,7 @@ def check_comparable(baseline: Summary, new: Summary, *, allow_tokenizer_change:
             f"{', '.join(new['datasets']) or 'none'}, tokenizers {', '.join(new['tokenizers']) or 'none'})")
     if reasons:
         raise Incomparable(reasons, baseline_label=baseline_label, new_label=new_label)
-    return notes + _provenance_notes(baseline, new)
+    return _hash_notes(baseline, new) + notes + _provenance_notes(baseline, new)
 
 
 def _row_key(row: dict[str, Any]) -> Key:

@@ -125,6 +125,8 @@ def _sha(entry: dict[str, Any] | None, *, markdown: bool = True) -> str:
     if entry is None:
         return "(absent)"
     digest = entry.get("content_sha256") or entry.get("sha256") or ""
+    if not digest:
+        return "(none: --hash none)"
     return f"`{digest[:16]}…`" if markdown else f"{digest[:16]}…"
 
 

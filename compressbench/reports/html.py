@@ -134,7 +134,7 @@ def _provenance(summary: Summary) -> str:
              {"what": "suite file", "value": p.get("suite_source")}]
     lines += [{"what": f"{k} version", "value": v} for k, v in p.get("versions", {}).items()]
     datasets = [{"dataset": k, "modality": v["modality"], "samples": v["samples"],
-                 "sha": v["content_sha256"]} for k, v in summary["datasets"].items()]
+                 "sha": v["content_sha256"] or "none (--hash none)"} for k, v in summary["datasets"].items()]
     toks = [{"tokenizer": k, "family": v.get("family"), "device": v.get("device"), "sha": v["sha256"]}
             for k, v in summary["tokenizers"].items()]
     return "\n".join([

@@ -35,13 +35,22 @@ def _premium_table(rows: list[dict[str, Any]], reference: str) -> str:
     )
 
 
+def _content(info: dict[str, Any]) -> str:
+    """The dataset's content hash and how it was taken (--hash)."""
+    digest, mode = info.get("content_sha256"), info.get("content_hash", "full")
+    if digest is None:
+        return "no content hash (--hash none)"
+    how = "" if mode == "full" else " (--hash quick: size and first and last 64 KiB of each file)"
+    return f"content sha256 `{digest[:16]}…`{how}"
+
+
 def _modality_section(modality: str, rows: list[dict[str, Any]], summary: Summary) -> list[str]:
     out = [f"## {modality.capitalize()}", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == dataset]
         info = summary["datasets"][dataset]
         out += [f"### Dataset `{dataset}`", "",
-                f"{info['samples']} samples; content sha256 `{info['content_sha256'][:16]}…`.", "",
+                f"{info['samples']} samples; {_content(info)}.", "",
                 render(mine, [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")], markdown=True), ""]
         if modality == "text":
             out += ["Text metrics (ratios of sums over the dataset):", "",

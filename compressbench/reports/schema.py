@@ -51,14 +51,15 @@ class DatasetInfo(TypedDict):
     modality: str
     samples: int
     paths: list[str]
-    content_sha256: str  # order-free: sum of sha256(sample id, file sha256) over samples, mod 2^256
+    content_sha256: str | None  # order-free: sum of sha256(sample id, file digest) over samples, mod 2^256; None with --hash none
+    content_hash: str  # how each file's digest was taken (--hash): full, quick (size, first and last 64 KiB) or none
     reference_language: str
 
 
 class Summary(TypedDict):
     schema: str
     suite: str
-    provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source,
+    provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source, hash (--hash),
     # suite_origin (given, fixtures/suite.toml in the current folder, or packaged demo)
     datasets: dict[str, DatasetInfo]
     tokenizers: dict[str, dict[str, Any]]  # spec, family, config, sha256, modality, device

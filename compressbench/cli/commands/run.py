@@ -20,6 +20,7 @@ EXAMPLES = [
     "compressbench run --out runs/x --force            # overwrite a previous run's folder",
     "compressbench run big.toml --out runs/big --resume  # go on after a crash or kill -9",
     "compressbench run big.toml --shard 3/8 --out runs/s3  # one of 8 shards; then compressbench merge",
+    "compressbench run images.toml --count-only --hash quick  # N from headers, reading little of each file",
 ]
 MANIFEST = "run.json"
 
@@ -42,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
     return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard, "count_only": args.count_only,
-            "engine": args.engine,
+            "hash": args.hash, "engine": args.engine,
             "max_file_bytes": args.max_file_bytes,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
@@ -58,6 +59,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
         before = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: unreadable ({exc}); use another --out or --force to start over") from None
+    before.setdefault("hash", "full")  # a run.json written before --hash existed hashed every byte
     changed = [k for k in manifest if before.get(k) != manifest[k]]
     if changed:
         raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "
