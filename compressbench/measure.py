@@ -1,4 +1,4 @@
-"""Measuring samples: reading and decoding one file, tokenizing a batch with one tokenizer.
+"""Measuring samples: reading and decoding one record, tokenizing a batch with one tokenizer.
 
 Every failure (unreadable file, bad data, a back-end's exception) becomes the
 sample's one-line error; nothing here stops a run.
@@ -12,7 +12,6 @@ sample's one-line error; nothing here stops a run.
 from __future__ import annotations
 
 import hashlib
-import stat
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,8 @@ from typing import Any
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
-from compressbench.data.discover import Found
+from compressbench.data.formats.base import Record
+from compressbench.data.formats.files import Unreadable, read_file
 from compressbench.data.modalities import decoder_for, probe_for
 from compressbench.data.suite import Dataset
 
@@ -32,44 +32,40 @@ def _first_line(exc: BaseException) -> str:
 DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
 
 
-def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
+def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Sample:
-    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's digest.
+    """Read (a loose file) and decode one record; any failure is the sample's error.
 
-    With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata.
+    ``sample.sha256`` is the digest of the measured bytes: the file, the member, or a record's
+    field (text: its UTF-8 bytes). With ``count_only`` a modality that has a probe reads only its
+    header (shape, duration) and leaves the payload empty; its tokenizers then count from that metadata.
     """
-    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
-                    language=dataset.language_of(found.path) if found.path else None)
-    if found.error is not None:
-        sample.error, sample.sha256 = found.error, "missing"
+    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=record.id, path=record.unit.source.path,
+                    language=dataset.language_of(record.name, record.fields))
+    if record.error is not None:
+        sample.error = record.error
+        sample.sha256 = "missing" if record.unit.source.error is not None else "unreadable"
         return sample
-    path = found.path
-    if path is None:  # discover() gives a path whenever there is no error
-        raise ValueError(f"{found.id}: found without a path or an error")
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            sample.error, sample.sha256 = f"{found.id}: not a regular file (a pipe, socket or device)", "not-a-file"
+    options = dataset.options
+    if record.data is None:
+        try:
+            data = read_file(record.unit.source, max_bytes=max_file_bytes)
+        except Unreadable as exc:
+            sample.error, sample.sha256 = str(exc), exc.marker
             return sample
-        size = info.st_size
-        if size > max_file_bytes:
-            sample.error, sample.sha256 = (f"{found.id}: file is {size:,} bytes, over the limit of "
-                                           f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
-            return sample
-        data = path.read_bytes()
-    except OSError as exc:
-        sample.error, sample.sha256 = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
-        return sample
+    elif isinstance(record.data, str):  # a record's text field: measured as UTF-8, whatever the file's encoding
+        data, options = record.data.encode("utf-8"), {**options, "encoding": "utf-8"}
+    else:
+        data = record.data
     sample.file_bytes, sample.sha256 = len(data), hashlib.sha256(data).hexdigest()
     probe = probe_for(dataset.modality) if count_only else None
     start = time.perf_counter()
     try:
-        decoded = (probe or decoder_for(dataset.modality))(data, **dataset.options)
+        decoded = (probe or decoder_for(dataset.modality))(data, **options)
     except SampleError as exc:
-        sample.error = f"{found.id}: {exc}"
+        sample.error = f"{record.id}: {exc}"
     except Exception as exc:  # a decoder library's own failure on one file must not stop the run
-        sample.error = f"{found.id}: cannot decode ({_first_line(exc)})"
+        sample.error = f"{record.id}: cannot decode ({_first_line(exc)})"
     else:
         sample.payload, sample.raw_bytes, sample.meta = decoded.payload, decoded.raw_bytes, decoded.meta
         if probe is not None:

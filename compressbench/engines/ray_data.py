@@ -24,6 +24,7 @@ from compressbench.core.errors import ConfigError
 from compressbench.core.sample import Measurement
 from compressbench.data.discover import Found
 from compressbench.data.modalities import default_batch_size
+from compressbench.data.reading import file_record, is_loose
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import load_sample, measure_batch
 from compressbench.results import RunResult
@@ -40,7 +41,8 @@ class _Measurer:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        entries = [Found(i, Path(p) if p else None, e or None) for i, p, e in zip(batch["id"], batch["path"], batch["error"])]
+        entries = [file_record(Found(i, Path(p) if p else None, e or None, u or None))
+                   for i, p, e, u in zip(batch["id"], batch["path"], batch["error"], batch["url"])]
         samples = [load_sample(self.dataset, e, count_only=self.options.count_only,
                                max_file_bytes=self.options.max_file_bytes) for e in entries]
         rows = [json.dumps(m.to_row(), ensure_ascii=False) for t in self.tokenizers for m in measure_batch(t, samples)]
@@ -72,11 +74,17 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     gpus = ray.cluster_resources().get("GPU", 0)
     for ds in suite.datasets:
         mine = run.tokenizers_for(ds)
-        found = run.found(ds)
+        units = run.units(ds)
+        if not all(is_loose(u) for u in units):
+            raise ConfigError(f"dataset {ds.name!r}: --engine ray reads loose files only, not records in "
+                              f"containers ({', '.join(sorted({u.format for u in units if not is_loose(u)}))}); "
+                              f"use --engine local, split with --shard")
+        found = [u.source for u in units if shard is None or shard.owns(u.source.id)]
         if not found:
             continue
         wants_gpu = device != "cpu" and gpus > 0 and any(t.uses_torch for t in mine)
-        items = [{"id": f.id, "path": str(f.path) if f.path else "", "error": f.error or ""} for f in found]
+        items = [{"id": f.id, "path": str(f.path) if f.path else "", "error": f.error or "", "url": f.url or ""}
+                 for f in found]
         rows = ray.data.from_items(items).map_batches(
             _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options),
             batch_size=options.batch_size or default_batch_size(ds.modality), concurrency=max(1, min(options.workers, len(found))),
