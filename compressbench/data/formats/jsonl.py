@@ -22,12 +22,15 @@ from compressbench.data.formats.base import (Format, ReadSpec, Record, Unit, fai
                                              open_source, record_id)
 
 
-def lines(fh: IO[bytes], *, chunk: int = 1 << 20) -> Iterator[bytes]:
-    """The lines of a binary stream without their line ends, read ``chunk`` bytes at a time
-    (works on any readable stream, decompressors included; holds at most one line and one chunk)."""
+def lines(fh: IO[bytes], *, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """The lines of a binary stream without their line ends, read at most ``chunk`` bytes at a time
+    (any readable stream, decompressors included; holds at most one line and one chunk). Where the
+    stream has ``read1`` (decompressors do) each read returns what one step gave, so a damaged
+    stream loses as little as possible of what came before the damage."""
+    read = getattr(fh, "read1", fh.read)
     pending = b""
     while True:
-        block = fh.read(chunk)
+        block = read(chunk)
         if not block:
             break
         pending += block
