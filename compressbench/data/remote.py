@@ -80,7 +80,7 @@ def expand(url: str) -> list[str] | None:
         if any(c in path for c in "*?["):
             matches = sorted(fs.glob(path))
             files = [p for m in matches for p in (_below(fs, m) if fs.isdir(m) else [m])]
-        elif fs.isdir(path):
+        elif _is_folder(fs, url, path):
             files = _below(fs, path)
         elif fs.exists(path):
             files = [path]
@@ -98,6 +98,14 @@ def _as_written(url: str, found: str) -> str:
     if not rest.startswith("/") and found_rest.startswith("/") and not found_rest.startswith("//"):
         found_rest = found_rest[1:]
     return f"{head}://{found_rest}"
+
+
+def _is_folder(fs: Any, url: str, path: str) -> bool:
+    """Whether ``path`` is a folder. Over HTTP only a URL ending in '/' is (asking would download a file
+    to look for links in it)."""
+    if protocol(url) in ("http", "https"):
+        return url.endswith("/")
+    return bool(fs.isdir(path))
 
 
 def _below(fs: Any, folder: str) -> list[str]:

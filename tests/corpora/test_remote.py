@@ -67,6 +67,9 @@ def test_http(corpus, text_tokenizers):
             assert _by_language(rows) == _local(corpus, text_tokenizers, name, label), name
         rows = measure([f"{url}/missing.jsonl"], "text", text_tokenizers[:1])
         assert "no such file" in rows[0]["error"]
+        rows = measure([f"{url}/*.tar", f"{url}/"], "text", text_tokenizers[:1], language="x")  # a listing, a folder
+        sources = [r["sample"].split("#")[0].split("::")[0] for r in rows]
+        assert list(dict.fromkeys(sources)) == [f"{url}/{n}" for n in ("c.tar", "a.jsonl.gz", "b.parquet", "d.zip")]
 
 
 def test_a_loose_file_over_http(tmp_path, tokenizer):

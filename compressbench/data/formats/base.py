@@ -164,8 +164,3 @@ class Format:
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
         raise NotImplementedError
-
-
-def local_path(source: Found) -> Path | None:
-    """The local path of a source, when it has one."""
-    return source.path if source.url is None else None
