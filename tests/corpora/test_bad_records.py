@@ -110,7 +110,7 @@ def test_bad_records_exit_1_and_bad_keys_exit_2(tmp_path):
     assert proc.returncode == 1 and f"{path}#1: not a valid JSON line" in proc.stdout
     proc = cli("measure", "-t", "bytes", "--format", "jsnl", str(path))
     assert proc.returncode == 2 and proc.stderr.strip().endswith(
-        "unknown format 'jsnl'; did you mean: jsonl? (known: auto, csv, files, jsonl, parquet, tsv, webdataset, zip)")
+        "unknown format 'jsnl'; did you mean: jsonl? (known: auto, csv, files, hf, jsonl, parquet, tsv, webdataset, zip)")
     assert len(proc.stderr.strip().splitlines()) == 1
     with pytest.raises(ConfigError, match=r"datasets\[0\]: 'field' must name"):
         parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text", "paths": ["x"],

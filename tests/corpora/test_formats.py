@@ -126,3 +126,23 @@ def test_captions_and_images_over_one_webdataset(tmp_path, text_tokenizers):
                                           "1": {"png": b"\x89PNG", "txt": "a grey camera".encode()}})
     rows = measure([str(path)], "text", text_tokenizers[:1])
     assert [(r["sample"], r["tokens"]) for r in rows] == [(f"{path}::0", 12), (f"{path}::1", 13)]
+
+
+def test_a_hugging_face_save_to_disk_folder(tmp_path, text_tokenizers, loose_text):
+    """The layout datasets' save_to_disk writes: Arrow IPC streams beside JSON metadata (not data)."""
+    import pyarrow.ipc
+
+    folder = tmp_path / "udhr_dataset"
+    folder.mkdir()
+    table = pa.table({"lang": list(texts()), "text": list(texts().values())})
+    for k, part in enumerate((table.slice(0, 4), table.slice(4))):
+        with pa.OSFile(str(folder / f"data-0000{k}-of-00002.arrow"), "wb") as sink, \
+                pyarrow.ipc.new_stream(sink, table.schema) as writer:
+            for batch in part.to_batches(max_chunksize=3):
+                writer.write_batch(batch)
+    (folder / "state.json").write_text('{"_data_files": []}')
+    (folder / "dataset_info.json").write_text("{}")
+    rows = measure([str(folder)], "text", text_tokenizers, format="hf", language="{field:lang}")
+    assert tokens_by(rows, "language") == loose_text
+    assert [r["sample"] for r in rows[:1] + rows[-1:]] == [f"{folder}/data-00000-of-00002.arrow#0",
+                                                           f"{folder}/data-00001-of-00002.arrow#1"]

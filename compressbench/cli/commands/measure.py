@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
     p.add_argument("--format", default="auto", metavar="FORMAT",
-                   help="how files hold samples: auto (by extension), files, jsonl, parquet, csv, tsv, webdataset, zip")
+                   help="how files hold samples: auto (by extension), files, jsonl, parquet, csv, tsv, webdataset, "
+                        "zip, hf (a save_to_disk folder)")
     p.add_argument("--field", default=None, metavar="NAME",
                    help="what a record's sample is: the key or column (text default: text; media: the "
                         "modality's name), or for webdataset the member extensions, ';'-separated")

@@ -2,7 +2,7 @@
 
 Built-in formats are the modules of this package (each registers its class
 with :func:`register_format`): ``files`` (one file, one sample), ``jsonl``,
-``parquet``, ``csv``/``tsv``, ``webdataset`` and ``zip``. Installed packages add
+``parquet``, ``csv``/``tsv``, ``webdataset``, ``zip`` and ``hf`` (a ``save_to_disk`` folder). Installed packages add
 formats through the entry-point group ``compressbench.formats`` (name = the
 format, value = a :class:`~compressbench.data.formats.base.Format` subclass); a
 plugin may not take a built-in's name. ``format = "auto"`` picks a format by
@@ -14,7 +14,7 @@ each file's extension.
 ('files', 'parquet')
 >>> get_format("jsnl")
 Traceback (most recent call last):
-compressbench.core.errors.ConfigError: unknown format 'jsnl'; did you mean: jsonl? (known: auto, csv, files, jsonl, parquet, tsv, webdataset, zip)
+compressbench.core.errors.ConfigError: unknown format 'jsnl'; did you mean: jsonl? (known: auto, csv, files, hf, jsonl, parquet, tsv, webdataset, zip)
 """
 
 from __future__ import annotations

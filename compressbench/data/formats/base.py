@@ -136,11 +136,12 @@ def labels_of(row: Mapping[str, Any], names: tuple[str, ...], where: str) -> dic
 
 
 def failed(unit: Unit, id: str, exc: BaseException, what: str = "cannot read") -> Record:
-    """An error record: ``ID: what (reason)``, one line."""
-    reason = str(exc) if isinstance(exc, SampleError) else f"{what} ({type(exc).__name__}: {first_line(exc)})"
+    """An error record, one line naming the record: a ``SampleError``'s own message, or ``ID: what (reason)``."""
     if isinstance(exc, SampleError):
-        return Record(id, unit, error=reason if reason.startswith(id) else f"{id}: {reason}")
-    return Record(id, unit, error=f"{id}: {reason}")
+        message = str(exc) if str(exc).startswith(f"{id}:") else f"{id}: {exc}"
+    else:
+        message = f"{id}: {what} ({type(exc).__name__}: {first_line(exc)})"
+    return Record(id, unit, error=message)
 
 
 class Format:

@@ -64,18 +64,19 @@ class Parquet(Format):
                     for row in batch.to_pylist():
                         rid = record_id(unit, index)
                         index += 1
-                        yield self._record(unit, rid, row, spec, pf.schema_arrow.names)
+                        yield row_record(unit, rid, row, spec, pf.schema_arrow.names)
         except Exception as exc:
             where = unit.source.id if unit.part is None else record_id(unit, index)
             yield failed(unit, where, exc, f"cannot read row group {unit.part}")
 
-    @staticmethod
-    def _record(unit: Unit, rid: str, row: dict[str, Any], spec: ReadSpec, names: list[str]) -> Record:
-        try:
-            if spec.fields[0] not in names:
-                raise SampleError(f"{rid}: no column {spec.fields[0]!r} (columns: {', '.join(names[:10])}); "
-                                  f"set the dataset's field")
-            return Record(rid, unit, data=field_value(row, spec.fields[0], rid, spec.modality),
-                          name=unit.source.name, fields=labels_of(row, spec.labels, rid))
-        except SampleError as exc:
-            return failed(unit, rid, exc)
+
+def row_record(unit: Unit, rid: str, row: dict[str, Any], spec: ReadSpec, names: list[str]) -> Record:
+    """The record of one table row (Parquet, Arrow): the field's value and labels, or the row's error."""
+    try:
+        if spec.fields[0] not in names:
+            raise SampleError(f"{rid}: no column {spec.fields[0]!r} (columns: {', '.join(names[:10])}); "
+                              f"set the dataset's field")
+        return Record(rid, unit, data=field_value(row, spec.fields[0], rid, spec.modality),
+                      name=unit.source.name, fields=labels_of(row, spec.labels, rid))
+    except SampleError as exc:
+        return failed(unit, rid, exc)
