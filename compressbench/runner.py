@@ -113,9 +113,8 @@ def _needed(ds: Dataset, units: list[Unit], run: "Run", tally: DatasetTally, tok
 
     Records finished before a resume count in the tally from their earlier digest and are not loaded again.
     """
-    spec = reading.read_spec(ds, max_bytes=run.options.max_file_bytes)
     for unit in units:
-        for record in reading.records(ds, unit, spec):
+        for record in reading.records(ds, unit, max_bytes=run.options.max_file_bytes):
             if run.shard is not None and not run.shard.owns(record.id):
                 continue
             if run.work.pending(ds.name, tokenizers, record.id):

@@ -5,7 +5,7 @@ dataset's ``format`` (or, with ``auto``, each file's extension).
 
 >>> from compressbench.data.suite import Dataset
 >>> ds = Dataset(name="d", modality="text", paths=("README.md", "missing.txt"))
->>> [(r.id, r.error) for u in units(ds) for r in records(ds, u, read_spec(ds, max_bytes=1 << 30))]
+>>> [(r.id, r.error) for u in units(ds) for r in records(ds, u, max_bytes=1 << 30)]
 [('README.md', None), ('missing.txt', 'missing.txt: no such file or directory')]
 """
 
@@ -28,27 +28,29 @@ def units(ds: Dataset) -> list[Unit]:
             result.append(Unit(source, "files"))
         else:
             result += format_for(ds.format, source.name.name).units(source)
+    if found and not result:  # e.g. format = "hf" on a folder without .arrow files
+        where = ", ".join(ds.paths)
+        result.append(Unit(Found(where, None, f"{where}: no file that format {ds.format!r} reads"), "files"))
     return result
 
 
-def read_spec(ds: Dataset, *, max_bytes: int) -> ReadSpec:
-    """What the dataset measures in each record; the format's default field when it names none."""
-    return ReadSpec(ds.modality, fields=(), labels=ds.label_fields, max_bytes=max_bytes)
+def records(ds: Dataset, unit: Unit, *, max_bytes: int) -> Iterator[Record]:
+    """The records of one unit (a loose file is one record, read later when its sample loads).
 
-
-def records(ds: Dataset, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
-    """The records of one unit (a loose file is one record, read later when its sample loads)."""
+    The field is the dataset's (``a;b`` a list), else the unit's format's default for the modality;
+    a record over ``max_bytes`` is an error row.
+    """
     if unit.source.error is not None:
         yield Record(unit.source.id, unit, name=unit.source.name, error=unit.source.error)
         return
     fmt = get_format(unit.format)
     fields = tuple(f for f in ds.field.split(";") if f) if ds.field else fmt.default_fields(ds.modality)
-    yield from fmt.records(unit, ReadSpec(spec.modality, fields, spec.labels, spec.max_bytes))
+    yield from fmt.records(unit, ReadSpec(ds.modality, fields, ds.label_fields, max_bytes))
 
 
 def file_record(source: Found) -> Record:
     """The record of a loose file (its bytes are read when the sample loads)."""
-    return next(records(Dataset("", "text", ()), Unit(source, "files"), ReadSpec("text", ())))
+    return next(records(Dataset("", "text", ()), Unit(source, "files"), max_bytes=0))
 
 
 def is_loose(unit: Unit) -> bool:

@@ -47,8 +47,8 @@ class _Measurer:
         import numpy as np
 
         ds, options = self.dataset, self.options
-        spec = reading.read_spec(ds, max_bytes=options.max_file_bytes)
-        records = (r for unit in map(_unit, _items(batch)) for r in reading.records(ds, unit, spec)
+        records = (r for unit in map(_unit, _items(batch))
+                   for r in reading.records(ds, unit, max_bytes=options.max_file_bytes)
                    if self.shard is None or self.shard.owns(r.id))
         samples = (load_sample(ds, r, count_only=options.count_only, max_file_bytes=options.max_file_bytes)
                    for r in records)

@@ -146,3 +146,7 @@ def test_a_hugging_face_save_to_disk_folder(tmp_path, text_tokenizers, loose_tex
     assert tokens_by(rows, "language") == loose_text
     assert [r["sample"] for r in rows[:1] + rows[-1:]] == [f"{folder}/data-00000-of-00002.arrow#0",
                                                            f"{folder}/data-00001-of-00002.arrow#1"]
+    (folder / "data-00000-of-00002.arrow").unlink()
+    (folder / "data-00001-of-00002.arrow").unlink()
+    rows = measure([str(folder)], "text", text_tokenizers[:1], format="hf")
+    assert [r["error"] for r in rows] == [f"{folder}: no file that format 'hf' reads"]
