@@ -28,9 +28,9 @@ from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
+from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
-from compressbench.data import reading
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool
@@ -79,7 +79,7 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
-def _progress(total: int | None) -> Any:
+def _progress(total: int) -> Any:
     """A progress bar on stderr for runs longer than a second; none when stderr is not a terminal."""
     from tqdm import tqdm
 
@@ -112,11 +112,15 @@ def _needed(ds: Dataset, units: list[Unit], run: "Run", tally: DatasetTally, tok
     """The records of this run's shard that still need a tokenizer, read lazily in order.
 
     Records finished before a resume count in the tally from their earlier digest and are not loaded again.
+    The bar's total counts loose files up front and a container's records as they are read.
     """
     for unit in units:
+        loose = reading.is_loose(unit)
         for record in reading.records(ds, unit, max_bytes=run.options.max_file_bytes):
             if run.shard is not None and not run.shard.owns(record.id):
                 continue
+            if not loose:
+                bar.total += 1
             if run.work.pending(ds.name, tokenizers, record.id):
                 yield record
             else:
@@ -182,11 +186,9 @@ class Run:
         """The dataset's reading units (the shard takes its records as they are read)."""
         return reading.units(ds)
 
-    def expected(self, units: list[Unit]) -> int | None:
-        """How many samples of ``units`` this run's shard has, when known before reading (loose files only)."""
-        if not all(reading.is_loose(u) for u in units):
-            return None
-        return sum(1 for u in units if self.shard is None or self.shard.owns(u.source.id))
+    def expected(self, units: list[Unit]) -> int:
+        """How many samples of ``units`` this run's shard has that are known before reading: the loose files."""
+        return sum(1 for u in units if reading.is_loose(u) and (self.shard is None or self.shard.owns(u.source.id)))
 
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
@@ -228,13 +230,11 @@ def run_suite(
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
-    found = {ds.name: run.units(ds) for ds in suite.datasets}
-    counts = [run.expected(u) for u in found.values()]
-    total = None if None in counts else sum(c or 0 for c in counts)
-    with _progress(total) as bar, WorkerPool(options.workers) as pool:
+    units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample
+    with _progress(sum(run.expected(u) for u in units.values())) as bar, WorkerPool(options.workers) as pool:
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
-            needed = _needed(ds, found[ds.name], run, run.tallies[ds.name], mine, bar)
+            needed = _needed(ds, units[ds.name], run, run.tallies[ds.name], mine, bar)
             samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
             for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
