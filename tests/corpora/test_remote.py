@@ -9,6 +9,7 @@ import pytest
 
 from compressbench.core.errors import BackendMissing, ConfigError
 from compressbench.data.remote import expand, filesystem
+from tests.conftest import cli
 from tests.corpora.build import measure, photos, texts, tokens_by, write_jsonl, write_parquet, write_tar, write_zip
 from tests.corpora.server import serve
 
@@ -90,3 +91,6 @@ def test_a_missing_backend_says_how_to_install_it():
         filesystem("s3://bucket/shard-000.parquet")
     with pytest.raises(ConfigError, match="unknown protocol 'nosuch'"):
         filesystem("nosuch://bucket/x")
+    proc = cli("measure", "-t", "bytes", "s3://bucket/shard-000.jsonl.gz")
+    assert proc.returncode == 2 and proc.stderr == ("compressbench: error: s3://bucket/shard-000.jsonl.gz: reading "
+                                                    "s3:// needs s3fs; pip install 'compressbench[s3]'\n")
