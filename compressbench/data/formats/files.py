@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from compressbench.core.errors import SampleError, first_line
 from compressbench.data.discover import Found
@@ -42,8 +42,7 @@ class Files(Format):
         return ()
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
-        source = unit.source
-        yield Record(source.id, unit, name=source.name if source.url else PurePosixPath(source.path or source.id))
+        yield Record(unit.source.id, unit, name=unit.source.name)
 
 
 def read_file(source: Found, *, max_bytes: int) -> bytes:
