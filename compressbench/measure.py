@@ -1,4 +1,4 @@
-"""Measuring samples: reading and decoding one file, tokenizing a batch with one tokenizer.
+"""Measuring samples: reading and decoding one record, tokenizing a batch with one tokenizer.
 
 Every failure (unreadable file, bad data, a back-end's exception) becomes the
 sample's one-line error; nothing here stops a run.
@@ -11,7 +11,6 @@ sample's one-line error; nothing here stops a run.
 
 from __future__ import annotations
 
-import stat
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -22,7 +21,8 @@ from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
 from compressbench.data.decoded import Decoded
-from compressbench.data.discover import Found
+from compressbench.data.formats.base import Record
+from compressbench.data.formats.files import Unreadable, checked_size, read_file
 from compressbench.data.modalities import decoder_for, probe_for
 from compressbench.data.textfile import STREAM_ABOVE_BYTES, TextFile, scan_text
 from compressbench.data.suite import Dataset
@@ -35,50 +35,63 @@ def _first_line(exc: BaseException) -> str:
 DEFAULT_MAX_FILE_BYTES = 8 << 30  # 8 GiB: above it a file is an error row, not read
 
 
-def load_sample(dataset: Dataset, found: Found, *, count_only: bool = False,
+def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, hash_mode: str = "full") -> Sample:
-    """Read and decode one file; any failure is the sample's error. ``sample.sha256`` is the file's
-    digest under ``hash_mode`` (:func:`~compressbench.core.contenthash.sample_digest`; None when the
-    file was not read, and ``sample.status`` then says why).
+    """Read (a loose file) and decode one record; any failure is the sample's error.
 
+    ``sample.sha256`` is the digest of the measured bytes under ``hash_mode``
+    (:func:`~compressbench.core.contenthash.sample_digest`): the file, the member, or a record's
+    field (text: its UTF-8 bytes); None when nothing was read, and ``sample.status`` then says why.
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
     leaves the payload empty; its tokenizers then count from that metadata. Then, unless the hash
-    mode is ``full``, the file is not read whole: the probe reads what it needs from the open file.
+    mode is ``full``, a local file is not read whole: the probe reads what it needs from the open file.
     """
-    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=found.id, path=found.path,
-                    language=dataset.language_of(found.path) if found.path else None)
-    if found.error is not None:
-        sample.error, sample.status = found.error, "missing"
+    sample = Sample(dataset=dataset.name, modality=dataset.modality, id=record.id, path=record.unit.source.path,
+                    language=dataset.language_of(record.name, record.fields))
+    if record.error is not None:
+        sample.error = record.error
+        sample.status = "missing" if record.unit.source.error is not None else "unreadable"
         return sample
-    path = found.path
-    if path is None:  # discover() gives a path whenever there is no error
-        raise ValueError(f"{found.id}: found without a path or an error")
     probe = probe_for(dataset.modality) if count_only else None
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            sample.error, sample.status = f"{found.id}: not a regular file (a pipe, socket or device)", "not-a-file"
+    options = dataset.options
+    if record.data is None:  # a loose file
+        try:
+            if _read_in_place(sample, dataset, record, probe, max_file_bytes, hash_mode):
+                return sample
+            data = read_file(record.unit.source, max_bytes=max_file_bytes)
+        except Unreadable as exc:
+            sample.error, sample.status = str(exc), exc.marker
             return sample
-        size = info.st_size
-        if size > max_file_bytes:
-            sample.error, sample.status = (f"{found.id}: file is {size:,} bytes, over the limit of "
-                                           f"{max_file_bytes:,} (--max-file-bytes)"), "too-large"
+        except OSError as exc:
+            sample.error, sample.status = f"{record.id}: cannot read ({exc.strerror or exc})", "unreadable"
             return sample
-        if dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
-            _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
-            return sample
-        if probe is not None and hash_mode != "full" and size > 0:
-            sample.file_bytes, sample.sha256 = size, file_digest(path, hash_mode)
-            with path.open("rb") as fh:
-                _decode(sample, probe, fh, dataset.options, probed=True)
-            return sample
-        data = path.read_bytes()
-    except OSError as exc:
-        sample.error, sample.status = f"{found.id}: cannot read ({exc.strerror or exc})", "unreadable"
-        return sample
+    elif isinstance(record.data, str):  # a record's text field: measured as UTF-8, whatever the file's encoding
+        data, options = record.data.encode("utf-8"), {**options, "encoding": "utf-8"}
+    else:
+        data = record.data
     sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)
-    _decode(sample, probe or decoder_for(dataset.modality), data, dataset.options, probed=probe is not None)
+    _decode(sample, probe or decoder_for(dataset.modality), data, options, probed=probe is not None)
     return sample
+
+
+def _read_in_place(sample: Sample, dataset: Dataset, record: Record, probe: Callable[..., Decoded] | None,
+                   max_bytes: int, hash_mode: str) -> bool:
+    """A local file that need not be held whole: a text over ``stream_above_bytes`` (tokenized in
+    pieces), or a header to probe when the hash mode does not need every byte. True when done here."""
+    source = record.unit.source
+    streams = dataset.modality == "text"
+    if source.path is None or source.url is not None or not (streams or (probe and hash_mode != "full")):
+        return False
+    size = checked_size(source, max_bytes=max_bytes)
+    if streams and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
+        _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
+        return True
+    if probe is not None and hash_mode != "full" and size > 0:
+        sample.file_bytes, sample.sha256 = size, file_digest(source.path, hash_mode)
+        with source.path.open("rb") as fh:
+            _decode(sample, probe, fh, dataset.options, probed=True)
+        return True
+    return False
 
 
 def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:

@@ -28,7 +28,8 @@ from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
-from compressbench.data.discover import Found, discover
+from compressbench.data import reading
+from compressbench.data.formats.base import Record, Unit
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
@@ -106,41 +107,55 @@ class _Work:
         return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
 
 
-def _failed(ds: Dataset, entry: Found, problem: str, status: str) -> Sample:
+def _failed(ds: Dataset, record: Record, problem: str, status: str) -> Sample:
     """The error row of a sample its worker could not deliver."""
-    return Sample(dataset=ds.name, modality=ds.modality, id=entry.id, path=entry.path, status=status,
-                  language=ds.language_of(entry.path) if entry.path else None, error=f"{entry.id}: {problem}")
+    return Sample(dataset=ds.name, modality=ds.modality, id=record.id, path=record.unit.source.path, status=status,
+                  language=ds.language_of(record.name, record.fields), error=f"{record.id}: {problem}")
 
 
-def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Found], Sample]:
-    def error(entry: Found) -> Sample:
-        return _failed(ds, entry, f"reading and decoding took longer than the per-sample timeout "
-                                  f"of {timeout:g} s (--timeout)", "timeout")
+def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Record], Sample]:
+    def error(record: Record) -> Sample:
+        return _failed(ds, record, f"reading and decoding took longer than the per-sample timeout "
+                                   f"of {timeout:g} s (--timeout)", "timeout")
     return error
 
 
-def _crashed(ds: Dataset) -> Callable[[Found, int | None], Sample]:
-    def error(entry: Found, exitcode: int | None) -> Sample:
+def _crashed(ds: Dataset) -> Callable[[Record, int | None], Sample]:
+    def error(record: Record, exitcode: int | None) -> Sample:
         name = signal_name(exitcode)
-        return _failed(ds, entry, f"decoder crashed: {exit_status(exitcode)} while reading {entry.id}"
-                                  f"{f' ({name})' if name else ''}", "crashed")
+        return _failed(ds, record, f"decoder crashed: {exit_status(exitcode)} while reading {record.id}"
+                                   f"{f' ({name})' if name else ''}", "crashed")
     return error
 
 
-def _samples(ds: Dataset, found: list[Found], tally: DatasetTally, work: _Work, tokenizers: list[Tokenizer],
-             options: RunOptions, pool: WorkerPool, bar: Any) -> Iterator[Sample]:
+def _needed(ds: Dataset, units: list[Unit], run: "Run", tally: DatasetTally, tokenizers: list[Tokenizer],
+            bar: Any) -> Iterator[Record]:
+    """The records of this run's shard that still need a tokenizer, read lazily in order.
+
+    Records finished before a resume count in the tally from their earlier digest and are not loaded again.
+    The bar's total counts loose files up front and a container's records as they are read.
+    """
+    for unit in units:
+        loose = reading.is_loose(unit)
+        for record in reading.records(ds, unit, max_bytes=run.options.max_file_bytes):
+            if run.shard is not None and not run.shard.owns(record.id):
+                continue
+            if not loose:
+                bar.total += 1
+            if run.work.pending(ds.name, tokenizers, record.id):
+                yield record
+            else:
+                tally.content.add(record.id, run.work.digests[(ds.name, record.id)])
+                bar.update(1)
+
+
+def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options: RunOptions, pool: WorkerPool,
+             bar: Any) -> Iterator[Sample]:
     """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
 
-    Media decode in ``options.workers`` supervised processes (a decoder that crashes fails its sample only);
-    text decodes here (cheaper than shipping it).
+    Media decode in ``options.workers`` supervised processes (records are read here, with bounded
+    read-ahead; a decoder that crashes fails its sample only); text decodes here (cheaper than shipping it).
     """
-    needed = []
-    for entry in found:
-        if work.pending(ds.name, tokenizers, entry.id):
-            needed.append(entry)
-        else:  # finished before this run resumed: not read again
-            tally.content.add(entry.id, work.digests[(ds.name, entry.id)])
-            bar.update(1)
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
                    hash_mode=options.hash)
     loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout),
@@ -188,9 +203,13 @@ class Run:
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
         return [t for t in self.tokenizers if t.modality == ds.modality]
 
-    def found(self, ds: Dataset) -> list[Found]:
-        """The dataset's samples in this run's shard."""
-        return [f for f in discover(list(ds.paths), base=ds.base) if self.shard is None or self.shard.owns(f.id)]
+    def units(self, ds: Dataset) -> list[Unit]:
+        """The dataset's reading units (the shard takes its records as they are read)."""
+        return reading.units(ds)
+
+    def expected(self, units: list[Unit]) -> int:
+        """How many samples of ``units`` this run's shard has that are known before reading: the loose files."""
+        return sum(1 for u in units if reading.is_loose(u) and (self.shard is None or self.shard.owns(u.source.id)))
 
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
@@ -232,11 +251,13 @@ def run_suite(
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
-    found = {ds.name: run.found(ds) for ds in suite.datasets}
-    with _progress(sum(len(f) for f in found.values())) as bar, WorkerPool(options.workers, in_process=options.in_process) as pool:
+    units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample
+    with (_progress(sum(run.expected(u) for u in units.values())) as bar,
+          WorkerPool(options.workers, in_process=options.in_process) as pool):
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
-            samples = _samples(ds, found[ds.name], run.tallies[ds.name], run.work, mine, options, pool, bar)
+            needed = _needed(ds, units[ds.name], run, run.tallies[ds.name], mine, bar)
+            samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
             for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
                 for t in mine:
                     for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):

@@ -41,6 +41,7 @@ def test_default_suite_runs_and_writes_everything(default_run):
     assert all(t["device"] == "cpu" for t in summary["tokenizers"].values() if t["modality"] == "text")
     assert "## Image" in (out / "report.md").read_text() and "T / input" in (out / "report.md").read_text()
     assert len(summary["datasets"]["udhr"]["content_sha256"]) == 64
+    assert {"udhr-lines", "captioned", "captions"} <= set(summary["datasets"])  # records in JSONL.gz and a tar
     assert summary["tokenizers"]["tiktoken:o200k_base"]["sha256"].startswith("446a9538")
     assert summary["units"]["compression"].startswith("bytes/token")
     with (out / "summary.csv").open() as fh:
@@ -188,7 +189,7 @@ def test_help_has_examples_and_python_m_works():
 
 
 TEXT_SUITE = ('tokenizers = ["bytes", "tiktoken:o200k_base", "hf:{root}/fixtures/tokenizers/udhr-bpe.json"]\n'
-              '[[datasets]]\nname = "udhr"\nmodality = "text"\npaths = ["{root}/fixtures/text"]\n')
+              '[[datasets]]\nname = "udhr"\nmodality = "text"\npaths = ["{root}/fixtures/text", "{root}/fixtures/corpus/udhr-openings.jsonl.gz"]\n')
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "{tmp}/text.toml", "--out", "{tmp}/o", "--device", "auto"]])

@@ -47,6 +47,7 @@ def test_language_labels():
 def test_symlinked_folders_are_followed_once_and_pipes_are_errors(tmp_path):
     import os
 
+    from compressbench.data.reading import file_record
     from compressbench.data.suite import Dataset
     from compressbench.measure import load_sample
 
@@ -56,7 +57,7 @@ def test_symlinked_folders_are_followed_once_and_pipes_are_errors(tmp_path):
     (real / "loop").symlink_to(real)  # a cycle: must not recurse forever
     (tmp_path / "linked").symlink_to(real)
     os.mkfifo(real / "pipe.txt")
-    found = {f.id: f for f in discover(["linked"], base=tmp_path)}
+    found = {f.id: file_record(f) for f in discover(["linked"], base=tmp_path)}
     assert set(found) == {"linked/a.txt", "linked/pipe.txt"}
     ds = Dataset(name="d", modality="text", paths=("linked",), base=tmp_path)
     assert "not a regular file" in load_sample(ds, found["linked/pipe.txt"]).error

@@ -1,8 +1,11 @@
-"""Turning files, directories (recursively) and globs into an ordered list of sample files.
+"""Turning files, directories (recursively), globs and URLs into an ordered list of source files.
 
-A path that does not exist, a glob that matches nothing, or a directory that
-holds no file or cannot be read becomes a failed entry (so the run goes on and
-reports it) rather than stopping the run.
+A source is a loose sample file or a container of records (JSONL, Parquet, a
+tar shard…: see ``compressbench.data.formats``). A path that does not exist, a
+glob that matches nothing, or a directory that holds no file or cannot be read
+becomes a failed entry (so the run goes on and reports it) rather than stopping
+the run. URLs (``s3://…``, ``memory://…``) are listed through fsspec
+(``compressbench.data.remote``).
 
 >>> [e.error for e in discover(["no/such/file.txt"], base=Path("."))]
 ['no/such/file.txt: no such file or directory']
@@ -13,16 +16,29 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from compressbench.data.remote import expand, is_url
 
 
 @dataclass(frozen=True)
 class Found:
-    """One sample file (``path``), or a pattern that found nothing (``error``)."""
+    """One source file: local (``path``) or a URL (``url``), or a pattern that found nothing (``error``).
+
+    ``id`` is the path relative to the suite (or as given), or the URL: a loose file's sample id.
+    """
 
     id: str
     path: Path | None
     error: str | None = None
+    url: str | None = None
+
+    @property
+    def name(self) -> PurePosixPath:
+        """The file's path, for labels ({stem}, {parent}) and for telling its format by extension."""
+        if self.url is not None:
+            return PurePosixPath(self.url.partition("://")[2].split("?")[0])
+        return PurePosixPath(self.path.as_posix() if self.path else self.id)
 
 
 def _sample_id(path: Path, base: Path) -> str:
@@ -66,9 +82,18 @@ def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[Path], list
 
 def discover(patterns: list[str], *, base: Path) -> list[Found]:
     """Expand ``patterns`` (relative ones against ``base``) into sample files, each once, in order."""
-    seen: set[Path] = set()  # a file named twice (directly and by a glob) is one sample
+    seen: set[Path | str] = set()  # a file named twice (directly and by a glob) is one sample
     found: list[Found] = []
     for pattern in patterns:
+        if is_url(pattern):
+            urls = expand(pattern)
+            if urls is None:
+                found.append(Found(pattern, None, f"{pattern}: no such file, folder or match"))
+            for url in urls or []:
+                if url not in seen:
+                    seen.add(url)
+                    found.append(Found(url, None, url=url))
+            continue
         full = Path(pattern).expanduser()
         if not full.is_absolute():
             full = base / full

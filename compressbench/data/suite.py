@@ -8,8 +8,8 @@ Example suite::
     [[datasets]]
     name = "udhr"
     modality = "text"
-    paths = ["text/udhr/*.txt"]       # files, directories (recursive) or globs
-    language = "{stem}"               # a code, or {stem} / {parent} of each file
+    paths = ["text/udhr/*.txt"]       # files, directories (recursive), globs or URLs
+    language = "{stem}"               # a code, or {stem} / {parent} of each file, or {field:NAME} of a record
     reference_language = "eng"        # token premium is relative to it
 
 Relative paths (of datasets and of tokenizer files) are relative to the suite file.
@@ -23,10 +23,12 @@ Relative paths (of datasets and of tokenizer files) are relative to the suite fi
 from __future__ import annotations
 
 import codecs
+import re
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from compressbench.core.errors import ConfigError, reading
@@ -48,12 +50,28 @@ class Dataset:
     language: str | None = None
     reference_language: str = "eng"
     options: dict[str, Any] = field(default_factory=dict)  # passed to the modality's decoder
+    format: str = "auto"  # how files hold samples (compressbench.data.formats); auto: by extension
+    field: str | None = None  # what a record's sample is: a key or column, or member extensions (a;b)
 
-    def language_of(self, path: Path) -> str | None:
-        """The language label of one file: the literal label, or its {stem} or {parent}."""
+    @property
+    def label_fields(self) -> tuple[str, ...]:
+        """The record fields the language label names (``{field:NAME}``)."""
+        return tuple(dict.fromkeys(_FIELD_LABEL.findall(self.language or "")))
+
+    def language_of(self, path: PurePath, fields: Mapping[str, str] | None = None) -> str | None:
+        """The language label of one sample: the literal label, or its file's (or member's) {stem} or
+        {parent}, or a record's {field:NAME}; None when a named field is missing.
+
+        >>> Dataset("d", "text", (), language="{field:lang}-{parent}").language_of(PurePath("a/b.jsonl"), {"lang": "eng"})
+        'eng-a'
+        """
         if self.language is None:
             return None
-        return self.language.replace("{stem}", path.stem).replace("{parent}", path.parent.name)
+        fields = fields or {}
+        if any(name not in fields for name in self.label_fields):
+            return None
+        label = self.language.replace("{stem}", path.stem)
+        return _FIELD_LABEL.sub(lambda m: fields[m.group(1)], label.replace("{parent}", path.parent.name))
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,9 @@ class Suite:
     source: str = ""
 
 
-_DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding", "options"}
+_DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding", "options", "format",
+                 "field"}
+_FIELD_LABEL = re.compile(r"\{field:([^{}]+)\}")
 
 
 def decoder_options(modality: str, options: dict[str, Any], where: str) -> dict[str, Any]:
@@ -112,7 +132,7 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         raise ConfigError(f"{where}: 'paths' must be a non-empty list of strings")
     if raw["modality"] not in modalities():
         raise ConfigError(f"{where}: unknown modality {raw['modality']!r}; known: {', '.join(modalities())}")
-    for key in ("language", "reference_language"):
+    for key in ("language", "reference_language", "format", "field"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{where}: {key!r} must be a string, got {raw[key]!r}")
     options = raw.get("options", {})
@@ -121,10 +141,26 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
     if "encoding" in raw:
         options = {**options, "encoding": raw["encoding"]}
     options = decoder_options(raw["modality"], options, where)
+    fmt = check_format(raw.get("format", "auto"), raw.get("field"), where)
     return Dataset(
         name=str(raw["name"]), modality=raw["modality"], paths=tuple(paths), base=base,
         language=raw.get("language"), reference_language=raw.get("reference_language", "eng"), options=options,
+        format=fmt, field=raw.get("field"),
     )
+
+
+def check_format(fmt: str, field_: str | None, where: str) -> str:
+    """A dataset's ``format`` (a registered one or ``auto``) and ``field`` (non-empty), or a one-line error."""
+    from compressbench.data.formats import format_names, get_format
+
+    if fmt not in format_names():
+        try:
+            get_format(fmt)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    if field_ is not None and not field_.strip(" ;"):
+        raise ConfigError(f"{where}: 'field' must name a key, a column or member extensions (a;b), got {field_!r}")
+    return fmt
 
 
 def parse_suite(raw: dict[str, Any], *, source: str, base: Path) -> Suite:

@@ -1,15 +1,17 @@
 """The Ray engine: the same suite on a Ray cluster, with Ray Data.
 
-Each dataset's sample list becomes a Ray Dataset; actors (one per ``--workers``,
+Each dataset's reading units (loose files, Parquet row groups, tar shards…)
+become a Ray Dataset; actors (one per ``--workers``,
 each with a GPU when the run's tensor tokenizers want one and the cluster has
-them) read and decode their samples in parallel and measure them with every
+them) read their units' records, decode them in parallel and measure them with every
 tokenizer of the modality, via ``map_batches``. Rows stream back to the driver
 in order: the summary and report equal the local engine's, and results.jsonl
 holds the same rows (timing apart), ordered by Ray's batches.
 
 Install with ``pip install 'compressbench[ray]'``; point at a cluster with
 ``--address ray://HEAD:10001`` (or ``auto`` on a cluster node). Every node needs
-compressbench installed and the data at the same paths (a shared file system).
+compressbench installed and the data at the same paths (a shared file system) or URLs
+it can reach (s3://, gs://, hf://, https://).
 """
 
 from __future__ import annotations
@@ -24,28 +26,58 @@ from compressbench.core.backends import import_backend
 from compressbench.core.sample import Measurement
 from compressbench.data.discover import Found
 from compressbench.data.modalities import default_batch_size
+from compressbench.data import reading
+from compressbench.data.formats.base import Unit
 from compressbench.data.suite import Dataset, Suite
-from compressbench.measure import load_sample, measure_batch
+from compressbench.measure import batched, load_sample, measure_batch
 from compressbench.results import RunResult
 from compressbench.runner import Run, RunOptions, Shard, build_tokenizers
 
 
 class _Measurer:
-    """A Ray actor: builds the dataset's tokenizers once, then decodes and measures batches of samples."""
+    """A Ray actor: builds the dataset's tokenizers once, then reads, decodes and measures reading units
+    (loose files, or containers of records read record by record, in batches)."""
 
-    def __init__(self, suite: Suite, dataset: Dataset, specs: list[str], device: str, options: RunOptions) -> None:
-        self.dataset, self.options = dataset, options
+    def __init__(self, suite: Suite, dataset: Dataset, specs: list[str], device: str, options: RunOptions,
+                 shard: Shard | None) -> None:
+        self.dataset, self.options, self.shard = dataset, options, shard
         self.tokenizers = build_tokenizers(specs, device=device, base=suite.base)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        entries = [Found(i, Path(p) if p else None, e or None) for i, p, e in zip(batch["id"], batch["path"], batch["error"])]
-        samples = [load_sample(self.dataset, e, count_only=self.options.count_only,
-                               max_file_bytes=self.options.max_file_bytes, hash_mode=self.options.hash)
-                   for e in entries]
-        rows = [json.dumps(m.to_row(), ensure_ascii=False) for t in self.tokenizers for m in measure_batch(t, samples)]
+        ds, options = self.dataset, self.options
+        records = (r for unit in map(_unit, _items(batch))
+                   for r in reading.records(ds, unit, max_bytes=options.max_file_bytes)
+                   if self.shard is None or self.shard.owns(r.id))
+        samples = (load_sample(ds, r, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
+                               hash_mode=options.hash)
+                   for r in records)
+        rows = [json.dumps(m.to_row(), ensure_ascii=False)
+                for chunk in batched(samples, options.batch_size or default_batch_size(ds.modality))
+                for t in self.tokenizers for m in measure_batch(t, chunk)]
         return {"row": np.array(rows, dtype=object)}
+
+
+_UNIT_KEYS = ("id", "path", "error", "url", "format", "part", "first")
+
+
+def _item(unit: Unit) -> dict[str, Any]:
+    """A reading unit as a row of a Ray Dataset (plain values: the schema travels with the batch)."""
+    s = unit.source
+    return {"id": s.id, "path": str(s.path) if s.path else "", "error": s.error or "", "url": s.url or "",
+            "format": unit.format, "part": -1 if unit.part is None else unit.part, "first": unit.first}
+
+
+def _items(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(_UNIT_KEYS, values)) for values in zip(*(batch[k] for k in _UNIT_KEYS))]
+
+
+def _unit(item: dict[str, Any]) -> Unit:
+    source = Found(str(item["id"]), Path(item["path"]) if item["path"] else None, item["error"] or None,
+                   item["url"] or None)
+    part = int(item["part"])
+    return Unit(source, str(item["format"]), None if part < 0 else part, int(item["first"]))
 
 
 def _init(address: str | None) -> Any:
@@ -70,14 +102,17 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     gpus = ray.cluster_resources().get("GPU", 0)
     for ds in suite.datasets:
         mine = run.tokenizers_for(ds)
-        found = run.found(ds)
-        if not found:
+        # a loose file is its own sample: it is left out here when not in the shard; records are
+        # sharded by the actors as they read them
+        units = [u for u in run.units(ds) if not reading.is_loose(u) or shard is None or shard.owns(u.source.id)]
+        if not units:
             continue
+        loose = all(reading.is_loose(u) for u in units)
         wants_gpu = device != "cpu" and gpus > 0 and any(t.uses_torch for t in mine)
-        items = [{"id": f.id, "path": str(f.path) if f.path else "", "error": f.error or ""} for f in found]
-        rows = ray.data.from_items(items).map_batches(
-            _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options),
-            batch_size=options.batch_size or default_batch_size(ds.modality), concurrency=max(1, min(options.workers, len(found))),
+        rows = ray.data.from_items([_item(u) for u in units]).map_batches(
+            _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options, shard),
+            batch_size=(options.batch_size or default_batch_size(ds.modality)) if loose else 1,
+            concurrency=max(1, min(options.workers, len(units))),
             num_gpus=1 if wants_gpu else 0,
         )
         seen: set[str] = set()

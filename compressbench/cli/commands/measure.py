@@ -15,6 +15,8 @@ HELP = "measure files with one or more tokenizers; a table on stdout, --json for
 EXAMPLES = [
     "compressbench measure --tokenizer tiktoken:o200k_base README.md",
     "compressbench measure --tokenizer bytes --tokenizer tiktoken:cl100k_base --json docs/",
+    "compressbench measure -t tiktoken:o200k_base 'hf://datasets/HuggingFaceFW/fineweb/sample/10BT/000_00000.parquet'",
+    "compressbench measure -t qwen2vl --format webdataset 's3://bucket/laion/0000*.tar'",
 ]
 
 _COLUMNS = [("sample", "sample"), ("tokenizer", "tokenizer"), ("raw_bytes", "T (bytes)"),
@@ -22,10 +24,17 @@ _COLUMNS = [("sample", "sample"), ("tokenizer", "tokenizer"), ("raw_bytes", "T (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive) or globs")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, directories (recursive), globs or URLs (s3://, gs://, hf://, https://, memory://)")
     p.add_argument("--tokenizer", "-t", action="append", required=True, metavar="SPEC",
                    help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
+    p.add_argument("--format", default="auto", metavar="FORMAT",
+                   help="how files hold samples: auto (by extension), files, jsonl, parquet, csv, tsv, webdataset, "
+                        "zip, hf (a save_to_disk folder)")
+    p.add_argument("--field", default=None, metavar="NAME",
+                   help="what a record's sample is: the key or column (text default: text; media: the "
+                        "modality's name), or for webdataset the member extensions, ';'-separated")
     p.add_argument("--json", action="store_true", help="print JSON: per-sample results and per-tokenizer summary")
     add_run_options(p)
 
@@ -34,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from compressbench.core.errors import ConfigError
     from compressbench.core.registry import get_entry
     from compressbench.core.spec import parse_spec
-    from compressbench.data.suite import Dataset, Suite
+    from compressbench.data.suite import Dataset, Suite, check_format
     from compressbench.reports.summary import build_summary
     from compressbench.reports.tables import SUMMARY_COLUMNS, render
     from compressbench.runner import run_suite
@@ -43,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     if len(modalities) > 1:
         raise ConfigError(f"measure takes tokenizers of one modality at a time, got {', '.join(modalities)}")
     options = {"encoding": args.encoding} if modalities[0] == "text" else {}
-    dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options)
+    fmt = check_format(args.format, args.field, "measure")
+    dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options,
+                      format=fmt, field=args.field)
     suite = Suite(name="measure", datasets=(dataset,), tokenizers=tuple(args.tokenizer), base=Path.cwd())
     rows: list[dict] = []
     result = run_suite(suite, device=args.device, emit=rows.append, options=run_options(args))

@@ -47,7 +47,10 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
             "max_file_bytes": args.max_file_bytes,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
-                                  "reference_language": d.reference_language, "options": d.options}
+                                  "reference_language": d.reference_language, "options": d.options,
+                                  # only when set, so runs from before these keys existed still resume
+                                  **({"format": d.format} if d.format != "auto" else {}),
+                                  **({"field": d.field} if d.field is not None else {})}
                          for d in suite.datasets}}
 
 

@@ -1,0 +1,167 @@
+"""What every corpus format shares: reading units, records, and opening a source as a stream.
+
+A **reading unit** is what a format reads in one go and what sharding and
+resumption can speak of: a loose file, a JSONL or CSV file, a tar or zip, one
+Parquet row group. Units are enumerable before any record is read. A unit
+yields **records**: one sample each, with its id, its measured bytes (or
+text), the record fields a language label needs, and an error when it could
+not be read.
+
+>>> from compressbench.data.discover import Found
+>>> unit = Unit(Found("a.jsonl.gz", Path("a.jsonl.gz")), "jsonl")
+>>> record_id(unit, 3), member_id(unit, "000042")
+('a.jsonl.gz#3', 'a.jsonl.gz::000042')
+>>> compression_of(PurePosixPath("x/a.jsonl.zst")), compression_of(PurePosixPath("a.jsonl"))
+('zstd', None)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, ClassVar
+
+from compressbench.core.errors import SampleError, first_line
+from compressbench.data.discover import Found
+from compressbench.data.remote import filesystem
+
+# file extension -> fsspec's name of the compression; decompressed streaming, by extension
+COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A reading unit: a whole source file, or one part of it (``part``: a Parquet row group).
+
+    ``first`` is the index, within the source, of the unit's first record (so ids count across parts).
+    """
+
+    source: Found
+    format: str
+    part: int | None = None
+    first: int = 0
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """What a dataset wants from each record."""
+
+    modality: str
+    fields: tuple[str, ...]  # the field (column, key, member extensions in order of preference) measured
+    labels: tuple[str, ...] = ()  # record fields a ``{field:NAME}`` language label needs
+    max_bytes: int = 8 << 30  # a larger record is an error row, never read whole
+
+
+@dataclass
+class Record:
+    """One sample of a unit: its bytes (or text) to measure, or why it could not be read.
+
+    ``data`` is None for a loose file, read when the sample loads (in a worker for media).
+    ``name`` is what ``{stem}`` and ``{parent}`` label: the file, or the member within a container.
+    """
+
+    id: str
+    unit: Unit
+    data: bytes | str | None = None
+    name: PurePosixPath = PurePosixPath()
+    fields: Mapping[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def record_id(unit: Unit, index: int) -> str:
+    """``SOURCE#INDEX``: the INDEX-th record (from 0) of a JSONL, CSV/TSV, Parquet or HF source."""
+    return f"{unit.source.id}#{index}"
+
+
+def member_id(unit: Unit, key: str) -> str:
+    """``SOURCE::KEY``: a WebDataset sample or a zip member."""
+    return f"{unit.source.id}::{key}"
+
+
+def compression_of(name: PurePosixPath) -> str | None:
+    """The compression a file's extension says it has (streaming decompression), or None."""
+    return COMPRESSIONS.get(name.suffix.lower())
+
+
+@contextlib.contextmanager
+def open_source(source: Found, *, decompress: bool = False) -> Iterator[IO[bytes]]:
+    """A binary stream of a source file, local or remote, decompressed by extension when asked.
+
+    Nothing is read whole: the stream reads (and decompresses) as it is consumed.
+    """
+    compression = compression_of(source.name) if decompress else None
+    if source.url is not None:
+        fs, path = filesystem(source.url)
+        with fs.open(path, "rb", compression=compression) as fh:
+            yield fh
+        return
+    if source.path is None:
+        raise SampleError(f"{source.id}: {source.error or 'no file'}")
+    if compression is None:
+        with open(source.path, "rb") as fh:
+            yield fh
+        return
+    from fsspec.compression import compr
+
+    with open(source.path, "rb") as raw, compr[compression](raw, mode="rb") as fh:
+        yield fh
+
+
+def field_value(row: Mapping[str, Any], name: str, where: str, modality: str) -> bytes | str:
+    """The measured value of a record: a string for text; bytes (or a ``{bytes: …}`` struct) for media."""
+    if name not in row:
+        keys = ", ".join(sorted(map(str, row))[:10]) or "none"
+        raise SampleError(f"{where}: the record has no field {name!r} (its fields: {keys}); set the dataset's field")
+    value = row[name]
+    if modality == "text":
+        if not isinstance(value, str):
+            raise SampleError(f"{where}: field {name!r} is {type(value).__name__}, not a string")
+        return value
+    if isinstance(value, Mapping):  # Hugging Face's Image/Audio feature: {bytes, path}
+        value = value.get("bytes")
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise SampleError(f"{where}: field {name!r} is {type(value).__name__}, not encoded bytes "
+                          f"(a binary column, or a struct with 'bytes')")
+    return bytes(value)
+
+
+def labels_of(row: Mapping[str, Any], names: tuple[str, ...], where: str) -> dict[str, str]:
+    """The label fields of a record, as strings (a missing one is the record's error)."""
+    missing = [n for n in names if row.get(n) is None]
+    if missing:
+        raise SampleError(f"{where}: the record has no field {missing[0]!r} for the language label")
+    return {n: str(row[n]) for n in names}
+
+
+def failed(unit: Unit, id: str, exc: BaseException, what: str = "cannot read") -> Record:
+    """An error record, one line naming the record: a ``SampleError``'s own message, or ``ID: what (reason)``."""
+    if isinstance(exc, SampleError):
+        message = str(exc) if str(exc).startswith(f"{id}:") else f"{id}: {exc}"
+    else:
+        message = f"{id}: {what} ({type(exc).__name__}: {first_line(exc)})"
+    return Record(id, unit, error=message)
+
+
+class Format:
+    """A corpus format: how a source splits into units and a unit into records.
+
+    Subclasses set ``name`` and ``extensions`` (what ``format = "auto"`` recognises, compressed
+    variants included) and implement :meth:`records`; :meth:`units` defaults to the whole file.
+    """
+
+    name: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+    container: ClassVar[bool] = True  # False: one file is one sample (ids stay the file's)
+
+    def default_fields(self, modality: str) -> tuple[str, ...]:
+        """The field measured when the dataset names none."""
+        return ("text",) if modality == "text" else (modality,)
+
+    def units(self, source: Found) -> list[Unit]:
+        """The reading units of a source, known before any record is read."""
+        return [Unit(source, self.name)]
+
+    def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
+        raise NotImplementedError

@@ -1,0 +1,82 @@
+"""``parquet``: one row is one sample, read one row group (a reading unit) at a time.
+
+Only the columns the dataset needs are read (the measured field and any label
+field), a row group at a time, so memory is bounded by the row group, never by
+the file. Text is a string column; media a binary column or a struct with
+``bytes`` (how Hugging Face stores Image and Audio features). Ids are
+``SOURCE#INDEX``, rows counted from 0 across row groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from compressbench.core.errors import SampleError
+from compressbench.data.discover import Found
+from compressbench.data.formats import register_format
+from compressbench.data.formats.base import (Format, ReadSpec, Record, Unit, failed, field_value, labels_of,
+                                             open_source, record_id)
+
+ROWS_PER_BATCH = 256  # rows turned into Python objects at once, within a row group
+
+
+def _parquet_file(fh: Any, source: Found) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(fh)
+    except Exception as exc:
+        raise SampleError(f"{source.id}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+
+
+@register_format
+class Parquet(Format):
+    """Apache Parquet; each row group is a reading unit."""
+
+    name = "parquet"
+    extensions = (".parquet", ".pq")
+
+    def units(self, source: Found) -> list[Unit]:
+        """One unit per row group (from the footer); the whole file when the footer cannot be read
+        (reading it then reports why)."""
+        try:
+            with open_source(source) as fh:
+                meta = _parquet_file(fh, source).metadata
+        except Exception:
+            return [Unit(source, self.name)]
+        units, first = [], 0
+        for group in range(meta.num_row_groups):
+            units.append(Unit(source, self.name, part=group, first=first))
+            first += meta.row_group(group).num_rows
+        return units
+
+    def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
+        index = unit.first
+        try:
+            with open_source(unit.source) as fh:
+                pf = _parquet_file(fh, unit.source)
+                if unit.part is None:  # units() could not read the footer either
+                    raise SampleError(f"{unit.source.id}: has no readable row groups")
+                columns = [c for c in dict.fromkeys((*spec.fields[:1], *spec.labels)) if c in pf.schema_arrow.names]
+                table = pf.read_row_group(unit.part, columns=columns)
+                for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
+                    for row in batch.to_pylist():
+                        rid = record_id(unit, index)
+                        index += 1
+                        yield row_record(unit, rid, row, spec, pf.schema_arrow.names)
+        except Exception as exc:
+            where = unit.source.id if unit.part is None else record_id(unit, index)
+            yield failed(unit, where, exc, f"cannot read row group {unit.part}")
+
+
+def row_record(unit: Unit, rid: str, row: dict[str, Any], spec: ReadSpec, names: list[str]) -> Record:
+    """The record of one table row (Parquet, Arrow): the field's value and labels, or the row's error."""
+    try:
+        if spec.fields[0] not in names:
+            raise SampleError(f"{rid}: no column {spec.fields[0]!r} (columns: {', '.join(names[:10])}); "
+                              f"set the dataset's field")
+        return Record(rid, unit, data=field_value(row, spec.fields[0], rid, spec.modality),
+                      name=unit.source.name, fields=labels_of(row, spec.labels, rid))
+    except SampleError as exc:
+        return failed(unit, rid, exc)
