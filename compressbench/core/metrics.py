@@ -81,7 +81,7 @@ class CountSpec:
 # The counts built-in adapters report; a plugin declares its own in its adapter's ``counts``.
 COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
     "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "prompt_tokens", "tiles", "duration_s",
-    "codec_frames", "codebook_tokens", "sampled_frames", "clips")}
+    "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts")}
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {
