@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from compressbench.adapters._text import TextTokenizer
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
@@ -183,6 +182,8 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
     batched call's time is shared among its samples in proportion to their raw
     bytes; if the batch raises, each sample is retried alone so only the bad one fails.
     """
+    from compressbench.adapters._text import TextTokenizer  # numpy: not at import (``--help`` stays light)
+
     rows = [_row(tokenizer, s) for s in samples]
     for m, s in zip(rows, samples):
         if isinstance(s.payload, TextFile) and not isinstance(tokenizer, TextTokenizer) and s.error is None:

@@ -19,6 +19,7 @@ from compressbench.core.aggregate import Aggregate
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data.discover import Found
 from compressbench.data.suite import Dataset
+from compressbench.data.reading import file_record
 from compressbench.measure import load_sample, measure, measure_batch
 from tests.conftest import HF_JSON, ROOT, SP_MODEL
 
@@ -47,7 +48,7 @@ def test_a_file_measured_end_to_end_has_c_times_n_equal_t(spec, text):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.txt"
         path.write_bytes(text.encode("utf-8"))
-        sample = load_sample(TEXT_DATASET, Found("x.txt", path))
+        sample = load_sample(TEXT_DATASET, file_record(Found("x.txt", path)))
     raw = len(text.encode("utf-8")) - (3 if text.startswith("\ufeff") else 0)
     payload = text.removeprefix("\ufeff")
     m = measure(TOKENIZERS[spec], sample)
