@@ -38,3 +38,19 @@ def test_ray_engine_refuses_resume(tmp_path):
     """Refused before Ray is imported, so it holds (and is tested) without Ray too."""
     proc = cli("run", "--engine", "ray", "--resume", "--out", str(tmp_path))
     assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
+
+
+@needs_ray
+def test_ray_shard_reads_the_local_shards_units(tmp_path):
+    """Parquet row groups, JSONL files and tar shards: Ray's shard 2/3 is the local engine's, unit for unit."""
+    from tests.corpora.test_runs import _containers
+
+    suite, _ = _containers(tmp_path)
+    local, ray = tmp_path / "local", tmp_path / "ray"
+    assert cli("run", str(suite), "--shard", "2/3", "--out", str(local)).returncode == 0
+    proc = cli("run", str(suite), "--engine", "ray", "--workers", "2", "--shard", "2/3", "--out", str(ray))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
+    assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
+    assert 0 < sum(d["samples"] for d in b["datasets"].values())
+    assert b["provenance"]["shard"] == "2/3" and b["provenance"]["shard_scheme"] == "unit"
