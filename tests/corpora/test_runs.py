@@ -72,7 +72,8 @@ def test_shards_own_whole_units_and_merge_into_the_whole(tmp_path):
     units = [{_unit_of(json.loads(line)["sample"]) for line in (s / "results.jsonl").open()} for s in shards]
     every = {_unit_of(json.loads(line)["sample"]) for line in (whole / "results.jsonl").open()}
     assert len(every) == count // GROUP + 8 and set().union(*units) == every
-    assert all(u and not (u & v) for u in units for v in units if u is not v)  # each unit in one shard, whole
+    assert all(not (u & v) for u in units for v in units if u is not v)  # each unit in one shard, whole
+    assert sum(map(bool, units)) >= 2  # a real split (ids are absolute paths: which shard varies by folder)
     proc = cli("merge", *map(str, shards), "--out", str(tmp_path / "merged"))
     assert proc.returncode == 0, proc.stderr
     assert _summary(tmp_path / "merged") == _summary(whole)
@@ -93,7 +94,7 @@ def test_each_unit_is_opened_by_one_shard_only(tmp_path, monkeypatch):
         run_suite(loaded, shard=Shard(k, 3))
     ids = [u for _, u in opened]
     assert sorted(ids) == sorted(unit_id(u) for ds in loaded.datasets for u in reading.units(ds))
-    assert len({k for k, _ in opened}) == 3  # every shard has work
+    assert len({k for k, _ in opened}) >= 2  # a real split
 
 
 def test_resume_and_merge_refuse_shards_split_by_sample_id(tmp_path):
