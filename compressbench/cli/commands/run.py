@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out: finished samples are not measured again")
-    p.add_argument("--shard", metavar="K/N", help="run only shard K of N (K from 1): the reading units (loose files, Parquet row groups, "
+    p.add_argument("--shard", metavar="K/N",
+                   help="run only shard K of N (K from 1): the reading units (loose files, Parquet row groups, "
                         "tar, JSONL, CSV or zip files) whose identity hashes to K")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local (default) or ray: Ray Data actors on a cluster (pip install 'compressbench[ray]')")
