@@ -33,6 +33,10 @@ def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
         raise ConfigError(f"cannot merge: {unsharded} is not a shard (it ran without --shard)")
     if len(set(shards)) != len(shards):
         raise ConfigError(f"cannot merge: a shard appears twice ({', '.join(map(str, shards))})")
+    schemes = {s["provenance"].get("shard_scheme", "sample id") for _, s in runs}
+    if len(schemes) > 1:
+        raise ConfigError(f"cannot merge shards split different ways ({', '.join(sorted(schemes))}: some ran with "
+                          "an older compressbench); rerun them all with one version")
     counts = {int(s.split("/")[1]) for s in shards if s}
     if len(counts) > 1:
         raise ConfigError(f"cannot merge shards of different splits: {', '.join(map(str, shards))}")

@@ -29,7 +29,7 @@ from compressbench.core.errors import ConfigError
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
-from compressbench.data.formats.base import Record, Unit
+from compressbench.data.formats.base import Record, Unit, unit_id
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
@@ -57,13 +57,26 @@ def check_coverage(suite: Suite, tokenizers: list[Tokenizer]) -> None:
                               f"add one (see `compressbench list`) or drop the dataset")
 
 
+# How --shard splits a suite, recorded in run.json and the summary's provenance: shards of
+# different schemes never resume or merge together (before "unit", records were split by id).
+SHARD_SCHEME = "unit"
+
+
 @dataclass(frozen=True)
 class Shard:
-    """Shard K of N (K counts from 1): the samples whose id hashes to K-1 modulo N.
+    """Shard K of N (K counts from 1): the reading units whose identity hashes to K-1 modulo N.
+
+    A unit (a loose file, a Parquet row group, a tar, a JSONL, CSV or zip file) belongs to one
+    shard whole, so the N shards together read each unit once; a record's shard is its unit's.
+    A loose file's identity is its sample id.
 
     >>> Shard.parse("2/4")
     Shard(index=2, count=4)
     >>> sum(Shard(k, 3).owns("fixtures/a.txt") for k in (1, 2, 3))
+    1
+    >>> from compressbench.data.discover import Found
+    >>> group = Unit(Found("c.parquet", Path("c.parquet")), "parquet", part=1)
+    >>> [Shard(k, 3).owns_unit(group) for k in (1, 2, 3)].count(True)
     1
     """
 
@@ -80,9 +93,14 @@ class Shard:
             raise ConfigError(f"--shard {text!r}: K must be between 1 and N (K counts from 1)")
         return shard
 
-    def owns(self, sample_id: str) -> bool:
-        digest = hashlib.sha256(sample_id.encode()).digest()
+    def owns(self, key: str) -> bool:
+        """Whether ``key`` (a unit's identity) hashes to this shard."""
+        digest = hashlib.sha256(key.encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def owns_unit(self, unit: Unit) -> bool:
+        """Whether this shard reads ``unit`` (decided before the unit is opened)."""
+        return self.owns(unit_id(unit))
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -132,14 +150,13 @@ def _needed(ds: Dataset, units: list[Unit], run: "Run", tally: DatasetTally, tok
             bar: Any) -> Iterator[Record]:
     """The records of this run's shard that still need a tokenizer, read lazily in order.
 
-    Records finished before a resume count in the tally from their earlier digest and are not loaded again.
-    The bar's total counts loose files up front and a container's records as they are read.
+    Units of other shards are never opened. Records finished before a resume count in the tally
+    from their earlier digest and are not loaded again. The bar's total counts loose files up
+    front and a container's records as they are read.
     """
-    for unit in units:
+    for unit in run.mine(units):
         loose = reading.is_loose(unit)
         for record in reading.records(ds, unit, max_bytes=run.options.max_file_bytes):
-            if run.shard is not None and not run.shard.owns(record.id):
-                continue
             if not loose:
                 bar.total += 1
             if run.work.pending(ds.name, tokenizers, record.id):
@@ -204,12 +221,16 @@ class Run:
         return [t for t in self.tokenizers if t.modality == ds.modality]
 
     def units(self, ds: Dataset) -> list[Unit]:
-        """The dataset's reading units (the shard takes its records as they are read)."""
+        """All the dataset's reading units, in order (:meth:`mine` keeps this run's shard of them)."""
         return reading.units(ds)
+
+    def mine(self, units: list[Unit]) -> list[Unit]:
+        """The units this run's shard reads (all of them without a shard)."""
+        return units if self.shard is None else [u for u in units if self.shard.owns_unit(u)]
 
     def expected(self, units: list[Unit]) -> int:
         """How many samples of ``units`` this run's shard has that are known before reading: the loose files."""
-        return sum(1 for u in units if reading.is_loose(u) and (self.shard is None or self.shard.owns(u.source.id)))
+        return sum(1 for u in self.mine(units) if reading.is_loose(u))
 
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
@@ -225,6 +246,7 @@ class Run:
             "device": ",".join(sorted({t.device for t in tokenizers})),
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
+            **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
             "resumed_rows": len(self.work.rows), **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}

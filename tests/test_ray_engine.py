@@ -38,3 +38,27 @@ def test_ray_engine_refuses_resume(tmp_path):
     """Refused before Ray is imported, so it holds (and is tested) without Ray too."""
     proc = cli("run", "--engine", "ray", "--resume", "--out", str(tmp_path))
     assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
+
+
+@needs_ray
+def test_ray_shard_reads_the_local_shards_units(tmp_path):
+    """Parquet row groups, JSONL files and tar shards over HTTP: Ray's shard 1/2 is the local engine's."""
+    from tests.corpora.server import serve
+    from tests.corpora.test_runs import _containers
+
+    suite, _ = _containers(tmp_path)
+    local, ray = tmp_path / "local", tmp_path / "ray"
+    with serve(tmp_path) as url:
+        text = suite.read_text()
+        for path in ("table.parquet", "lines-*.jsonl.gz", "captions-*.tar"):
+            text = text.replace(f'"{path}"', f'"{url}/{path}"')
+        suite.write_text(text)
+        assert cli("run", str(suite), "--shard", "1/2", "--out", str(local)).returncode == 0
+        proc = cli("run", str(suite), "--engine", "ray", "--workers", "2", "--shard", "1/2", "--out", str(ray))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
+    assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
+    samples = [json.loads(line)["sample"] for line in (ray / "results.jsonl").open()]
+    assert samples and all(s.startswith(url) for s in samples)
+    assert not any(json.loads(line)["error"] for line in (ray / "results.jsonl").open())
+    assert b["provenance"]["shard"] == "1/2" and b["provenance"]["shard_scheme"] == "unit"

@@ -38,9 +38,8 @@ class _Measurer:
     """A Ray actor: builds the dataset's tokenizers once, then reads, decodes and measures reading units
     (loose files, or containers of records read record by record, in batches)."""
 
-    def __init__(self, suite: Suite, dataset: Dataset, specs: list[str], device: str, options: RunOptions,
-                 shard: Shard | None) -> None:
-        self.dataset, self.options, self.shard = dataset, options, shard
+    def __init__(self, suite: Suite, dataset: Dataset, specs: list[str], device: str, options: RunOptions) -> None:
+        self.dataset, self.options = dataset, options
         self.tokenizers = build_tokenizers(specs, device=device, base=suite.base)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -48,8 +47,7 @@ class _Measurer:
 
         ds, options = self.dataset, self.options
         records = (r for unit in map(_unit, _items(batch))
-                   for r in reading.records(ds, unit, max_bytes=options.max_file_bytes)
-                   if self.shard is None or self.shard.owns(r.id))
+                   for r in reading.records(ds, unit, max_bytes=options.max_file_bytes))
         samples = (load_sample(ds, r, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
                                hash_mode=options.hash)
                    for r in records)
@@ -102,15 +100,13 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     gpus = ray.cluster_resources().get("GPU", 0)
     for ds in suite.datasets:
         mine = run.tokenizers_for(ds)
-        # a loose file is its own sample: it is left out here when not in the shard; records are
-        # sharded by the actors as they read them
-        units = [u for u in run.units(ds) if not reading.is_loose(u) or shard is None or shard.owns(u.source.id)]
+        units = run.mine(run.units(ds))  # the shard's units, as the local engine's: others are never opened
         if not units:
             continue
         loose = all(reading.is_loose(u) for u in units)
         wants_gpu = device != "cpu" and gpus > 0 and any(t.uses_torch for t in mine)
         rows = ray.data.from_items([_item(u) for u in units]).map_batches(
-            _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options, shard),
+            _Measurer, fn_constructor_args=(suite, ds, [spec for spec, t in specs if t in mine], device, options),
             batch_size=(options.batch_size or default_batch_size(ds.modality)) if loose else 1,
             concurrency=max(1, min(options.workers, len(units))),
             num_gpus=1 if wants_gpu else 0,

@@ -32,7 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="write into a non-empty output directory")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out: finished samples are not measured again")
-    p.add_argument("--shard", metavar="K/N", help="run only shard K of N (K from 1), chosen by a hash of each sample id")
+    p.add_argument("--shard", metavar="K/N",
+                   help="run only shard K of N (K from 1): the reading units (loose files, Parquet row groups, "
+                        "tar, JSONL, CSV or zip files) whose identity hashes to K")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local (default) or ray: Ray Data actors on a cluster (pip install 'compressbench[ray]')")
     p.add_argument("--address", help="with --engine ray: the cluster (e.g. ray://head:10001, or auto); "
@@ -42,7 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
-    return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard, "count_only": args.count_only,
+    from compressbench.runner import SHARD_SCHEME
+
+    return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard,
+            **({"shard_scheme": SHARD_SCHEME} if args.shard else {}), "count_only": args.count_only,
             "hash": args.hash, "engine": args.engine,
             "max_file_bytes": args.max_file_bytes,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
@@ -63,6 +68,10 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: unreadable ({exc}); use another --out or --force to start over") from None
     before.setdefault("hash", "full")  # a run.json written before --hash existed hashed every byte
+    if before.get("shard") and before.get("shard_scheme") != manifest.get("shard_scheme"):
+        raise ConfigError(f"{out}: cannot resume, its --shard {before['shard']} was split by sample id (an older "
+                          "compressbench); shards now own whole reading units. Use another --out or --force "
+                          "to start the shard over")
     changed = [k for k in manifest if before.get(k) != manifest[k]]
     if changed:
         raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "

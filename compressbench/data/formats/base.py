@@ -11,6 +11,8 @@ not be read.
 >>> unit = Unit(Found("a.jsonl.gz", Path("a.jsonl.gz")), "jsonl")
 >>> record_id(unit, 3), member_id(unit, "000042")
 ('a.jsonl.gz#3', 'a.jsonl.gz::000042')
+>>> unit_id(unit), unit_id(Unit(Found("b.parquet", Path("b.parquet")), "parquet", part=2))
+('a.jsonl.gz', 'b.parquet@2')
 >>> compression_of(PurePosixPath("x/a.jsonl.zst")), compression_of(PurePosixPath("a.jsonl"))
 ('zstd', None)
 """
@@ -68,6 +70,12 @@ class Record:
     name: PurePosixPath = PurePosixPath()
     fields: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
+
+
+def unit_id(unit: Unit) -> str:
+    """A unit's identity, stable across runs and machines: ``SOURCE`` for a whole file, ``SOURCE@PART``
+    for a part of one (a Parquet row group). ``--shard`` assigns units by a hash of it."""
+    return unit.source.id if unit.part is None else f"{unit.source.id}@{unit.part}"
 
 
 def record_id(unit: Unit, index: int) -> str:
