@@ -44,8 +44,10 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     (:func:`~compressbench.core.contenthash.sample_digest`): the file, the member, or a record's
     field (text: its UTF-8 bytes); None when nothing was read, and ``sample.status`` then says why.
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata. Then, unless the hash
-    mode is ``full``, a local file is not read whole: the probe reads what it needs from the open file.
+    leaves the payload empty; its tokenizers then count from that metadata. A local file is then never
+    held whole: it is hashed in blocks and the probe reads what it needs from the open file. Audio
+    whose header declares a T over the option ``stream_above_bytes`` is decoded window by window
+    (:mod:`compressbench.data.audiofile`), like a long text read in pieces.
     """
     sample = Sample(dataset=dataset.name, modality=dataset.modality, id=record.id, path=record.unit.source.path,
                     language=dataset.language_of(record.name, record.fields))
@@ -78,10 +80,11 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
 def _read_in_place(sample: Sample, dataset: Dataset, record: Record, probe: Callable[..., Decoded] | None,
                    max_bytes: int, hash_mode: str) -> bool:
     """A local file that need not be held whole: a text over ``stream_above_bytes`` (tokenized in
-    pieces), or a header to probe when the hash mode does not need every byte. True when done here."""
+    pieces), audio whose header declares a T over ``stream_above_bytes`` (decoded window by window), or
+    a header to probe (the file hashed as it is read, never held). True when done here."""
     source = record.unit.source
     streams = dataset.modality in ("text", "audio") and probe is None
-    if source.path is None or source.url is not None or not (streams or (probe and hash_mode != "full")):
+    if source.path is None or source.url is not None or not (streams or probe):
         return False
     size = checked_size(source, max_bytes=max_bytes)
     if streams and dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
@@ -90,7 +93,7 @@ def _read_in_place(sample: Sample, dataset: Dataset, record: Record, probe: Call
     if streams and dataset.modality == "audio" and size > 0 and _long_audio(source.path, dataset.options):
         _stream_audio(sample, dataset.options, hash_mode)
         return True
-    if probe is not None and hash_mode != "full" and size > 0:
+    if probe is not None and size > 0:
         sample.file_bytes, sample.sha256 = size, file_digest(source.path, hash_mode)
         with source.path.open("rb") as fh:
             _decode(sample, probe, fh, dataset.options, probed=True)

@@ -11,6 +11,7 @@ import pytest
 from compressbench.core.contenthash import HASH_MODES, QUICK_SPAN, file_digest, sample_digest
 from compressbench.data.suite import Dataset
 from compressbench.data.discover import Found
+from compressbench.data.formats.base import Record, Unit
 from compressbench.measure import load_sample
 from tests.conftest import FIXTURES, cli
 
@@ -58,10 +59,11 @@ def test_count_only_quick_reads_a_fraction_of_each_file(tmp_path):
     assert size > 10_000_000
     ds = Dataset(name="d", modality="image", paths=(str(big),), base=tmp_path)
     before = _rchar()
-    quick = load_sample(ds, Found("big.png", big, None), count_only=True, hash_mode="quick")
+    record = Record(id="big.png", unit=Unit(source=Found("big.png", big, None), format="files"))
+    quick = load_sample(ds, record, count_only=True, hash_mode="quick")
     read_quick = _rchar() - before
     before = _rchar()
-    full = load_sample(ds, Found("big.png", big, None), count_only=True, hash_mode="full")
+    full = load_sample(ds, record, count_only=True, hash_mode="full")
     read_full = _rchar() - before
     assert quick.error is None and quick.probed and quick.meta == full.meta and quick.raw_bytes == full.raw_bytes
     assert quick.file_bytes == full.file_bytes == size
