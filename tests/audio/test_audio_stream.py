@@ -7,6 +7,7 @@ workers, so the lazy payload is pickled). Rows must agree on everything but the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import wave
@@ -17,7 +18,11 @@ import pytest
 
 from compressbench.cli import main
 from compressbench.data.audio import decode_audio
-from compressbench.data.audiofile import scan_audio
+from compressbench.data.audiofile import AudioFile, scan_audio
+from compressbench.data.discover import Found
+from compressbench.data.formats.base import Record, Unit
+from compressbench.data.suite import Dataset
+from compressbench.measure import load_sample
 from tests.conftest import FIXTURES
 
 TOKENIZERS = ["whisper", "ast", "ast:target_length=128", "spectrogram:n_mels=80,hop=160",
@@ -86,3 +91,14 @@ def test_streamed_truncated_file_is_an_error_row(tmp_path):
     path.write_bytes(data[: len(data) - 10 * 16000 * 2])
     with pytest.raises(Exception, match="truncated"):
         scan_audio(path)
+
+
+@pytest.mark.parametrize("threshold,lazy", [(1, True), (64 << 20, False)])
+def test_the_header_decides_which_path_a_file_takes(long_files, threshold, lazy):
+    path = long_files[1]
+    ds = Dataset(name="d", modality="audio", paths=(str(path),), base=path.parent,
+                 options={"stream_above_bytes": threshold})
+    sample = load_sample(ds, Record(id=path.name, unit=Unit(source=Found(path.name, path, None), format="files")))
+    assert sample.error is None and isinstance(sample.payload, AudioFile) is lazy
+    assert sample.raw_bytes == round(30.5 * 48000) * 2 * 2 and sample.file_bytes == path.stat().st_size
+    assert sample.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
