@@ -203,7 +203,8 @@ def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[
     return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
 
 
-def decoded_chunks(container: Any, stream: Any, max_duration_s: float = MAX_DURATION_S) -> Iterator[tuple[np.ndarray, int]]:
+def decoded_chunks(container: Any, stream: Any,
+                   max_duration_s: float = MAX_DURATION_S) -> Iterator[tuple[np.ndarray, int]]:
     """The decoded frames of ``stream`` in order, as (float32 channels x frames, sample rate) chunks of one
     codec frame each, at the first frame's rate and layout; a decoding error is a one-line SampleError."""
     import av
