@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from compressbench.adapters.base import Tokenizer
@@ -42,8 +43,10 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     (:func:`~compressbench.core.contenthash.sample_digest`): the file, the member, or a record's
     field (text: its UTF-8 bytes); None when nothing was read, and ``sample.status`` then says why.
     With ``count_only`` a modality that has a probe reads only its header (shape, duration) and
-    leaves the payload empty; its tokenizers then count from that metadata. Then, unless the hash
-    mode is ``full``, a local file is not read whole: the probe reads what it needs from the open file.
+    leaves the payload empty; its tokenizers then count from that metadata. A local file is then never
+    held whole: it is hashed in blocks and the probe reads what it needs from the open file. Audio
+    whose header declares a T over the option ``stream_above_bytes`` is decoded window by window
+    (:mod:`compressbench.data.audiofile`), like a long text read in pieces.
     """
     sample = Sample(dataset=dataset.name, modality=dataset.modality, id=record.id, path=record.unit.source.path,
                     language=dataset.language_of(record.name, record.fields))
@@ -76,16 +79,20 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
 def _read_in_place(sample: Sample, dataset: Dataset, record: Record, probe: Callable[..., Decoded] | None,
                    max_bytes: int, hash_mode: str) -> bool:
     """A local file that need not be held whole: a text over ``stream_above_bytes`` (tokenized in
-    pieces), or a header to probe when the hash mode does not need every byte. True when done here."""
+    pieces), audio whose header declares a T over ``stream_above_bytes`` (decoded window by window), or
+    a header to probe (the file hashed as it is read, never held). True when done here."""
     source = record.unit.source
-    streams = dataset.modality == "text"
-    if source.path is None or source.url is not None or not (streams or (probe and hash_mode != "full")):
+    streams = dataset.modality in ("text", "audio") and probe is None
+    if source.path is None or source.url is not None or not (streams or probe):
         return False
     size = checked_size(source, max_bytes=max_bytes)
-    if streams and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
+    if streams and dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
         _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
         return True
-    if probe is not None and hash_mode != "full" and size > 0:
+    if streams and dataset.modality == "audio" and size > 0 and _long_audio(source.path, dataset.options):
+        _stream_audio(sample, dataset.options, hash_mode)
+        return True
+    if probe is not None and size > 0:
         sample.file_bytes, sample.sha256 = size, file_digest(source.path, hash_mode)
         with source.path.open("rb") as fh:
             _decode(sample, probe, fh, dataset.options, probed=True)
@@ -103,6 +110,36 @@ def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:
         sample.error, sample.status = f"{sample.id}: {exc}", "undecodable"
     else:
         sample.payload, sample.raw_bytes, sample.file_bytes = payload, payload.raw_bytes, sample.path.stat().st_size
+    sample.decode_seconds = time.perf_counter() - start
+
+
+def _long_audio(path: Path, options: dict[str, Any]) -> bool:
+    """Whether the header of a local audio file declares a T over ``stream_above_bytes`` (False when it
+    declares no duration, or cannot be read: the whole decode then says what is wrong)."""
+    from compressbench.data.audio import STREAM_ABOVE_BYTES as AUDIO_ABOVE, probe_audio
+
+    try:
+        with path.open("rb") as fh:
+            declared = probe_audio(fh).raw_bytes
+    except Exception:  # any header problem is reported by the whole decode
+        return False
+    return declared > options.get("stream_above_bytes", AUDIO_ABOVE)
+
+
+def _stream_audio(sample: Sample, options: dict[str, Any], hash_mode: str) -> None:
+    """Audio too long to hold: hashed, then counted in one streaming decode into an :class:`AudioFile`
+    payload that tokenizers read window by window. An OSError propagates (the file is unreadable)."""
+    from compressbench.data.audiofile import scan_audio
+
+    start = time.perf_counter()
+    sample.file_bytes, sample.sha256 = sample.path.stat().st_size, file_digest(sample.path, hash_mode)
+    limits = {k: v for k, v in options.items() if k == "max_duration_s"}
+    try:
+        payload, sample.meta = scan_audio(sample.path, **limits)
+    except SampleError as exc:
+        sample.error = f"{sample.id}: {exc}"
+    else:
+        sample.payload, sample.raw_bytes = payload, payload.raw_bytes
     sample.decode_seconds = time.perf_counter() - start
 
 

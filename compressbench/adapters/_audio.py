@@ -23,6 +23,7 @@ from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
 from compressbench.data.audio import PCM_BYTES, Audio
+from compressbench.data.audiofile import AudioFile
 
 if TYPE_CHECKING:
     import torch
@@ -62,9 +63,13 @@ def check_pad(family: str, pad: str) -> None:
         raise ConfigError(f"{family}: option pad must be one of {', '.join(PAD_POLICIES)}, got {pad!r}")
 
 
-def require_audio(payload: object) -> Audio:
-    """The payload as :class:`Audio` with at least one frame, or a sample error naming what came instead."""
-    if not isinstance(payload, Audio):
+STREAM_CHUNK_S = 60  # seconds of a long file's audio (AudioFile) held at once by the default count_file
+
+
+def require_audio(payload: object) -> Audio | AudioFile:
+    """The payload as :class:`Audio` (or a long file's :class:`AudioFile`) with at least one frame, or a
+    sample error naming what came instead."""
+    if not isinstance(payload, (Audio, AudioFile)):
         raise SampleError(f"audio tokenizer got a {type(payload).__name__} payload, expected decoded audio")
     if payload.frames == 0 or payload.channels == 0:
         raise SampleError("the audio has no frames (nothing to tokenize)")
@@ -146,6 +151,15 @@ class AudioTokenizer(BatchedTokenizer):
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         """The TokenCount of a clip of ``frames`` frames at ``sample_rate`` Hz, without its samples."""
 
+    def count_file(self, audio: AudioFile) -> TokenCount:
+        """A long file's TokenCount, read window by window: N from :meth:`count_for_shape` (equal to the
+        tensors' N, as the tests check), the tensor work run on consecutive chunks of ``STREAM_CHUNK_S``
+        seconds so that the time is real. Adapters whose N needs the samples override it."""
+        if self.uses_torch:
+            for chunk in audio.windows(STREAM_CHUNK_S * audio.sample_rate):
+                self.count_decoded([chunk])
+        return self.count_for_shape(audio.frames, audio.sample_rate, audio.channels)
+
     def tokens_for_duration(self, duration_s: float, sample_rate: int, channels: int) -> int:
         """N from a clip's header alone (duration, native rate and channels), equal to the measured N."""
         return self.count_for_shape(frames_of(duration_s, sample_rate), sample_rate, channels).tokens
@@ -165,16 +179,24 @@ class AudioTokenizer(BatchedTokenizer):
         """Count the valid payloads together (one batch of tensor work); each invalid one gets its error."""
         out: list[TokenCount | SampleError | None] = [None] * len(payloads)
         valid: list[tuple[int, Audio]] = []
+        files: list[tuple[int, AudioFile]] = []
         for i, payload in enumerate(payloads):
             try:
-                valid.append((i, require_audio(payload)))
+                clip = require_audio(payload)
             except SampleError as exc:
                 out[i] = exc
-        if valid:
-            with _inference_mode() if self.uses_torch else contextlib.nullcontext():
+                continue
+            (files if isinstance(clip, AudioFile) else valid).append((i, clip))  # type: ignore[arg-type]
+        with _inference_mode() if self.uses_torch else contextlib.nullcontext():
+            if valid:
                 counted = self.count_decoded([clip for _, clip in valid])
-            for (i, _), result in zip(valid, counted):
-                out[i] = result
+                for (i, _), result in zip(valid, counted):
+                    out[i] = result
+            for i, audio in files:
+                try:
+                    out[i] = self.count_file(audio)
+                except SampleError as exc:
+                    out[i] = exc
         return out  # type: ignore[return-value]  # every slot is filled
 
 

@@ -19,15 +19,17 @@ frames: 400 + (target_length - 1) x 160 samples, padding included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compressbench.adapters._audio import AudioTokenizer, audio_count, conv_out, mono_waveform, ones_kernel
+from compressbench.adapters._audio import (AudioTokenizer, audio_count, ceil_div, conv_out, mono_waveform,
+                                           ones_kernel)
 from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 from compressbench.data.audio import Audio
+from compressbench.data.audiofile import AudioFile
 
 SAMPLE_RATE = 16000
 N_MELS = 128
@@ -92,6 +94,12 @@ class ASTTokenizer(AudioTokenizer):
         patches = F.conv2d(x, weight, stride=(self.config.fstride, self.config.tstride))
         n = patches.shape[-2] * patches.shape[-1]
         return [audio_count(n, self.input_samples, clip.duration_s, prefix_tokens=PREFIX_TOKENS) for clip in clips]
+
+    def count_file(self, audio: AudioFile) -> TokenCount:
+        """A long file: only its start reaches the model (the rest is cut), so only that is decoded."""
+        head = audio.head(ceil_div(self.input_samples * audio.sample_rate, SAMPLE_RATE) + 1)
+        result = self.count_decoded([head])[0]
+        return replace(result, counts={**result.counts, "duration_s": audio.duration_s})
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         f_dim = conv_out(N_MELS, PATCH, self.config.fstride)

@@ -38,6 +38,7 @@ from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 from compressbench.data.audio import Audio
+from compressbench.data.audiofile import AudioFile
 
 PRESETS_FILE = Path(__file__).with_name("audio_codecs.toml")
 CONVENTIONS = ("codebook_tokens", "frames")
@@ -190,6 +191,10 @@ class CodecTokenizer(AudioTokenizer):
 
     def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
         return [self.count_for_shape(clip.frames, clip.sample_rate, clip.channels) for clip in clips]
+
+    def count_file(self, audio: AudioFile) -> TokenCount:
+        """A long file: the same arithmetic on its frame count, nothing decoded again."""
+        return self.count_for_shape(audio.frames, audio.sample_rate, audio.channels)
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         codec_frames = self._frames(frames, sample_rate)

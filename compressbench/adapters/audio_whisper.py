@@ -23,6 +23,7 @@ from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 from compressbench.data.audio import Audio
+from compressbench.data.audiofile import AudioFile
 
 # openai/whisper's audio.py constants
 SAMPLE_RATE = 16000
@@ -35,6 +36,7 @@ CONV1 = (3, 1, 1)
 CONV2 = (3, 2, 1)
 N_MELS_VALID = (80, 128)
 WINDOWS_PER_BATCH = 32  # 32 windows of 30 s: about 60 MB of waveform, 0.5 GB of STFT
+STREAM_WINDOWS = 2  # windows of a long file decoded at once: 1 min, 23 MB of float32 at 48 kHz stereo
 
 
 @dataclass(frozen=True)
@@ -70,21 +72,34 @@ class WhisperTokenizer(AudioTokenizer):
         log_spec = torch.maximum(log_spec, log_spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
         return (log_spec + 4.0) / 4.0
 
-    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
+    def _windows(self, waves: list[Any]) -> list[tuple[int, int]]:
+        """(tokens, windows) of each 16 kHz mono wave, read off the convolutions' output."""
         import torch.nn.functional as F
 
-        waves = [mono_waveform(clip, SAMPLE_RATE, self.device) for clip in clips]
         w1 = ones_kernel((1, self.config.n_mels, CONV1[0]), self.device)
         w2 = ones_kernel((1, 1, CONV2[0]), self.device)
-        tokens = [0] * len(clips)
-        windows = [0] * len(clips)
+        tokens = [0] * len(waves)
+        windows = [0] * len(waves)
         for batch, owners in batched_windows(waves, N_SAMPLES, batch=WINDOWS_PER_BATCH, pad="zero"):
             x = F.conv1d(self._log_mel(batch), w1, stride=CONV1[1], padding=CONV1[2])
             x = F.conv1d(x, w2, stride=CONV2[1], padding=CONV2[2])  # (b, 1, 1500)
             for owner in owners:
                 tokens[owner] += x.shape[-1]
                 windows[owner] += 1
-        return [audio_count(n, w * N_SAMPLES, clip.duration_s) for n, w, clip in zip(tokens, windows, clips)]
+        return list(zip(tokens, windows))
+
+    def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
+        waves = [mono_waveform(clip, SAMPLE_RATE, self.device) for clip in clips]
+        return [audio_count(n, w * N_SAMPLES, clip.duration_s) for (n, w), clip in zip(self._windows(waves), clips)]
+
+    def count_file(self, audio: AudioFile) -> TokenCount:
+        """A long file, decoded ``STREAM_WINDOWS`` 30 s windows at a time: each chunk of 30 x rate x k native
+        frames resamples to exactly k windows, so the windows (and N) are the whole decode's."""
+        tokens = windows = 0
+        for chunk in audio.windows(STREAM_WINDOWS * CHUNK_LENGTH_S * audio.sample_rate):
+            [(n, w)] = self._windows([mono_waveform(chunk, SAMPLE_RATE, self.device)])
+            tokens, windows = tokens + n, windows + w
+        return audio_count(tokens, windows * N_SAMPLES, audio.duration_s)
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         windows = ceil_div(resampled_frames(frames, sample_rate, SAMPLE_RATE), N_SAMPLES)

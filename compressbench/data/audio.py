@@ -29,7 +29,8 @@ from compressbench.core.errors import BackendMissing, SampleError, first_line
 from compressbench.data.decoded import Decoded
 
 PCM_BYTES = 2  # canonical raw size counts 16-bit samples, whatever the file stores
-MAX_DURATION_S = 4 * 3600.0  # float32 at 48 kHz stereo: about 5.5 GB of memory at the limit
+MAX_DURATION_S = 4 * 3600.0  # 4 hours: decoded in windows above stream_above_bytes (compressbench.data.audiofile)
+STREAM_ABOVE_BYTES = 64 << 20  # a loose file whose header declares a larger T is decoded window by window
 
 # A decoded stream shorter than its header declares by more than this is truncated or corrupt.
 # Lenient because some headers estimate (CBR MP3 from the file size; Opus counts its pre-skip).
@@ -94,7 +95,7 @@ def _wav_shortfall(data: bytes, size: int | None = None) -> int | None:
     return None
 
 
-def _declared_seconds(container: Any, stream: Any) -> float | None:
+def declared_seconds(container: Any, stream: Any) -> float | None:
     """The duration the header declares, if any."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -104,7 +105,7 @@ def _declared_seconds(container: Any, stream: Any) -> float | None:
 
 
 @contextlib.contextmanager
-def _open_audio(data: bytes | BinaryIO) -> Iterator[tuple[Any, Any]]:
+def open_audio(data: bytes | BinaryIO) -> Iterator[tuple[Any, Any]]:
     """The container and its first audio stream, or a one-line SampleError saying why there is none.
 
     ``data`` is the file's bytes or an open binary file (PyAV then reads only what it needs)."""
@@ -134,29 +135,38 @@ def _open_audio(data: bytes | BinaryIO) -> Iterator[tuple[Any, Any]]:
         yield container, container.streams.audio[0]
 
 
-def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
+def decode_audio(data: bytes, *, max_duration_s: float = MAX_DURATION_S,
+                 stream_above_bytes: int = STREAM_ABOVE_BYTES) -> Decoded:
     """Decode the first audio stream of a file's bytes (the format is probed from the content).
 
     ``max_duration_s`` refuses longer audio, from the header when it declares a
-    duration, else while decoding.
+    duration, else while decoding. A loose local file whose header declares a T over
+    ``stream_above_bytes`` never gets here: it is decoded window by window
+    (:mod:`compressbench.data.audiofile`), so its memory is bounded by a window, not the file.
     """
-    with _open_audio(data) as (container, stream):
+    with open_audio(data) as (container, stream):
         codec = stream.codec_context.codec.canonical_name
-        declared = _declared_seconds(container, stream)
+        declared = declared_seconds(container, stream)
         if declared is not None and declared > max_duration_s:
             raise SampleError(f"audio lasts {declared:.1f} s, over the limit max_duration_s={max_duration_s:g}")
         samples, rate = _decode_stream(container, stream, max_duration_s)
     if samples.shape[1] == 0:
         raise SampleError(f"the {codec} audio stream has no frames (nothing to tokenize)")
     audio = Audio(samples=samples, sample_rate=rate)
-    if declared is not None and declared - audio.duration_s > max(_SHORTFALL_S, _SHORTFALL_SHARE * declared):
-        raise SampleError(f"truncated or corrupt {codec} audio: decoded {audio.duration_s:.2f} s "
-                          f"of the {declared:.2f} s its header declares")
+    check_length(codec, declared, audio.duration_s)
     meta = {"sample_rate": rate, "channels": audio.channels, "duration_s": audio.duration_s, "codec": codec}
     return Decoded(payload=audio, raw_bytes=audio.raw_bytes, meta=meta)
 
 
-def probe_audio(data: bytes | BinaryIO, *, max_duration_s: float = MAX_DURATION_S) -> Decoded:
+def check_length(codec: str, declared: float | None, decoded_s: float) -> None:
+    """A SampleError when the decoded audio falls short of the header's duration (truncated or corrupt)."""
+    if declared is not None and declared - decoded_s > max(_SHORTFALL_S, _SHORTFALL_SHARE * declared):
+        raise SampleError(f"truncated or corrupt {codec} audio: decoded {decoded_s:.2f} s "
+                          f"of the {declared:.2f} s its header declares")
+
+
+def probe_audio(data: bytes | BinaryIO, *, max_duration_s: float = MAX_DURATION_S,
+                stream_above_bytes: int = STREAM_ABOVE_BYTES) -> Decoded:
     """:func:`decode_audio`'s T and ``meta`` from the headers alone, no payload (for --count-only runs).
 
     Exact for WAV, FLAC and MP3 with a gapless (Xing/LAME) header; Opus's
@@ -164,9 +174,9 @@ def probe_audio(data: bytes | BinaryIO, *, max_duration_s: float = MAX_DURATION_
     (e.g. AAC in MP4) declare durations that may differ from the decoded
     one by the codec's priming samples.
     """
-    with _open_audio(data) as (container, stream):
+    with open_audio(data) as (container, stream):
         codec = stream.codec_context.codec.canonical_name
-        declared = _declared_seconds(container, stream)
+        declared = declared_seconds(container, stream)
         rate, channels = stream.rate, stream.channels
         extradata = stream.codec_context.extradata or b""
     if declared is None or not rate:
@@ -184,10 +194,22 @@ def probe_audio(data: bytes | BinaryIO, *, max_duration_s: float = MAX_DURATION_
 
 def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[np.ndarray, int]:
     """Every frame of ``stream`` as float32 (channels x frames) at the first frame's rate and layout."""
+    chunks: list[np.ndarray] = []
+    rate = stream.rate or 0
+    for chunk, rate in decoded_chunks(container, stream, max_duration_s):
+        chunks.append(chunk)
+    if not chunks:
+        return np.zeros((max(stream.channels, 1), 0), dtype=np.float32), rate
+    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
+
+
+def decoded_chunks(container: Any, stream: Any,
+                   max_duration_s: float = MAX_DURATION_S) -> Iterator[tuple[np.ndarray, int]]:
+    """The decoded frames of ``stream`` in order, as (float32 channels x frames, sample rate) chunks of one
+    codec frame each, at the first frame's rate and layout; a decoding error is a one-line SampleError."""
     import av
 
     resampler, packed = None, False
-    chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     total = 0
     try:
@@ -197,17 +219,15 @@ def _decode_stream(container: Any, stream: Any, max_duration_s: float) -> tuple[
                 resampler = av.AudioResampler(format="flt" if packed else "fltp")
             for out in resampler.resample(frame):
                 rate = out.sample_rate
-                chunks.append(_channels_by_frames(out, packed))
                 total += out.samples
+                yield _channels_by_frames(out, packed), rate
             if rate and total > max_duration_s * rate:
                 raise SampleError(f"audio lasts over the limit max_duration_s={max_duration_s:g}")
-        chunks += [_channels_by_frames(out, packed) for out in (resampler.resample(None) if resampler else [])]
+        for out in resampler.resample(None) if resampler else []:
+            yield _channels_by_frames(out, packed), out.sample_rate
     except av.FFmpegError as exc:
         seconds = total / rate if rate else 0.0
         raise SampleError(f"corrupt or truncated audio after {seconds:.2f} s ({_one_line(exc)})") from None
-    if not chunks:
-        return np.zeros((max(stream.channels, 1), 0), dtype=np.float32), rate
-    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), rate
 
 
 def _channels_by_frames(frame: Any, packed: bool) -> np.ndarray:
