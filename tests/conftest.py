@@ -14,6 +14,8 @@ FIXTURES = ROOT / "fixtures"
 UDHR = FIXTURES / "text" / "udhr"
 HF_JSON = FIXTURES / "tokenizers" / "udhr-bpe.json"
 SP_MODEL = FIXTURES / "tokenizers" / "udhr-unigram.model"
+# The packaged demo suite: all four modalities, a fraction of the default suite's cost.
+DEMO = str(ROOT / "compressbench" / "demo" / "suite.toml")
 
 
 def console_script() -> list[str]:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import cli
+from tests.conftest import DEMO, cli
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="Ray is not installed: pip install 'compressbench[ray]' to test --engine ray")
@@ -22,8 +22,8 @@ def _strip(rows):
 @needs_ray
 def test_ray_engine_equals_local_engine(tmp_path):
     local, ray = tmp_path / "local", tmp_path / "ray"
-    assert cli("run", "--out", str(local)).returncode == 0
-    proc = cli("run", "--engine", "ray", "--workers", "2", "--out", str(ray))
+    assert cli("run", DEMO, "--out", str(local)).returncode == 0
+    proc = cli("run", DEMO, "--engine", "ray", "--workers", "2", "--out", str(ray))
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
     assert _strip(a["rows"]) == _strip(b["rows"])

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, cli, console_script
+from tests.conftest import DEMO, ROOT, cli, console_script
 
 TIMING = {"seconds", "decode_seconds", "raw_mb_per_s", "tokens_per_s"}
 
@@ -25,7 +25,7 @@ def _summary(out):
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory):
     out = tmp_path_factory.mktemp("whole") / "out"
-    proc = cli("run", "--out", str(out))
+    proc = cli("run", DEMO, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -34,11 +34,12 @@ def test_shards_merge_into_the_whole(whole, tmp_path):
     shards = []
     for k in (1, 2, 3):
         out = tmp_path / f"s{k}"
-        proc = cli("run", "--shard", f"{k}/3", "--out", str(out))
+        proc = cli("run", DEMO, "--shard", f"{k}/3", "--out", str(out))
         assert proc.returncode == 0, proc.stderr
         shards.append(out)
     counts = [json.loads((s / "summary.json").read_text())["datasets"]["udhr"]["samples"] for s in shards]
-    assert sum(counts) == 26 and all(c < 26 for c in counts)  # a real partition
+    total = json.loads((whole / "summary.json").read_text())["datasets"]["udhr"]["samples"]
+    assert sum(counts) == total and all(c < total for c in counts)  # a real partition
     merged = tmp_path / "merged"
     proc = cli("merge", *map(str, shards), "--out", str(merged))
     assert proc.returncode == 0, proc.stderr
@@ -47,7 +48,7 @@ def test_shards_merge_into_the_whole(whole, tmp_path):
 
 def test_merge_refuses_what_does_not_belong_together(whole, tmp_path):
     s1 = tmp_path / "s1"
-    assert cli("run", "--shard", "1/2", "--out", str(s1)).returncode == 0
+    assert cli("run", DEMO, "--shard", "1/2", "--out", str(s1)).returncode == 0
     proc = cli("merge", str(s1), str(s1), "--out", str(tmp_path / "m"))
     assert proc.returncode == 2 and "appears twice" in proc.stderr
     proc = cli("merge", str(s1), str(whole), "--out", str(tmp_path / "m"))
@@ -106,17 +107,17 @@ def test_resume_after_kill_9_gives_the_uninterrupted_summary(big_suite, tmp_path
 
 
 def test_resume_refuses_a_changed_run(whole, tmp_path):
-    proc = cli("run", "--out", str(whole), "--resume", "--shard", "1/2")
+    proc = cli("run", DEMO, "--out", str(whole), "--resume", "--shard", "1/2")
     assert proc.returncode == 2 and "cannot resume" in proc.stderr and "shard" in proc.stderr
     proc = cli("run", "--out", str(tmp_path / "nothing"), "--resume")
     assert proc.returncode == 2 and "nothing to resume" in proc.stderr
-    proc = cli("run", "--out", str(whole), "--resume", "--force")
+    proc = cli("run", DEMO, "--out", str(whole), "--resume", "--force")
     assert proc.returncode == 2 and "choose one" in proc.stderr
 
 
 def test_runs_are_deterministic_apart_from_timing(whole, tmp_path):
     again = tmp_path / "again"
-    assert cli("run", "--out", str(again)).returncode == 0
+    assert cli("run", DEMO, "--out", str(again)).returncode == 0
     strip = lambda p: [{k: v for k, v in json.loads(line).items() if k not in TIMING}  # noqa: E731
                        for line in (p / "results.jsonl").read_text().splitlines()]
     assert strip(again) == strip(whole)
