@@ -145,6 +145,7 @@ class CodecTokenizer(AudioTokenizer):
     def __init__(self, config: CodecConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.codec = resolve(config)
+        self.mixes_to_mono = self.codec.channels == 1  # a multi-channel codec keeps each channel's band
 
     @property
     def name(self) -> str:
@@ -195,6 +196,9 @@ class CodecTokenizer(AudioTokenizer):
     def count_file(self, audio: AudioFile) -> TokenCount:
         """A long file: the same arithmetic on its frame count, nothing decoded again."""
         return self.count_for_shape(audio.frames, audio.sample_rate, audio.channels)
+
+    def model_rate(self, sample_rate: int) -> int:
+        return self.codec.sample_rate or sample_rate
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         codec_frames = self._frames(frames, sample_rate)

@@ -54,6 +54,13 @@ UNITS: dict[str, str] = {
     "codec_frames": "codec frames (one per frame period, all codebooks together)",
     "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
     "tokens_per_media_s": "tokens per second of audio or video (tokens N / duration_s)",
+    "input_coverage": "share of the original inside what the model's input covers (0-1): pixels inside the crop or "
+                      "view (image), seconds inside the windows or between the first and last frames the model "
+                      "sees (audio, video); dataset value: mean over samples",
+    "input_energy_share": "share of the covered audio's energy below the model's Nyquist frequency, half its sample "
+                          "rate (0-1; what resampling keeps); dataset value: mean over samples",
+    "input_frame_share": "share of a video's frames the model samples (distinct frames / frames in the clip, 0-1); "
+                         "dataset value: mean over samples",
 }
 
 AGGREGATIONS = ("sum", "max", "mean")
@@ -83,6 +90,9 @@ class CountSpec:
 COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
     "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "prompt_tokens", "tiles", "duration_s",
     "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts")}
+# What the model's input keeps of each sample: a per-sample share, so the dataset reports the mean.
+COUNTS.update({k: CountSpec(UNITS[k], aggregate="mean") for k in (
+    "input_coverage", "input_energy_share", "input_frame_share")})
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {
