@@ -12,6 +12,9 @@ import pytest
 from compressbench.core.registry import get_tokenizer
 from compressbench.data.audio import Audio, decode_audio
 from compressbench.data.audiofile import scan_audio
+from tests.conftest import FIXTURES
+
+CLIP_VIDEO = FIXTURES / "video" / "pan_hubble_h264_320x180.mp4"
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
@@ -124,3 +127,48 @@ def test_spectrogram_and_codec_coverage_measured_equals_header(spec, coverage):
     assert measured["input_coverage"] == pytest.approx(coverage, rel=1e-12)
     header = tok.count_from_meta({"duration_s": 5.0, "sample_rate": 44100, "channels": 2}).counts
     assert header["input_coverage"] == measured["input_coverage"]
+
+
+def test_a_run_reports_each_sample_and_the_dataset_mean_with_units(tmp_path):
+    """Through the console script: results.jsonl holds each sample's values, summary.json their mean and unit;
+    --count-only gives the coverage from the headers (the energy needs the samples)."""
+    import json
+    import shutil
+
+    from tests.conftest import cli
+
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "video").mkdir()
+    write_wav(tmp_path / "audio" / "noise.wav", noise(2.0, 44100), 44100)
+    write_wav(tmp_path / "audio" / "tone.wav", tone(12.0, 32000, 1000), 32000)
+    shutil.copy(CLIP_VIDEO, tmp_path / "video" / "clip.mp4")
+    (tmp_path / "suite.toml").write_text(
+        'name = "kept"\ntokenizers = ["ast", "qwen2vl-video"]\n'
+        '[[datasets]]\nname = "sounds"\nmodality = "audio"\npaths = ["audio"]\n'
+        '[[datasets]]\nname = "clips"\nmodality = "video"\npaths = ["video"]\n')
+    runs = {}
+    for name, flags in (("decoded", ()), ("headers", ("--count-only",))):
+        proc = cli("run", str(tmp_path / "suite.toml"), "--out", str(tmp_path / name), *flags)
+        assert proc.returncode == 0, proc.stderr
+        rows = [json.loads(line) for line in (tmp_path / name / "results.jsonl").read_text().splitlines()]
+        runs[name] = ({(Path(r["sample"]).name, r["tokenizer"]): r for r in rows},
+                      json.loads((tmp_path / name / "summary.json").read_text()))
+    rows, summary = runs["decoded"]
+    seen = (400 + 1023 * 160) / 16000  # AST's 1024 Kaldi frames: 10.255 s
+    assert rows[("noise.wav", "ast")]["input_coverage"] == 1.0
+    assert rows[("tone.wav", "ast")]["input_coverage"] == pytest.approx(seen / 12.0)
+    assert rows[("noise.wav", "ast")]["input_energy_share"] == pytest.approx(8 / 22.05, abs=0.01)
+    assert rows[("tone.wav", "ast")]["input_energy_share"] == pytest.approx(1.0, abs=1e-4)
+    assert rows[("clip.mp4", "qwen2vl-video")]["input_frame_share"] == pytest.approx(1 / 15)
+    by_key = {(r["dataset"], r["tokenizer"]): r for r in summary["rows"]}
+    for key in ("input_coverage", "input_energy_share"):
+        mean = (rows[("noise.wav", "ast")][key] + rows[("tone.wav", "ast")][key]) / 2
+        assert by_key[("sounds", "ast")][key] == pytest.approx(mean, rel=1e-12)  # the mean, not the sum
+        assert "0-1" in summary["units"][key] and "mean over samples" in summary["units"][key]
+    assert by_key[("clips", "qwen2vl-video")]["input_frame_share"] == pytest.approx(1 / 15)
+    headers, _ = runs["headers"]
+    for key, row in rows.items():
+        assert headers[key]["input_coverage"] == pytest.approx(row["input_coverage"], rel=1e-9)
+        assert "input_energy_share" not in headers[key] or headers[key]["input_energy_share"] is None
+    assert headers[("clip.mp4", "qwen2vl-video")]["input_frame_share"] == rows[("clip.mp4", "qwen2vl-video")][
+        "input_frame_share"]
