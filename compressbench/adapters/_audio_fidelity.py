@@ -6,8 +6,8 @@ at r_m holds frequencies below r_m / 2 only; the resampler's low-pass filter
 removes the rest). ``input_energy_share`` is the share of the covered signal's
 energy below that frequency:
 
-    E(f < r_m / 2) / E(all f),  E from the one-sided power spectrum |X_k|^2 (DC and Nyquist bins once,
-    the others twice, so that the sum is the signal's energy: Parseval)
+    E(f < r_m / 2) / E,  E(f < r_m / 2) from the one-sided power spectrum |X_k|^2 of the bins below the
+    cutoff (DC and Nyquist bins once, the others twice), E = n sum x^2 (Parseval: the same sum over all bins)
 
 taken on consecutive blocks of one second of the source (``BLOCK_S``; the last
 one shorter) and summed over the blocks. Blocks keep memory bounded by a block
@@ -94,7 +94,7 @@ class EnergyMeter:
             self._add(self._carry, self._carry.shape[1])
             self._carry = None
         total = float(self._total)
-        return float(self._below) / total if total > 0 else None
+        return min(1.0, float(self._below) / total) if total > 0 else None  # float32 FFT rounding aside
 
     def _add(self, samples: np.ndarray, block: int) -> None:
         """Add the band energies of ``samples``, a whole number of ``block``-frame blocks."""
@@ -103,14 +103,12 @@ class EnergyMeter:
         x = torch.from_numpy(np.ascontiguousarray(samples)).to(self.device)
         if self.mix:
             x = x.mean(dim=0, keepdim=True)
-        power = torch.fft.rfft(x.reshape(x.shape[0], -1, block), dim=-1).abs().square().double()
-        weight = torch.full((power.shape[-1],), 2.0, dtype=power.dtype, device=power.device)
-        weight[0] = 1.0
-        if block % 2 == 0:
-            weight[-1] = 1.0  # the Nyquist bin of an even block has no mirror image
-        per_bin = (power * weight).sum(dim=(0, 1))
-        self._below = self._below + per_bin[:bins_below(block, self.rate, self.model_rate)].sum()
-        self._total = self._total + per_bin.sum()
+        kept = bins_below(block, self.rate, self.model_rate)
+        spectrum = torch.fft.rfft(x.reshape(x.shape[0], -1, block), dim=-1)[..., :kept]
+        per_bin = torch.view_as_real(spectrum).square().sum(dim=(0, 1, 3)).double()  # |X_k|^2, blocks summed
+        per_bin[1:(block + 1) // 2] *= 2  # bins mirrored at negative frequencies (not DC, not an even block's Nyquist)
+        self._below = self._below + per_bin.sum()
+        self._total = self._total + block * x.double().square().sum()  # Parseval: sum |X_k|^2 = n sum x^2
 
 
 @dataclass(frozen=True)
