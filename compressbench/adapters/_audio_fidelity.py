@@ -100,9 +100,9 @@ class EnergyMeter:
         """Add the band energies of ``samples``, a whole number of ``block``-frame blocks."""
         import torch
 
+        if self.mix and samples.shape[0] > 1:
+            samples = samples.mean(axis=0, keepdims=True, dtype=np.float32)  # on the host: half the upload for stereo
         x = torch.from_numpy(np.ascontiguousarray(samples)).to(self.device)
-        if self.mix:
-            x = x.mean(dim=0, keepdim=True)
         kept = bins_below(block, self.rate, self.model_rate)
         spectrum = torch.fft.rfft(x.reshape(x.shape[0], -1, block), dim=-1)[..., :kept]
         per_bin = torch.view_as_real(spectrum).square().sum(dim=(0, 1, 3)).double()  # |X_k|^2, blocks summed
