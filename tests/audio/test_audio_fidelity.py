@@ -118,6 +118,9 @@ def test_a_long_file_streamed_gives_the_whole_decode_s_share(tmp_path, spec, mod
     ("spectrogram:window_s=2", 1.0),  # ... or padded
     # 16 kHz: frames of 400 samples 300 apart, not centred: the last one ends at 265 x 300 + 400
     ("spectrogram:center=false,n_fft=400,hop=300", (265 * 300 + 400) / 80000),
+    # patches of 2 centred 100-sample frames, 5 frames (800 samples) apart: 260 samples each, the first cut to
+    # 210 at the start, the last patch (frame 500 alone) to 50 at the end; 101 patches over 80000 samples
+    ("spectrogram:n_mels=32,patch_time=2,stride_time=5,n_fft=100,hop=160", (210 + 99 * 260 + 50) / 80000),
     ("codec:encodec_24khz", 1.0),
 ])
 def test_spectrogram_and_codec_coverage_measured_equals_header(spec, coverage):
@@ -172,3 +175,15 @@ def test_a_run_reports_each_sample_and_the_dataset_mean_with_units(tmp_path):
         assert "input_energy_share" not in headers[key] or headers[key]["input_energy_share"] is None
     assert headers[("clip.mp4", "qwen2vl-video")]["input_frame_share"] == rows[("clip.mp4", "qwen2vl-video")][
         "input_frame_share"]
+
+
+@pytest.mark.cuda
+def test_the_energy_share_on_cuda_equals_the_cpu_s():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    clip = Audio(samples=noise(3.0, 44100, channels=2).astype(np.float32), sample_rate=44100)
+    on_cpu = get_tokenizer("whisper", device="cpu").count(clip).counts
+    on_gpu = get_tokenizer("whisper", device="cuda").count(clip).counts
+    assert on_gpu["input_energy_share"] == pytest.approx(on_cpu["input_energy_share"], rel=1e-5)
