@@ -2,7 +2,8 @@
 
 Per modality: the summary table; log T against log N per sample with lines of
 constant C; the distribution of per-sample C; for text, the token premium per
-language; where C comes from (preprocessing vs tokenization); throughput. Then
+language; where the run reports them, rate against fidelity along each sweep (media) or
+vocabulary use and fairness (text); where C comes from (preprocessing vs tokenization); throughput. Then
 provenance, units and failures. Every axis and column carries its unit.
 """
 
