@@ -93,7 +93,8 @@ def test_a_swept_suite_has_one_row_per_value_as_if_written_apart(runs):
     names = [f"qwen2vl:max_pixels={v}" for v in VALUES]
     assert [r["tokenizer"] for r in swept["rows"]] == names
     assert list(swept["tokenizers"]) == names
-    assert [{k: r.get(k) for k in _SAME} for r in swept["rows"]] == [{k: r.get(k) for k in _SAME} for r in apart["rows"]]
+    same = [[{k: r.get(k) for k in _SAME} for r in s["rows"]] for s in (swept, apart)]
+    assert same[0] == same[1]
     tokens = [r["tokens"] for r in swept["rows"]]
     assert tokens[0] < tokens[1] < tokens[2]  # the 1000 x 1000 photo is cut down to each budget in turn
     assert all(r["samples"] == len(IMAGES) and r["errors"] == 0 for r in swept["rows"])
