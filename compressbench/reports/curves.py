@@ -158,9 +158,9 @@ def efficiency(rows: list[dict[str, Any]], name: str) -> str:
     panels = (["shares"] if shares else []) + (["gini"] if gini else [])
     fig = Figure(figsize=(9.0, (0.32 * len(tokenizers) + 1.4) * len(panels) + 0.4), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
-    height = 0.8 / max(len(shares), 1)
     for ax, panel in zip(axes, panels):
         keys = shares if panel == "shares" else [GINI]
+        height = 0.8 / len(keys)
         for m, key in enumerate(keys):
             ys = [y - 0.4 + height * (m + 0.5) for y in range(len(tokenizers))]
             label = EFFICIENCY.get(key, "Gini of tokens per byte across languages (0 = equal)")
@@ -177,7 +177,7 @@ def efficiency(rows: list[dict[str, Any]], name: str) -> str:
         ax.set_xlim(0, max([1.0 if panel == "shares" else 0.0] + [r.get(k) or 0 for r in rows for k in keys]) * 1.15)
         ax.set_xlabel("share / ratio (0-1; higher is better)" if panel == "shares"
                       else "Gini coefficient of tokens per byte over languages (0-1; lower is fairer)")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.grid(True, axis="x", alpha=0.3)
     fig.suptitle("How each tokenizer uses its vocabulary on this dataset" + (", and how evenly it treats the "
                  "languages" if gini else ""), fontsize=10)
