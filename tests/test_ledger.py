@@ -206,3 +206,14 @@ def test_codec_rates_from_the_preset():
         "codec:encodec_24khz,codebooks=8,count=frames": (6000.0, 75.0),
         "codec:encodec_24khz,codebooks=2,count=codebook_tokens": (1500.0, 150.0),
     }
+
+
+def test_the_word_cache_stays_bounded_and_exact(tokenizer):
+    """A cache of 50 words, far fewer than the texts': the same counts, never more than 50 words held."""
+    from compressbench.adapters._words import ContinuedWords
+
+    tok = tokenizer("tiktoken:cl100k_base", "cpu")
+    small = ContinuedWords(tok.word_lengths, capacity=50)
+    for text in texts().values():
+        assert small.count(text) == continued_words("tiktoken:cl100k_base", text)
+        assert len(small.spaced) <= 50 and len(small.bare) <= 50

@@ -25,18 +25,23 @@ class ContinuedWords:
 
     def __init__(self, lengths: Callable[[list[str]], list[int]], capacity: int = CACHE_WORDS) -> None:
         self.lengths, self.capacity = lengths, capacity
-        self.cache: dict[str, bool] = {}  # key: " word" (after a space) or "word" (a text's start)
+        self.spaced: dict[str, bool] = {}  # word -> whether " word" takes more than one token
+        self.bare: dict[str, bool] = {}  # word -> whether "word" (a text's first) takes more than one
 
-    def continued(self, keys: list[str]) -> list[bool]:
-        """Whether each key (a word, with its leading space if it has one) takes more than one token."""
-        cache = self.cache
-        missing = list(dict.fromkeys(k for k in keys if k not in cache))
-        if missing:
-            if len(cache) + len(missing) > self.capacity:
-                cache.clear()  # bounded memory; the next texts fill it again
-            for key, n in zip(missing, self.lengths(missing)):
-                cache[key] = n > 1
-        return [cache[k] if k in cache else self.lengths([k])[0] > 1 for k in keys]
+    def lookup(self, cache: dict[str, bool], words: list[str], prefix: str) -> list[bool]:
+        """Whether each of ``words``, after ``prefix``, takes more than one token: the cache's answer, or
+        the tokenizer's for words not in it (then cached). The answer never depends on another thread
+        clearing the cache meanwhile."""
+        values = [cache.get(w) for w in words]
+        missing = [w for w, v in zip(words, values) if v is None]
+        if not missing:
+            return values  # type: ignore[return-value]
+        computed = {w: n > 1 for w, n in zip(missing, self.lengths([prefix + w for w in missing]))}
+        if len(cache) + len(computed) > self.capacity:
+            cache.clear()  # bounded memory; the next texts fill it again
+        if len(computed) <= self.capacity:
+            cache.update(computed)
+        return [computed[w] if v is None else v for w, v in zip(words, values)]
 
     def count(self, text: str) -> int:
         """How many word occurrences of ``text`` are continued."""
@@ -44,13 +49,13 @@ class ContinuedWords:
         if not words:
             return 0
         occurrences = Counter(words)
-        keys = [" " + w for w in occurrences]
-        total = sum(n for n, multi in zip(occurrences.values(), self.continued(keys)) if multi)
+        continued = self.lookup(self.spaced, list(occurrences), " ")
+        total = sum(n for n, multi in zip(occurrences.values(), continued) if multi)
         if not text[0].isspace():  # the first word has no space before it
             total += self.first_word_change(words[0])
         return total
 
     def first_word_change(self, word: str) -> int:
         """How the continued count changes when ``word`` stands without its leading space (−1, 0 or 1)."""
-        spaced, bare = self.continued([" " + word, word])
+        spaced, bare = self.lookup(self.spaced, [word], " ")[0], self.lookup(self.bare, [word], "")[0]
         return int(bare) - int(spaced)
