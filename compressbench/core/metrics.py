@@ -69,15 +69,16 @@ UNITS: dict[str, str] = {
     "tokens_per_second": "tokens/s (codec: frame rate x tokens per frame under the tokenizer's N convention)",
 }
 
-AGGREGATIONS = ("sum", "max")
+AGGREGATIONS = ("sum", "max", "mean")
 
 
 @dataclass(frozen=True)
 class CountSpec:
     """A per-sample count an adapter reports beside T and N: its unit and how a dataset aggregates it.
 
-    ``sum`` suits additive counts (characters, seconds, tiles); ``max`` a peak (the largest crop). Both
-    merge exactly, so shards, resumed runs and the Ray engine agree with a plain run.
+    ``sum`` suits additive counts (characters, seconds, tiles); ``max`` a peak (the largest crop);
+    ``mean`` a per-sample quality (a share, a PSNR): the dataset reports the mean over the samples
+    that have it. All three merge exactly, so shards, resumed runs and the Ray engine agree with a plain run.
 
     >>> CountSpec("crops (count of image crops)").aggregate
     'sum'
