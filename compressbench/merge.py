@@ -79,8 +79,8 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
                           "rerun the shards with one --hash")
     alphas = {s["provenance"].get("renyi_alpha", DEFAULT_RENYI_ALPHA) for _, s in runs}
     if len(alphas) > 1:
-        raise ConfigError(f"cannot merge: the runs used different --renyi-alpha ({', '.join(map(str, sorted(alphas)))}); "
-                          "rerun the shards with one")
+        listed = ", ".join(map(str, sorted(alphas)))
+        raise ConfigError(f"cannot merge: the runs used different --renyi-alpha ({listed}); rerun the shards with one")
     for path, _ in runs:
         if not (path / IDS_FILE).is_file():
             raise ConfigError(f"cannot merge: {path} has no {IDS_FILE} (an older compressbench ran it, without "

@@ -8,6 +8,7 @@ import math
 import shutil
 from collections import Counter
 from functools import cache
+from statistics import mean
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_ledger_equals_an_independent_count(whole, spec):
         "tokens": tokens, "vocab_size": vocab, "entropy_bits": h1, "shannon_efficiency": h1 / math.log2(vocab),
         "renyi_efficiency": renyi(counts, 2.5) / math.log2(vocab), "vocab_utilisation": len(counts) / vocab,
         "bits_per_byte": h1 / (raw / tokens), "continued_words": continued, "continued_word_rate": continued / words,
-        "fairness_gini": sum(abs(a - b) for a in rates for b in rates) / (2 * len(rates) ** 2 * (sum(rates) / len(rates))),
+        "fairness_gini": sum(abs(a - b) for a in rates for b in rates) / (2 * len(rates) ** 2 * mean(rates)),
     }
     assert {k: row[k] for k in expected} == pytest.approx(expected, rel=1e-9, abs=1e-12)
     for lang, lang_counts in per_language.items():
@@ -122,7 +123,8 @@ def test_ledger_equals_an_independent_count(whole, spec):
     assert _summary(whole)["provenance"]["renyi_alpha"] == 2.5
     assert json.loads((whole / "run.json").read_text())["renyi_alpha"] == 2.5
     with (whole / "summary.csv").open() as fh:
-        assert {"renyi_efficiency", "vocab_utilisation", "fairness_gini", "bits_per_byte"} <= set(fh.readline().strip().split(","))
+        header = set(fh.readline().strip().split(","))
+    assert {"renyi_efficiency", "vocab_utilisation", "fairness_gini", "bits_per_byte"} <= header
 
 
 def _lines(path) -> list[str]:
@@ -133,7 +135,8 @@ def test_resume_after_a_kill_keeps_the_ledger(whole, suite, tmp_path):
     """A run killed after writing some ids lines, one of them for a row it never wrote, and half a line."""
     out = tmp_path / "out"
     shutil.copytree(whole, out)
-    rows, ids = (out / "results.jsonl").read_text().splitlines(True), (out / "token_ids.jsonl").read_text().splitlines(True)
+    rows = (out / "results.jsonl").read_text().splitlines(True)
+    ids = (out / "token_ids.jsonl").read_text().splitlines(True)
     (out / "results.jsonl").write_text("".join(rows[:5]))
     (out / "token_ids.jsonl").write_text("".join(ids[:6]) + ids[6][:40])
     proc = cli("run", str(suite), "--out", str(out), "--resume")
@@ -164,7 +167,8 @@ def test_shards_merge_into_the_whole_ledger(whole, suite, tmp_path):
 @pytest.mark.parametrize("spec", SPECS)
 def test_a_text_read_in_pieces_counts_its_ids_as_the_whole(tokenizer, tmp_path, spec):
     """Cuts before spaces and after newlines (one word a line): ids and continued words as the whole text's."""
-    text = (UDHR / "eng.txt").read_text(encoding="utf-8") + "\n" + "\n".join((UDHR / "rus.txt").read_text().split()[:300])
+    one_word_a_line = "\n".join((UDHR / "rus.txt").read_text(encoding="utf-8").split()[:300])
+    text = (UDHR / "eng.txt").read_text(encoding="utf-8") + "\n" + one_word_a_line
     path = tmp_path / "long.txt"
     path.write_text(text, encoding="utf-8")
     tok = tokenizer(spec, "cpu")
