@@ -26,6 +26,7 @@ from typing import Any
 
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import ConfigError
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, add_lines, ids_line, kept_lines
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
@@ -194,16 +195,24 @@ class RunOptions:
     in_process: bool = False  # decode media in this process: no worker to start, but a decoder crash ends the run
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
     hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
+    renyi_alpha: float = DEFAULT_RENYI_ALPHA  # the order of the Rényi efficiency in the summary
 
 
 class Run:
     """The state of one run of a suite, whichever engine executes it: what is left to do,
-    the aggregates and dataset tallies so far, and the rows streaming out."""
+    the aggregates and dataset tallies so far, and the rows streaming out.
+
+    ``emit_ids`` receives the token-id counts of each new row that has them (a ``token_ids.jsonl``
+    line), before ``emit`` receives the row; ``prior_ids`` are the lines an interrupted run wrote.
+    """
 
     def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
-                 prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None) -> None:
+                 prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None,
+                 emit_ids: Callable[[dict[str, Any]], None] | None = None,
+                 prior_ids: Iterable[dict[str, Any]] = ()) -> None:
         check_coverage(suite, tokenizers)
         self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
+        self.emit_ids = emit_ids
         self.started = utc_now()
         self.work = _Work(prior_rows)
         self.groups: dict[tuple[str, str, str], Group] = {
@@ -214,6 +223,7 @@ class Run:
             if key not in self.groups:
                 raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
             self.groups[key].add(Measurement.from_row(row))
+        add_lines(self.groups, kept_lines(prior_ids, self.work.done))
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
 
@@ -235,6 +245,8 @@ class Run:
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
         self.groups[(m.dataset, m.modality, m.tokenizer)].add(m)
+        if self.emit_ids is not None and m.token_ids is not None:
+            self.emit_ids(ids_line(m.dataset, m.modality, m.tokenizer, m.sample, m.language, m.token_ids))
         if self.emit is not None:
             self.emit(m.to_row())
 
@@ -247,7 +259,7 @@ class Run:
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
             **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
-            "resumed_rows": len(self.work.rows), **provenance,
+            "resumed_rows": len(self.work.rows), "renyi_alpha": self.options.renyi_alpha, **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
         return RunResult(suite=self.suite.name, groups=self.groups,
@@ -264,15 +276,19 @@ def run_suite(
     options: RunOptions = RunOptions(),
     shard: Shard | None = None,
     prior_rows: Iterable[dict[str, Any]] = (),
+    emit_ids: Callable[[dict[str, Any]], None] | None = None,
+    prior_ids: Iterable[dict[str, Any]] = (),
 ) -> RunResult:
     """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.
 
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
     ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
+    ``emit_ids`` and ``prior_ids``: the token-id counts of new and earlier rows (see :class:`Run`).
     """
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
+    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit,
+              emit_ids=emit_ids, prior_ids=prior_ids)
     units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample
     with (_progress(sum(run.expected(u) for u in units.values())) as bar,
           WorkerPool(options.workers, in_process=options.in_process) as pool):

@@ -29,6 +29,8 @@ def test_ray_engine_equals_local_engine(tmp_path):
     assert _strip(a["rows"]) == _strip(b["rows"])
     assert a["datasets"] == b["datasets"] and a["tokenizers"] == b["tokenizers"]
     assert b["provenance"]["engine"] == "ray"
+    assert all(r["renyi_efficiency"] for r in b["rows"] if r["modality"] == "text")  # the ledger came through
+    assert sorted((ray / "token_ids.jsonl").open()) == sorted((local / "token_ids.jsonl").open())
     key = lambda r: (r["dataset"], r["tokenizer"], r["sample"])  # noqa: E731
     rows = [sorted(_strip(json.loads(line) for line in (d / "results.jsonl").open()), key=key) for d in (local, ray)]
     assert rows[0] == rows[1]

@@ -7,7 +7,7 @@ per codebook. Both conventions are reported per sample (counts
 ``codec_frames`` and ``codebook_tokens`` = frames x codebooks); ``count``
 chooses which one is N (and so C), and the canonical name always shows it.
 The bitrate, frame_rate x codebooks x log2(codebook_size) bits/s, is in the
-tokenizer's identity.
+tokenizer's identity and the summary's ``bits_per_second`` (``tokens_per_second`` beside it).
 
 Presets (``audio_codecs.toml``): encodec_24khz, dac_44khz, dac_24khz,
 dac_16khz, mimi. Spec examples: ``codec:encodec_24khz,bandwidth_kbps=1.5``,
@@ -175,11 +175,17 @@ class CodecTokenizer(AudioTokenizer):
         r = self.codec
         return float(r.frame_rate) * r.codebooks * math.log2(r.codebook_size)
 
+    @property
+    def tokens_per_second(self) -> float:
+        """Tokens per second of audio under the N convention: frame_rate (x codebooks for codebook_tokens)."""
+        return float(self.codec.frame_rate) * self._tokens(1)
+
     def identity(self) -> dict[str, Any]:
         r = self.codec
         preset = presets().get(self.codec.preset or "", {})
         return {**super().identity(), "frame_rate_hz": float(r.frame_rate), "codebooks": r.codebooks,
                 "codebook_size": r.codebook_size, "codec_sample_rate": r.sample_rate, "bitrate_bps": self.bitrate_bps,
+                "tokens_per_second": self.tokens_per_second,
                 "tokens_convention": self.config.count, "codec": preset.get("description", "custom")}
 
     def _frames(self, frames: int, sample_rate: int) -> int:

@@ -51,10 +51,11 @@ class _Measurer:
         samples = (load_sample(ds, r, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
                                hash_mode=options.hash)
                    for r in records)
-        rows = [json.dumps(m.to_row(), ensure_ascii=False)
-                for chunk in batched(samples, options.batch_size or default_batch_size(ds.modality))
-                for t in self.tokenizers for m in measure_batch(t, chunk)]
-        return {"row": np.array(rows, dtype=object)}
+        measured = [m for chunk in batched(samples, options.batch_size or default_batch_size(ds.modality))
+                    for t in self.tokenizers for m in measure_batch(t, chunk)]
+        rows = [json.dumps(m.to_row(), ensure_ascii=False) for m in measured]
+        ids = ["" if m.token_ids is None else json.dumps(sorted(m.token_ids.items())) for m in measured]
+        return {"row": np.array(rows, dtype=object), "ids": np.array(ids, dtype=object)}
 
 
 _UNIT_KEYS = ("id", "path", "error", "url", "format", "part", "first")
@@ -91,10 +92,10 @@ def _init(address: str | None) -> Any:
 
 
 def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, options: RunOptions = RunOptions(),
-                  shard: Shard | None = None, address: str | None = None) -> RunResult:
+                  shard: Shard | None = None, address: str | None = None, emit_ids: Any = None) -> RunResult:
     """Like :func:`compressbench.runner.run_suite`, executed by Ray Data actors."""
     tokenizers = build_tokenizers(suite.tokenizers, device="cpu", base=suite.base)  # validates, gives identities
-    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=(), emit=emit)
+    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=(), emit=emit, emit_ids=emit_ids)
     specs = list(zip(suite.tokenizers, tokenizers))  # actors rebuild from the specs as written (vocab=, download=)
     ray = _init(address)
     gpus = ray.cluster_resources().get("GPU", 0)
@@ -117,7 +118,10 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
             if row["sample"] not in seen:
                 seen.add(row["sample"])
                 run.tallies[ds.name].content.add(row["sample"], row.get("file_sha256") or "")
-            run.add(Measurement.from_row(row))
+            m = Measurement.from_row(row)
+            if record["ids"]:
+                m.token_ids = dict(json.loads(record["ids"]))
+            run.add(m)
     for t in tokenizers:  # the driver built them on the CPU; say where the actors ran them
         t.device = "cuda" if (device != "cpu" and gpus > 0 and t.uses_torch) else "cpu"
     return run.result(engine="ray", ray_address=address or "local", workers=options.workers)

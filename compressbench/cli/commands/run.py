@@ -10,6 +10,7 @@ from typing import Any
 from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
 from compressbench.cli.outdir import prepare_out_dir
 from compressbench.core.errors import ConfigError
+from compressbench.core.ledger import IDS_FILE
 
 NAME = "run"
 ORDER = 10
@@ -49,7 +50,7 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
     return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard,
             **({"shard_scheme": SHARD_SCHEME} if args.shard else {}), "count_only": args.count_only,
             "hash": args.hash, "engine": args.engine,
-            "max_file_bytes": args.max_file_bytes,
+            "max_file_bytes": args.max_file_bytes, "renyi_alpha": args.renyi_alpha,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
                                   "reference_language": d.reference_language, "options": d.options,
@@ -63,6 +64,9 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
     path = out / MANIFEST
     if not (out / "results.jsonl").is_file() or not path.is_file():
         raise ConfigError(f"{out}: nothing to resume (no results.jsonl and {MANIFEST}); run without --resume")
+    if not (out / IDS_FILE).is_file():
+        raise ConfigError(f"{out}: cannot resume, it has no {IDS_FILE} (an older compressbench started it, "
+                          "without token-id counts); use another --out or --force to start over")
     try:
         before = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -80,6 +84,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from compressbench.data.suite import GIVEN, default_suite, load_suite
+    from compressbench.core.ledger import read_ids
     from compressbench.results import read_rows
     from compressbench.runner import Shard, build_tokenizers, check_coverage, run_suite
 
@@ -105,17 +110,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = prepare_out_dir(out, force=args.force)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    prior_ids = read_ids(out / IDS_FILE, repair=True) if args.resume else ()  # streamed as the run starts
     writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
+    ids_writer = ResultsWriter(out / IDS_FILE, append=args.resume)
     try:
         if args.engine == "ray":
             from compressbench.engines.ray_data import run_suite_ray
 
             result = run_suite_ray(suite, device=args.device, emit=writer, options=run_options(args), shard=shard,
-                                   address=args.address)
+                                   address=args.address, emit_ids=ids_writer)
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
-                               options=run_options(args), shard=shard, prior_rows=prior)
+                               options=run_options(args), shard=shard, prior_rows=prior,
+                               emit_ids=ids_writer, prior_ids=prior_ids)
         result.provenance["suite_origin"] = origin
     finally:
         writer.close()
+        ids_writer.close()
     return finish_run(out, result, list(writer.errors))
