@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from compressbench.core.confidence import Moments
 from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
 from compressbench.core.registry import count_specs
@@ -38,6 +39,7 @@ class Aggregate:
     counts: dict[str, ExactSum] = field(default_factory=dict)
     compressions: list[float] = field(default_factory=list)
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
+    moments: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in ("tt", "nn", "tn")})
 
     def add(self, m: Measurement) -> None:
         """Count one measurement; a failed one counts as a sample and an error only."""
@@ -55,6 +57,9 @@ class Aggregate:
                 self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
             self.compressions.append(m.compression)
+        t, n = m.raw_bytes or 0, m.tokens or 0  # for the sampling interval (core/confidence.py)
+        for k, v in (("tt", t * t), ("nn", n * n), ("tn", t * n)):
+            self.moments[k].add(v)
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
@@ -68,6 +73,7 @@ class Aggregate:
             compressions=self.compressions + other.compressions,
             peaks={k: max(v for v in (self.peaks.get(k), other.peaks.get(k)) if v is not None)
                    for k in dict.fromkeys([*self.peaks, *other.peaks])},
+            moments={k: v.merge(other.moments[k]) for k, v in self.moments.items()},
         )
 
     def total(self, key: str) -> float:
@@ -98,6 +104,11 @@ class Aggregate:
         out.update(counts)
         out.update(self.peaks)
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
+
+    def sample_moments(self) -> Moments:
+        """The exact sums the sampling interval of C needs, over the measured (not failed) samples."""
+        return Moments(self.samples - self.errors, self.sums["raw_bytes"].value, self.sums["tokens"].value,
+                       *(self.moments[k].value for k in ("tt", "nn", "tn")))
 
     def spread(self) -> dict[str, float | None]:
         """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""

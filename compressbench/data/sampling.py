@@ -1,0 +1,255 @@
+"""Drawing a uniform random sample of a dataset's records (``run --sample``, ``--seed``, ``--precision``).
+
+Every record gets a **key**, a number in [0, 1) from a hash of the seed and the
+record's id: the same seed gives every record the same key on every machine, in
+every shard and whatever the workers or batch size. A sample is the records
+whose key falls below a **threshold**:
+
+- ``--sample P%``: the threshold is P/100, so each record is kept with
+  probability P% independently of the others (Bernoulli sampling);
+- ``--sample N``: the threshold is just above the N-th smallest key, so the
+  sample is exactly the N records with the smallest keys, a simple random
+  sample without replacement (N when the dataset has that many).
+
+Keys are known without reading data where the source lists its records
+(Parquet row counts from the footer, a zip's directory, loose files from the
+folder listing): only units holding a kept record are opened, and only the
+kept rows and members are read. A stream (JSONL, CSV, tar) is read once, in
+order; with ``--sample N`` the candidates below the running threshold are held
+until the stream ends (a reservoir of at most N records).
+
+``--precision`` draws in rounds: each round doubles the sample (its threshold
+rises), and a round reads only the records between the previous threshold and
+the new one. Sharded runs agree because keys do: with ``--sample P%`` each shard
+keeps its own records below P/100; with ``--sample N`` each shard keeps the records
+of its own units among the N smallest keys it can see (every listed record of the
+dataset plus its own streams), and ``merge`` keeps the N smallest over all shards.
+
+>>> key(0, "a.jsonl#3") == key(0, "a.jsonl#3") != key(1, "a.jsonl#3")
+True
+>>> SampleSpec.parse("10%").share, SampleSpec.parse("500").count
+(0.1, 500)
+>>> [d.label for d in SampleSpec.parse("1%", precision=1.0).draws()][:3]
+['1%', '2%', '4%']
+>>> threshold([0.5, 0.1, 0.3, 0.9], 2) == math.nextafter(0.3, 1)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from compressbench.core.errors import ConfigError
+from compressbench.data.formats import get_format
+from compressbench.data.formats.base import Record, Unit
+
+DEFAULT_FIRST_ROUND = 1000  # records in the first round of --precision without --sample
+
+
+def key(seed: int, record_id: str) -> float:
+    """A record's sampling key in [0, 1): 53 bits of BLAKE2b over the seed and the id."""
+    digest = hashlib.blake2b(f"{seed}\0{record_id}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 11) / (1 << 53)
+
+
+def threshold(keys: Iterable[float], count: int) -> float:
+    """The smallest threshold keeping the ``count`` smallest of ``keys`` (all of them when fewer)."""
+    smallest = heapq.nsmallest(count, keys)
+    return 1.0 if len(smallest) < count else math.nextafter(smallest[-1], 1.0)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One round of a sample: records with ``low <= key < high`` are read in it (``count`` or ``share``)."""
+
+    count: int | None = None
+    share: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.count}" if self.count is not None else f"{100 * (self.share or 0):g}%"
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What ``--sample``, ``--seed`` and ``--precision`` asked for (``count`` or ``share``, or neither
+    with ``precision`` alone: rounds then start at :data:`DEFAULT_FIRST_ROUND` records)."""
+
+    count: int | None = None
+    share: float | None = None
+    seed: int = 0
+    precision: float | None = None  # target 95% CI half-width, % of C
+
+    @classmethod
+    def parse(cls, text: str | None, *, seed: int = 0, precision: float | None = None) -> "SampleSpec":
+        """``N`` (records per dataset) or ``P%`` (a share of each dataset)."""
+        if precision is not None and not (0 < precision < 100):
+            raise ConfigError(f"--precision {precision:g}: give a percentage of C between 0 and 100, e.g. 1")
+        if text is None:
+            return cls(count=DEFAULT_FIRST_ROUND if precision else None, seed=seed, precision=precision)
+        t = text.strip()
+        try:
+            if t.endswith("%"):
+                share = float(t[:-1]) / 100
+                if not 0 < share <= 1:
+                    raise ValueError
+                return cls(share=share, seed=seed, precision=precision)
+            count = int(t)
+            if count < 1:
+                raise ValueError
+            return cls(count=count, seed=seed, precision=precision)
+        except ValueError:
+            raise ConfigError(f"--sample {text!r}: give a number of records per dataset (e.g. 500) "
+                              "or a share of each dataset (e.g. 10%)") from None
+
+    def draws(self) -> Iterator[Draw]:
+        """The rounds: one without ``precision``; else doubling until everything is drawn."""
+        count, share = self.count, self.share
+        while True:
+            yield Draw(count=count, share=share)
+            if self.precision is None or (share is not None and share >= 1):
+                return
+            count, share = (count * 2 if count else None), (min(1.0, share * 2) if share else None)
+
+    def provenance(self) -> dict[str, Any]:
+        """How the sample was drawn, for run.json and the summary's provenance."""
+        return {"sample": self.label(), "seed": self.seed, "precision": self.precision}
+
+    def label(self) -> str | None:
+        return (f"{self.count}" if self.count is not None else
+                f"{100 * self.share:g}%" if self.share is not None else None)
+
+
+def listed_ids(unit: Unit) -> list[str] | None:
+    """The ids of a unit's records when known without reading its data, else None (a stream)."""
+    if unit.source.error is not None:
+        return [unit.source.id]
+    return get_format(unit.format).listed(unit)
+
+
+@dataclass
+class Population:
+    """What a dataset's draw learnt of its size: records listed without reading (all shards' units),
+    and records counted while streaming (this run's own stream units)."""
+
+    listed: int = 0
+    streamed: int = 0
+    has_streams: bool = False
+
+    def info(self, *, sharded: bool) -> dict[str, Any]:
+        known = None if (self.has_streams and sharded) else self.listed + self.streamed
+        return {"population_samples": known, "listed_samples": self.listed, "streamed_samples": self.streamed,
+                "has_streams": self.has_streams}
+
+
+@dataclass
+class DatasetDraw:
+    """The sample of one dataset, round by round, for the units this run reads (``mine``)."""
+
+    spec: SampleSpec
+    units: list[Unit]  # all the dataset's units, every shard's: listed keys are global
+    mine: Callable[[Unit], bool]
+    read: Callable[[Unit, Callable[[str], bool] | None], Iterator[Record]]  # a unit's records, kept ids only
+    population: Population = field(default_factory=Population)
+    low: float = 0.0  # keys below were drawn in earlier rounds
+    rounds: list[str] = field(default_factory=list)  # each finished round's draw (N, or P%)
+    _listed: dict[Unit, list[str]] | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every record has been drawn."""
+        return self.low >= 1.0
+
+    def listed(self) -> dict[Unit, list[str]]:
+        if self._listed is None:
+            self._listed = {}
+            for u in self.units:
+                ids = listed_ids(u)
+                if ids is not None:
+                    self._listed[u] = ids
+            self.population.listed = sum(map(len, self._listed.values()))
+            self.population.has_streams = len(self._listed) < len(self.units)
+        return self._listed
+
+    def round(self, draw: Draw) -> Iterator[Record]:
+        """The records this run reads in ``draw`` (those not drawn before), in unit order."""
+        seed, listed = self.spec.seed, self.listed()
+        streams = [u for u in self.units if u not in listed and self.mine(u)]
+        held: dict[Unit, list[tuple[float, Record]]] = {}
+        self.population.streamed = 0
+        if draw.share is not None:
+            high = draw.share
+        else:
+            listed_keys = (key(seed, i) for u in listed for i in listed[u])
+            high = threshold(listed_keys, draw.count or 0)
+            high = self._stream_candidates(streams, draw.count or 0, high, held)
+        low, self.low = self.low, high
+
+        def wanted(rid: str) -> bool:
+            return low <= key(seed, rid) < high
+
+        for unit in self.units:
+            if not self.mine(unit):
+                continue
+            if unit in listed:
+                if any(wanted(i) for i in listed[unit]):
+                    yield from self.read(unit, wanted)
+            elif draw.share is not None:
+                n = 0
+                for record in self.read(unit, None):
+                    n += 1
+                    if wanted(record.id):
+                        yield record
+                self.population.streamed += n
+            else:
+                yield from (r for k, r in held.get(unit, []) if low <= k < high)
+
+    def _stream_candidates(self, streams: list[Unit], count: int, high: float,
+                           held: dict[Unit, list[tuple[float, Record]]]) -> float:
+        """Read this run's streams once, holding the records that may be among the ``count`` smallest keys
+        (with the listed ones, whose threshold is ``high``); returns the final threshold."""
+        if not streams:
+            return high
+        seed = self.spec.seed
+        listed_keys = heapq.nsmallest(count, (key(seed, i) for u in self.listed() for i in self.listed()[u]))
+        top = [-k for k in listed_keys]  # a max-heap of the count smallest keys seen
+        heapq.heapify(top)
+        candidates: list[tuple[float, int, Unit, Record]] = []
+        order = 0
+        for unit in streams:
+            for record in self.read(unit, None):
+                self.population.streamed += 1
+                k = key(seed, record.id)
+                if len(top) < count:
+                    heapq.heappush(top, -k)
+                elif k < -top[0]:
+                    heapq.heapreplace(top, -k)
+                else:
+                    continue
+                if k >= self.low:  # records drawn in earlier rounds are not held again
+                    candidates.append((k, order, unit, record))
+                    order += 1
+                    if len(candidates) > 2 * count:  # prune what fell above the running threshold
+                        cut = -top[0]
+                        candidates = [c for c in candidates if c[0] <= cut]
+        final = 1.0 if len(top) < count else math.nextafter(-top[0], 1.0)
+        for k, _, unit, record in sorted(candidates, key=lambda c: c[1]):
+            if k < final:
+                held.setdefault(unit, []).append((k, record))
+        return final
+
+
+def keep_smallest(rows: list[dict[str, Any]], datasets: dict[str, dict[str, Any]], seed: int,
+                  count: int) -> list[dict[str, Any]]:
+    """``merge`` of ``--sample N`` shards with streams: per dataset, the rows of the ``count`` samples
+    with the smallest keys (each shard may hold more, drawn from what it alone could see)."""
+    by_dataset: dict[str, set[str]] = {}
+    for row in rows:
+        by_dataset.setdefault(row["dataset"], set()).add(row["sample"])
+    kept = {name: set(heapq.nsmallest(count, ids, key=lambda i: key(seed, i))) for name, ids in by_dataset.items()}
+    return [r for r in rows if r["sample"] in kept[r["dataset"]]]
