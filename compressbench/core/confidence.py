@@ -1,16 +1,20 @@
 """Confidence intervals for a dataset's C = ΣT/ΣN and its total bytes, from a random sample of its records.
 
 C is a ratio of two totals, so from a sample it is estimated by the **ratio
-estimator** R̂ = ΣT/ΣN over the sampled records. Its variance, by the delta
-method (Cochran, *Sampling Techniques*, 3rd ed., 1977, §6.3-6.4, eq. 6.9), is
+estimator** R̂ = ΣT/ΣN over the sampled records (Cochran, *Sampling
+Techniques*, 3rd ed., 1977, ch. 6). Its interval is **Fieller's**: the values R
+for which the sample mean of T_i - R N_i is within t(0.975, n-1) standard errors
+of 0, i.e. the R solving
 
-    v(R̂) = (1 - f) / (n · x̄²) · s_d²,   s_d² = Σ (T_i - R̂ N_i)² / (n - 1)
+    (ȳ - R x̄)² <= t² (1 - f)/n · (s_TT - 2 R s_TN + R² s_NN)
 
-with n sampled records, x̄ = ΣN/n, and f = n/population the sampling fraction
-(finite-population correction; 0 when the population is unknown). The 95%
-interval is R̂ ± t(0.975, n-1) · √v. Everything comes from six exact sums (n,
-ΣT, ΣN, ΣT², ΣN², ΣTN), so shards, resumed runs and merges give the same
-interval as one run. An exhaustive run has f = 1: an interval of zero width.
+(ȳ, x̄ the sample means of T and N, s the sample (co)variances, f = sampled/
+population the finite-population correction, 0 when the population is unknown).
+Unlike the delta method's R̂ ± t·√v(R̂) (Cochran eq. 6.9) it is not symmetric:
+on corpora mixing short and long records of very different C the delta method
+under-covers (docs/sampling.md). Everything comes from six exact sums (n, ΣT,
+ΣN, ΣT², ΣN², ΣTN), so shards, resumed runs and merges give the same interval
+as one run. An exhaustive run has f = 1: an interval of zero width.
 
 The population's raw bytes are estimated as population × mean T (Cochran §2.4)
 with v = population² (1 - f) s_T² / n.
@@ -35,9 +39,14 @@ from typing import Any
 LEVEL = 0.95  # every interval compressbench reports is a 95% one
 
 
+# the fourth-order sums ΣT^a N^b (a + b = 4) the kurtosis of T - R N needs, by (a, b)
+FOURTH = ((4, 0), (3, 1), (2, 2), (1, 3), (0, 4))
+
+
 @dataclass(frozen=True)
 class Moments:
-    """The sums a sample's intervals need: records, ΣT, ΣN, ΣT², ΣN², ΣTN (T raw bytes, N tokens)."""
+    """The sums a sample's intervals need: records, ΣT, ΣN, ΣT², ΣN², ΣTN (T raw bytes, N tokens),
+    and the fourth-order sums ΣT⁴, ΣT³N, ΣT²N², ΣTN³, ΣN⁴ (in :data:`FOURTH`'s order; empty: no correction)."""
 
     n: int
     t: float
@@ -45,15 +54,16 @@ class Moments:
     tt: float
     nn: float
     tn: float
+    fourth: tuple[float, ...] = ()
 
     def ratio(self) -> float | None:
         return self.t / self.n_tokens if self.n_tokens else None
 
 
 def _t_quantile(df: int) -> float:
-    from scipy.stats import t
+    from scipy.special import stdtrit  # Student's t quantile (scipy.stats is much slower to import)
 
-    return float(t.ppf(0.5 + LEVEL / 2, df))
+    return float(stdtrit(df, 0.5 + LEVEL / 2))
 
 
 def _fpc(sampled: int, population: int | None) -> float:
@@ -64,9 +74,8 @@ def _fpc(sampled: int, population: int | None) -> float:
 
 
 def ratio_interval(m: Moments, *, population: int | None, sampled: int | None = None) -> tuple[float, float] | None:
-    """The 95% interval of C = ΣT/ΣN (None without tokens, or a single record of an unknown population).
-
-    ``sampled`` counts the records drawn, failed ones included (default ``m.n``).
+    """The 95% interval of C = ΣT/ΣN: Fieller's (None without tokens, or when the sample is too small for
+    the interval to be bounded). ``sampled`` counts the records drawn, failed ones included (default ``m.n``).
     """
     r = m.ratio()
     if r is None:
@@ -76,11 +85,48 @@ def ratio_interval(m: Moments, *, population: int | None, sampled: int | None = 
         return (r, r)
     if m.n < 2:
         return None
+    n = m.n
+    ybar, xbar = Fraction(m.t) / n, Fraction(m.n_tokens) / n
+    syy = (Fraction(m.tt) - n * ybar * ybar) / (n - 1)
+    sxx = (Fraction(m.nn) - n * xbar * xbar) / (n - 1)
+    sxy = (Fraction(m.tn) - n * xbar * ybar) / (n - 1)
+    k = Fraction(_t_quantile(degrees_of_freedom(m))) ** 2 * Fraction(fpc) / n
+    # (ybar - R xbar)^2 <= k (syy - 2 R sxy + R^2 sxx): a quadratic a R^2 + b R + c <= 0
+    a, b, c = xbar * xbar - k * sxx, -2 * (xbar * ybar - k * sxy), ybar * ybar - k * syy
+    disc = float(b * b - 4 * a * c)
+    if a <= 0 or disc < 0:
+        return None  # the tokens' mean is not significantly above 0: no bounded interval
+    root = math.sqrt(disc)
+    return (float((-b - Fraction(root)) / (2 * a)), float((-b + Fraction(root)) / (2 * a)))
+
+
+def degrees_of_freedom(m: Moments) -> float:
+    """The t quantile's degrees of freedom: n - 1, lowered when the residuals d = T - R̂N are heavy-tailed.
+
+    The variance estimate s_d² is taken as a scaled χ² whose degrees of freedom match its own
+    relative variance, 2/(n-1) + κ/n with κ the residuals' excess kurtosis (Satterthwaite 1946):
+    a few huge records make s_d² unreliable, and the interval wider.
+    """
+    n = m.n
+    if not m.fourth or n < 4 or not m.n_tokens:
+        return n - 1
+    R = Fraction(m.t) / Fraction(m.n_tokens)
+    ss = Fraction(m.tt) - 2 * R * Fraction(m.tn) + R * R * Fraction(m.nn)  # Σd² (Σd = 0 at R̂)
+    if ss <= 0:
+        return n - 1
+    d4 = sum(c * Fraction(v) * (-R) ** b for c, (a, b), v in zip((1, 4, 6, 4, 1), FOURTH, m.fourth))  # Σd⁴
+    kurtosis = float(d4 * n / (ss * ss)) - 3
+    return max(1.0, 2 / (2 / (n - 1) + max(kurtosis, 0.0) / n))
+
+
+def delta_half_width(m: Moments, *, population: int | None, sampled: int | None = None) -> float | None:
+    """The delta method's 95% half-width of C (Cochran eq. 6.9), in bytes/token; for comparison in docs and tests."""
+    r, fpc = m.ratio(), _fpc(m.n if sampled is None else sampled, population)
+    if r is None or m.n < 2:
+        return None
     R = Fraction(m.t) / Fraction(m.n_tokens)
     ss = Fraction(m.tt) - 2 * R * Fraction(m.tn) + R * R * Fraction(m.nn)  # Σ (T - R N)², exactly
-    xbar = m.n_tokens / m.n
-    half = _t_quantile(m.n - 1) * math.sqrt(fpc * float(ss) / (m.n - 1) / m.n) / xbar
-    return (r - half, r + half)
+    return _t_quantile(m.n - 1) * math.sqrt(fpc * float(ss) / (m.n - 1) / m.n) / (m.n_tokens / m.n)
 
 
 def total_interval(m: Moments, *, population: int | None,

@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
@@ -52,9 +53,18 @@ DEFAULT_FIRST_ROUND = 1000  # records in the first round of --precision without 
 
 
 def key(seed: int, record_id: str) -> float:
-    """A record's sampling key in [0, 1): 53 bits of BLAKE2b over the seed and the id."""
-    digest = hashlib.blake2b(f"{seed}\0{record_id}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") >> 11) / (1 << 53)
+    """A record's sampling key in [0, 1): 53 bits of BLAKE2b of the id, keyed by the seed."""
+    h = _keyed(seed).copy()
+    h.update(record_id.encode())
+    return (int.from_bytes(h.digest(), "big") >> 11) * _UNIT
+
+
+_UNIT = 1.0 / (1 << 53)
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed(seed: int) -> Any:
+    return hashlib.blake2b(digest_size=8, key=str(seed).encode())
 
 
 def threshold(keys: Iterable[float], count: int) -> float:
@@ -158,20 +168,21 @@ class DatasetDraw:
     population: Population = field(default_factory=Population)
     low: float = 0.0  # keys below were drawn in earlier rounds
     rounds: list[str] = field(default_factory=list)  # each finished round's draw (N, or P%)
-    _listed: dict[Unit, list[str]] | None = None
+    _listed: dict[Unit, list[tuple[float, str]]] | None = None  # listed units' (key, id), computed once
 
     @property
     def exhausted(self) -> bool:
         """Whether every record has been drawn."""
         return self.low >= 1.0
 
-    def listed(self) -> dict[Unit, list[str]]:
+    def listed(self) -> dict[Unit, list[tuple[float, str]]]:
+        """The (key, id) of every record of the units that list their records, by unit."""
         if self._listed is None:
             self._listed = {}
             for u in self.units:
                 ids = listed_ids(u)
                 if ids is not None:
-                    self._listed[u] = ids
+                    self._listed[u] = [(key(self.spec.seed, i), i) for i in ids]
             self.population.listed = sum(map(len, self._listed.values()))
             self.population.has_streams = len(self._listed) < len(self.units)
         return self._listed
@@ -185,8 +196,7 @@ class DatasetDraw:
         if draw.share is not None:
             high = draw.share
         else:
-            listed_keys = (key(seed, i) for u in listed for i in listed[u])
-            high = threshold(listed_keys, draw.count or 0)
+            high = threshold((k for u in listed for k, _ in listed[u]), draw.count or 0)
             high = self._stream_candidates(streams, draw.count or 0, high, held)
         low, self.low = self.low, high
 
@@ -197,8 +207,9 @@ class DatasetDraw:
             if not self.mine(unit):
                 continue
             if unit in listed:
-                if any(wanted(i) for i in listed[unit]):
-                    yield from self.read(unit, wanted)
+                chosen = {i for k, i in listed[unit] if low <= k < high}
+                if chosen:
+                    yield from self.read(unit, chosen.__contains__)
             elif draw.share is not None:
                 n = 0
                 for record in self.read(unit, None):
@@ -216,7 +227,7 @@ class DatasetDraw:
         if not streams:
             return high
         seed = self.spec.seed
-        listed_keys = heapq.nsmallest(count, (key(seed, i) for u in self.listed() for i in self.listed()[u]))
+        listed_keys = heapq.nsmallest(count, (k for keys in self.listed().values() for k, _ in keys))
         top = [-k for k in listed_keys]  # a max-heap of the count smallest keys seen
         heapq.heapify(top)
         candidates: list[tuple[float, int, Unit, Record]] = []
