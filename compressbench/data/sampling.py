@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -207,7 +208,7 @@ class DatasetDraw:
             if not self.mine(unit):
                 continue
             if unit in listed:
-                chosen = {i for k, i in listed[unit] if low <= k < high}
+                chosen = self.chosen(unit, low, high)
                 if chosen:
                     yield from self.read(unit, chosen.__contains__)
             elif draw.share is not None:
@@ -219,6 +220,35 @@ class DatasetDraw:
                 self.population.streamed += n
             else:
                 yield from (r for k, r in held.get(unit, []) if low <= k < high)
+
+    def bounds(self, draw: Draw) -> tuple[float, float]:
+        """The key range [low, high) of the records new in ``draw``, found without reading listed units
+        (this run's streams are read for their keys only); the draw moves on to it. For engines
+        that read elsewhere: records of listed units are :meth:`chosen`, a stream's filtered by key."""
+        listed, seed = self.listed(), self.spec.seed
+        self.population.streamed = 0
+
+        def stream_keys() -> Iterator[float]:
+            for unit in self.units:
+                if unit not in listed and self.mine(unit):
+                    for record in self.read(unit, None):
+                        self.population.streamed += 1
+                        yield key(seed, record.id)
+
+        keys = itertools.chain((k for u in listed for k, _ in listed[u]), stream_keys())
+        if draw.share is not None:
+            for _ in stream_keys():  # counted, for the population
+                pass
+            high = draw.share
+        else:
+            high = threshold(keys, draw.count or 0)
+        low, self.low = self.low, high
+        return low, high
+
+    def chosen(self, unit: Unit, low: float, high: float) -> set[str] | None:
+        """The ids of a listed unit's records with keys in [low, high) (None for a stream)."""
+        keys = self.listed().get(unit)
+        return None if keys is None else {i for k, i in keys if low <= k < high}
 
     def _stream_candidates(self, streams: list[Unit], count: int, high: float,
                            held: dict[Unit, list[tuple[float, Record]]]) -> float:
@@ -255,8 +285,7 @@ class DatasetDraw:
         return final
 
 
-def keep_smallest(rows: list[dict[str, Any]], datasets: dict[str, dict[str, Any]], seed: int,
-                  count: int) -> list[dict[str, Any]]:
+def keep_smallest(rows: list[dict[str, Any]], seed: int, count: int) -> list[dict[str, Any]]:
     """``merge`` of ``--sample N`` shards with streams: per dataset, the rows of the ``count`` samples
     with the smallest keys (each shard may hold more, drawn from what it alone could see)."""
     by_dataset: dict[str, set[str]] = {}
@@ -264,3 +293,24 @@ def keep_smallest(rows: list[dict[str, Any]], datasets: dict[str, dict[str, Any]
         by_dataset.setdefault(row["dataset"], set()).add(row["sample"])
     kept = {name: set(heapq.nsmallest(count, ids, key=lambda i: key(seed, i))) for name, ids in by_dataset.items()}
     return [r for r in rows if r["sample"] in kept[r["dataset"]]]
+
+
+def merged_sampling(provenances: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The sampling of shards being merged (None: exhaustive); shards sampled differently do not merge."""
+    setups = [p.get("sampling") for p in provenances]
+    if any(s != setups[0] for s in setups[1:]):
+        raise ConfigError("cannot merge: the runs sampled differently (--sample, --seed or --precision differ); "
+                          "rerun the shards with one sampling")
+    return setups[0]
+
+
+def merged_population(infos: list[dict[str, Any]], *, complete: bool) -> dict[str, Any]:
+    """A sampled dataset's population over merged shards: listed records (every shard lists them all) plus
+    each shard's streamed ones; unknown when streams were read and some shard is missing."""
+    first = infos[0]
+    if "sample_rounds" not in first:
+        return {}
+    streamed = sum(i.get("streamed_samples", 0) for i in infos)
+    known = complete or not first.get("has_streams")
+    return {"population_samples": first["listed_samples"] + streamed if known else None,
+            "streamed_samples": streamed}
