@@ -112,3 +112,26 @@ def test_precision_draws_rounds_until_the_interval_is_narrow_enough_and_resumes_
     resumed = run_suite(loaded, emit=resumed_rows.append, sampling=spec, prior_rows=rows[: len(rows) * 2 // 3])
     assert resumed.datasets == result.datasets
     assert len(rows[: len(rows) * 2 // 3]) + len(resumed_rows) == len(rows)
+
+
+def test_report_and_predict_show_the_sampling_interval(corpus):
+    from compressbench.reports.markdown import render_report
+    from compressbench.scaling.mix import forecast_component
+    from compressbench.scaling.plan import Component
+
+    _, loaded, _ = corpus
+    sampled = build_summary(run_suite(loaded, sampling=SampleSpec(count=20, seed=4)))
+    exhaustive = build_summary(run_suite(loaded))
+    report = render_report(sampled, [])
+    row = next(r for r in sampled["rows"] if r["dataset"] == "table" and r["tokenizer"] != "bytes")
+    assert f"{row['compression_ci_low']:#.4g} – {row['compression_ci_high']:#.4g}" in report
+    assert "C 95% CI" not in render_report(exhaustive, [])
+    component = Component("text", "text", row["tokenizer"], 1.0, "GB", dataset="table")
+    forecast = forecast_component(component, sampled["rows"], "plan")
+    assert forecast.measured.interval == "sampling 95% CI of C"
+    assert forecast.tokens_low == pytest.approx(1e9 / row["compression_ci_high"])
+    assert forecast.tokens_high == pytest.approx(1e9 / row["compression_ci_low"])
+    whole = forecast_component(component, exhaustive["rows"], "plan")
+    assert whole.measured.interval == "per-sample C spread p10..p90"
+    full = next(r for r in exhaustive["rows"] if r["dataset"] == "table" and r["tokenizer"] == row["tokenizer"])
+    assert whole.tokens_low == pytest.approx(1e9 / full["compression_p90"])
