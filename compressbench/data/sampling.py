@@ -71,6 +71,8 @@ def _keyed(seed: int) -> Any:
 def threshold(keys: Iterable[float], count: int) -> float:
     """The smallest threshold keeping the ``count`` smallest of ``keys`` (all of them when fewer)."""
     smallest = heapq.nsmallest(count, keys)
+    if count <= 0:
+        return 0.0
     return 1.0 if len(smallest) < count else math.nextafter(smallest[-1], 1.0)
 
 
@@ -121,6 +123,8 @@ class SampleSpec:
     def draws(self) -> Iterator[Draw]:
         """The rounds: one without ``precision``; else doubling until everything is drawn."""
         count, share = self.count, self.share
+        if count is None and share is None:
+            count = DEFAULT_FIRST_ROUND
         while True:
             yield Draw(count=count, share=share)
             if self.precision is None or (share is not None and share >= 1):
