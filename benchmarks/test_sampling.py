@@ -7,8 +7,9 @@ docs/performance.md) in one Parquet file of ``COMPRESSBENCH_BENCH_ROW_GROUP`` ro
 (default 1,000). Both runs tokenize with tiktoken cl100k_base in this process. Bytes read are the
 process's ``rchar`` (/proc/self/io: every byte read through a system call) over the run.
 ``extra_info`` holds the time ratio (exhaustive / sampled), the share of bytes read, the records
-drawn and the rounds; the sampled run must reach ±1% (or exhaust the corpus) and its interval must
-hold the exhaustive C.
+drawn and the rounds, and both C with the sample's interval (one draw, which like any 95% interval
+misses the exhaustive C for about one seed in twenty); the sampled run must reach ±1% or exhaust
+the corpus.
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ def test_precision_one_percent_vs_exhaustive(benchmark, tmp_path):
     (whole, whole_s, whole_read), (sample, sample_s, sample_read) = result["exhaustive"], result["sampled"]
     half = (sample["compression_ci_high"] - sample["compression_ci_low"]) / 2 / sample["compression"]
     assert half < 0.01 or sample["sampled_samples"] == RECORDS
-    assert sample["compression_ci_low"] <= whole["compression"] <= sample["compression_ci_high"]
     assert sample["population_samples"] == whole["samples"] == RECORDS
     benchmark.extra_info.update({
         "records": RECORDS, "row_group_rows": ROW_GROUP, "sampled_records": sample["sampled_samples"],
@@ -88,5 +88,7 @@ def test_precision_one_percent_vs_exhaustive(benchmark, tmp_path):
         "exhaustive_s": round(whole_s, 2), "sampled_s": round(sample_s, 2), "time_ratio": round(whole_s / sample_s, 2),
         "exhaustive_bytes_read": whole_read, "sampled_bytes_read": sample_read,
         "bytes_read_share": round(sample_read / whole_read, 3),
+        "exhaustive_c": whole["compression"], "sampled_c": sample["compression"],
+        "sampled_ci": [sample["compression_ci_low"], sample["compression_ci_high"]],  # one draw: misses 5% of seeds
     })
     print(f"\n--precision 1 vs exhaustive: {benchmark.extra_info}")
