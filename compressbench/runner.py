@@ -31,8 +31,9 @@ from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit, unit_id
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
-from compressbench.core.confidence import half_width
-from compressbench.data.sampling import DatasetDraw, SampleSpec, key
+from compressbench.core.aggregate import Aggregate
+from compressbench.core.confidence import half_width, needed
+from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool, exit_status, signal_name
@@ -246,11 +247,8 @@ class Run:
         drawn = self.drawn[ds.name] = DatasetDraw(
             self.sampling, units, mine=lambda u: self.shard is None or self.shard.owns_unit(u),
             read=lambda u, keep: reading.records(ds, u, max_bytes=max_bytes, keep=keep))
-        for draw in self.sampling.draws():
+        for draw in sample_rounds(self, ds, drawn):
             yield drawn.round(draw)
-            drawn.rounds.append(draw.label)
-            if drawn.exhausted or precise(self, ds, drawn):
-                return
 
     def sampling_info(self, name: str) -> dict[str, Any]:
         """What a dataset's summary needs of its sample: its population and rounds (none when exhaustive)."""
@@ -284,22 +282,42 @@ class Run:
                          provenance=info)
 
 
-def precise(run: Run, ds: Dataset, drawn: DatasetDraw) -> bool:
-    """Whether, after a round, every tokenizer's 95% interval of C on ``ds`` is as narrow as ``--precision``
-    asks. Never while rows of an interrupted run lie beyond the sample so far: a resumed run stops at
-    the round the uninterrupted one would have."""
+def sample_rounds(run: Run, ds: Dataset, drawn: DatasetDraw) -> Iterator[Draw]:
+    """The draws of a dataset's sample, one per round, whichever engine reads them: one without
+    ``--precision``; else each round is read before the next is planned, until every tokenizer's
+    95% interval of C on ``ds`` is as narrow as asked or the dataset is exhausted."""
     spec = run.sampling
-    if spec is None or spec.precision is None:
-        return True
-    if any(r["dataset"] == ds.name and key(spec.seed, r["sample"]) >= drawn.low for r in run.work.rows):
-        return False
-    population = drawn.population.info(sharded=run.shard is not None)["population_samples"]
+    if spec is None:
+        return
+    draw = spec.first()
+    while True:
+        yield draw
+        drawn.rounds.append(draw.label)
+        if spec.precision is None or drawn.exhausted:
+            return
+        more = _more_needed(run, ds, drawn, spec.precision / 100)
+        if more is None:
+            return
+        draw = spec.next(draw, *more)
+
+
+def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw, precision: float) -> tuple[int, float | None] | None:
+    """None when every tokenizer's interval is narrow enough; else the records drawn so far and the most
+    any tokenizer is projected to need. Rows an interrupted run measured beyond the sample so far
+    are left out, so a resumed run plans the rounds the uninterrupted one did."""
+    seed, population = drawn.spec.seed, drawn.population.info(sharded=run.shard is not None)["population_samples"]
+    sampled, most, enough = 0, 0.0, True
     for t in run.tokenizers_for(ds):
-        total = run.groups[(ds.name, ds.modality, t.name)].total
-        width = half_width(total.sample_moments(), population=population, sampled=total.samples)
-        if width is None or 100 * width >= spec.precision:
-            return False
-    return True
+        total, beyond = run.groups[(ds.name, ds.modality, t.name)].total, Aggregate()
+        for row in run.work.rows:
+            if row["dataset"] == ds.name and row["tokenizer"] == t.name and key(seed, row["sample"]) >= drawn.low:
+                beyond.add(Measurement.from_row(row))
+        m, sampled = total.sample_moments() - beyond.sample_moments(), total.samples - beyond.samples
+        width = half_width(m, population=population, sampled=sampled)
+        if width is None or width >= precision:
+            enough = False
+            most = max(most, needed(m, population=population, sampled=sampled, precision=precision) or 0.0)
+    return None if enough else (sampled, most or None)
 
 
 def run_suite(

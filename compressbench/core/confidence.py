@@ -59,6 +59,30 @@ class Moments:
     def ratio(self) -> float | None:
         return self.t / self.n_tokens if self.n_tokens else None
 
+    def __sub__(self, other: "Moments") -> "Moments":
+        """The sums without ``other``'s records (which must be among these)."""
+        return Moments(self.n - other.n, self.t - other.t, self.n_tokens - other.n_tokens, self.tt - other.tt,
+                       self.nn - other.nn, self.tn - other.tn,
+                       tuple(a - b for a, b in zip(self.fourth, other.fourth)) if other.fourth else self.fourth)
+
+
+def needed(m: Moments, *, population: int | None, sampled: int, precision: float) -> float | None:
+    """How many records bring the interval's half-width under ``precision`` (a share of C), projected from
+    the sample so far (the half-width goes as √((1 - f)/n)); None when there is no interval yet.
+
+    >>> round(needed(Moments(4, 40, 10, 420, 26, 104), population=None, sampled=4, precision=0.01))
+    1561
+    """
+    width = half_width(m, population=population, sampled=sampled)
+    if width is None:
+        return None
+    if width < precision:
+        return float(sampled)
+    rho2 = (width / precision) ** 2
+    if not population:
+        return sampled * rho2
+    return 1 / (rho2 * (1 / sampled - 1 / population) + 1 / population)
+
 
 def _t_quantile(df: int) -> float:
     from scipy.special import stdtrit  # Student's t quantile (scipy.stats is much slower to import)

@@ -18,9 +18,9 @@ kept rows and members are read. A stream (JSONL, CSV, tar) is read once, in
 order; with ``--sample N`` the candidates below the running threshold are held
 until the stream ends (a reservoir of at most N records).
 
-``--precision`` draws in rounds: each round doubles the sample (its threshold
-rises), and a round reads only the records between the previous threshold and
-the new one. Sharded runs agree because keys do: with ``--sample P%`` each shard
+``--precision`` draws in rounds: each round at least doubles the sample (its
+threshold rises), and a round reads only the records between the previous
+threshold and the new one. Sharded runs agree because keys do: with ``--sample P%`` each shard
 keeps its own records below P/100; with ``--sample N`` each shard keeps the records
 of its own units among the N smallest keys it can see (every listed record of the
 dataset plus its own streams), and ``merge`` keeps the N smallest over all shards.
@@ -29,8 +29,8 @@ dataset plus its own streams), and ``merge`` keeps the N smallest over all shard
 True
 >>> SampleSpec.parse("10%").share, SampleSpec.parse("500").count
 (0.1, 500)
->>> [d.label for d in SampleSpec.parse("1%", precision=1.0).draws()][:3]
-['1%', '2%', '4%']
+>>> SampleSpec.parse("1%", precision=1.0).first().label
+'1%'
 >>> threshold([0.5, 0.1, 0.3, 0.9], 2) == math.nextafter(0.3, 1)
 True
 """
@@ -51,6 +51,7 @@ from compressbench.data.formats import get_format
 from compressbench.data.formats.base import Record, Unit
 
 DEFAULT_FIRST_ROUND = 1000  # records in the first round of --precision without --sample
+PROJECTION_MARGIN = 1.2  # a round projected to reach --precision draws this much more than projected
 
 
 def key(seed: int, record_id: str) -> float:
@@ -120,16 +121,24 @@ class SampleSpec:
             raise ConfigError(f"--sample {text!r}: give a number of records per dataset (e.g. 500) "
                               "or a share of each dataset (e.g. 10%)") from None
 
-    def draws(self) -> Iterator[Draw]:
-        """The rounds: one without ``precision``; else doubling until everything is drawn."""
-        count, share = self.count, self.share
-        if count is None and share is None:
-            count = DEFAULT_FIRST_ROUND
-        while True:
-            yield Draw(count=count, share=share)
-            if self.precision is None or (share is not None and share >= 1):
-                return
-            count, share = (count * 2 if count else None), (min(1.0, share * 2) if share else None)
+    def first(self) -> Draw:
+        """The first round (the only one without ``precision``)."""
+        if self.count is None and self.share is None:
+            return Draw(count=DEFAULT_FIRST_ROUND)
+        return Draw(count=self.count, share=self.share)
+
+    @staticmethod
+    def next(draw: Draw, drawn: int, needed: float | None) -> Draw:
+        """The round after ``draw`` (which drew ``drawn`` records): at least double, or ``needed``
+        records (projected from the interval so far) with a 20% margin when that is more.
+
+        >>> SampleSpec.next(Draw(count=1000), 1000, 25000.0), SampleSpec.next(Draw(share=0.1), 500, None)
+        (Draw(count=30000, share=None), Draw(count=None, share=0.2))
+        """
+        grow = max(2.0, PROJECTION_MARGIN * (needed or 0) / max(drawn, 1))
+        if draw.share is not None:
+            return Draw(share=min(1.0, draw.share * grow))
+        return Draw(count=math.ceil((draw.count or DEFAULT_FIRST_ROUND) * grow))
 
     def provenance(self) -> dict[str, Any]:
         """How the sample was drawn, for run.json and the summary's provenance."""

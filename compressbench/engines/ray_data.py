@@ -33,7 +33,7 @@ from compressbench.data.sampling import DatasetDraw, SampleSpec, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import batched, load_sample, measure_batch
 from compressbench.results import RunResult
-from compressbench.runner import Run, RunOptions, Shard, build_tokenizers, precise
+from compressbench.runner import Run, RunOptions, Shard, build_tokenizers, sample_rounds
 
 
 class _Measurer:
@@ -116,7 +116,7 @@ def _rounds(run: Run, ds: Dataset, units: list[Unit]) -> Iterator[list[dict[str,
     drawn = run.drawn[ds.name] = DatasetDraw(
         spec, units, mine=lambda u: run.shard is None or run.shard.owns_unit(u),
         read=lambda u, keep: reading.records(ds, u, max_bytes=max_bytes, keep=keep))
-    for draw in spec.draws():
+    for draw in sample_rounds(run, ds, drawn):
         low, high = drawn.bounds(draw)
         items = []
         for u in mine:
@@ -125,9 +125,6 @@ def _rounds(run: Run, ds: Dataset, units: list[Unit]) -> Iterator[list[dict[str,
                 items.append(_item(u, {"seed": spec.seed, "low": low, "high": high,
                                        "ids": None if ids is None else sorted(ids)}))
         yield items
-        drawn.rounds.append(draw.label)
-        if drawn.exhausted or precise(run, ds, drawn):
-            return
 
 
 def _measure(ray: Any, run: Run, suite: Suite, ds: Dataset, items: list[dict[str, Any]], specs: list[str], *,

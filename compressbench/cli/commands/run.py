@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "summary rows then carry a 95%% confidence interval of C (see docs/sampling.md)")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample: the same seed draws the same sample (default 0)")
     p.add_argument("--precision", type=float, metavar="PCT",
-                   help="sample in rounds, doubling the sample, until the 95%% interval of C is within ±PCT%% of C "
+                   help="sample in rounds (each at least doubling the sample) until the 95%% interval of C is within ±PCT%% of C "
                         "for every dataset and tokenizer (or the dataset is exhausted)")
     add_run_options(p)
 
