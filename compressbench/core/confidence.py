@@ -70,8 +70,9 @@ def needed(m: Moments, *, population: int | None, sampled: int, precision: float
     """How many records bring the interval's half-width under ``precision`` (a share of C), projected from
     the sample so far (the half-width goes as √((1 - f)/n)); None when there is no interval yet.
 
-    >>> round(needed(Moments(4, 40, 10, 420, 26, 104), population=None, sampled=4, precision=0.01))
-    1561
+    >>> m = Moments(4, 40, 10, 420, 26, 104)
+    >>> round(needed(m, population=None, sampled=4, precision=0.01)), round(needed(m, population=100, sampled=4, precision=0.01))
+    (1561, 94)
     """
     width = half_width(m, population=population, sampled=sampled)
     if width is None:
@@ -81,7 +82,7 @@ def needed(m: Moments, *, population: int | None, sampled: int, precision: float
     rho2 = (width / precision) ** 2
     if not population:
         return sampled * rho2
-    return 1 / (rho2 * (1 / sampled - 1 / population) + 1 / population)
+    return 1 / ((1 / sampled - 1 / population) / rho2 + 1 / population)
 
 
 def _t_quantile(df: int) -> float:

@@ -42,6 +42,7 @@ import hashlib
 import heapq
 import itertools
 import math
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,21 +183,22 @@ class DatasetDraw:
     population: Population = field(default_factory=Population)
     low: float = 0.0  # keys below were drawn in earlier rounds
     rounds: list[str] = field(default_factory=list)  # each finished round's draw (N, or P%)
-    _listed: dict[Unit, list[tuple[float, str]]] | None = None  # listed units' (key, id), computed once
+    _listed: dict[Unit, array] | None = None  # listed units' keys, computed once (8 bytes a record)
 
     @property
     def exhausted(self) -> bool:
         """Whether every record has been drawn."""
         return self.low >= 1.0
 
-    def listed(self) -> dict[Unit, list[tuple[float, str]]]:
-        """The (key, id) of every record of the units that list their records, by unit."""
+    def listed(self) -> dict[Unit, array]:
+        """The keys of every record of the units that list their records, by unit, in the unit's order
+        (ids are listed again when needed, so memory holds 8 bytes per record, not its id)."""
         if self._listed is None:
             self._listed = {}
             for u in self.units:
                 ids = listed_ids(u)
                 if ids is not None:
-                    self._listed[u] = [(key(self.spec.seed, i), i) for i in ids]
+                    self._listed[u] = array("d", (key(self.spec.seed, i) for i in ids))
             self.population.listed = sum(map(len, self._listed.values()))
             self.population.has_streams = len(self._listed) < len(self.units)
         return self._listed
@@ -210,7 +212,7 @@ class DatasetDraw:
         if draw.share is not None:
             high = draw.share
         else:
-            high = threshold((k for u in listed for k, _ in listed[u]), draw.count or 0)
+            high = threshold((k for keys in listed.values() for k in keys), draw.count or 0)
             high = self._stream_candidates(streams, draw.count or 0, high, held)
         low, self.low = self.low, high
 
@@ -248,7 +250,7 @@ class DatasetDraw:
                         self.population.streamed += 1
                         yield key(seed, record.id)
 
-        keys = itertools.chain((k for u in listed for k, _ in listed[u]), stream_keys())
+        keys = itertools.chain((k for keys in listed.values() for k in keys), stream_keys())
         if draw.share is not None:
             for _ in stream_keys():  # counted, for the population
                 pass
@@ -261,7 +263,11 @@ class DatasetDraw:
     def chosen(self, unit: Unit, low: float, high: float) -> set[str] | None:
         """The ids of a listed unit's records with keys in [low, high) (None for a stream)."""
         keys = self.listed().get(unit)
-        return None if keys is None else {i for k, i in keys if low <= k < high}
+        if keys is None:
+            return None
+        if not any(low <= k < high for k in keys):
+            return set()
+        return {i for k, i in zip(keys, listed_ids(unit) or ()) if low <= k < high}
 
     def _stream_candidates(self, streams: list[Unit], count: int, high: float,
                            held: dict[Unit, list[tuple[float, Record]]]) -> float:
@@ -270,7 +276,7 @@ class DatasetDraw:
         if not streams:
             return high
         seed = self.spec.seed
-        listed_keys = heapq.nsmallest(count, (k for keys in self.listed().values() for k, _ in keys))
+        listed_keys = heapq.nsmallest(count, (k for keys in self.listed().values() for k in keys))
         top = [-k for k in listed_keys]  # a max-heap of the count smallest keys seen
         heapq.heapify(top)
         candidates: list[tuple[float, int, Unit, Record]] = []
