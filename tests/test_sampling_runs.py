@@ -61,6 +61,8 @@ def test_same_seed_same_sample_whatever_the_workers_and_shards_merge_into_it(cor
     assert a["provenance"]["sampling"] == {"sample": "12", "seed": 3, "precision": None}
     proc = cli("run", str(suite), "--sample", "13", "--seed", "3", "--out", str(whole), "--resume")
     assert proc.returncode == 2 and "sampling changed" in proc.stderr
+    proc = cli("run", str(suite), "--precision", "1", "--shard", "1/2", "--out", str(tmp_path / "p"))
+    assert proc.returncode == 2 and "--precision decides when to stop from the whole dataset" in proc.stderr
 
 
 def test_an_exhaustive_run_has_a_zero_width_interval(corpus):

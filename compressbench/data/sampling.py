@@ -29,6 +29,9 @@ dataset plus its own streams), and ``merge`` keeps the N smallest over all shard
 True
 >>> SampleSpec.parse("10%").share, SampleSpec.parse("500").count
 (0.1, 500)
+>>> SampleSpec.parse("ten")
+Traceback (most recent call last):
+compressbench.core.errors.ConfigError: --sample 'ten': give a number of records per dataset (e.g. 500) or a share of each dataset (e.g. 10%)
 >>> SampleSpec.parse("1%", precision=1.0).first().label
 '1%'
 >>> threshold([0.5, 0.1, 0.3, 0.9], 2) == math.nextafter(0.3, 1)
