@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from compressbench.core.confidence import FOURTH, Moments
 from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
 from compressbench.core.registry import count_specs
 from compressbench.core.sample import Measurement
 
 _SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decode_seconds")
+_MOMENTS = ((2, 0), (0, 2), (1, 1), *FOURTH)  # sums of T^a N^b the sampling interval needs (core/confidence.py)
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Aggregate:
     compressions: list[float] = field(default_factory=list)
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
     means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
+    moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
 
     def add(self, m: Measurement) -> None:
         """Count one measurement; a failed one counts as a sample and an error only."""
@@ -61,6 +64,9 @@ class Aggregate:
                 self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
             self.compressions.append(m.compression)
+        t, n = m.raw_bytes or 0, m.tokens or 0
+        for a, b in _MOMENTS:
+            self.moments[a, b].add(t ** a * n ** b)
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
@@ -76,6 +82,7 @@ class Aggregate:
                    for k in dict.fromkeys([*self.peaks, *other.peaks])},
             means={k: _merge_mean(self.means.get(k), other.means.get(k))
                    for k in dict.fromkeys([*self.means, *other.means])},
+            moments={k: v.merge(other.moments[k]) for k, v in self.moments.items()},
         )
 
     def total(self, key: str) -> float:
@@ -110,6 +117,12 @@ class Aggregate:
         out.update(self.peaks)
         out.update({k: total.value / n for k, (total, n) in self.means.items()})
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
+
+    def sample_moments(self) -> Moments:
+        """The exact sums the sampling interval of C needs, over the measured (not failed) samples."""
+        tt, nn, tn, *fourth = (self.moments[k].value for k in _MOMENTS)
+        return Moments(self.samples - self.errors, self.sums["raw_bytes"].value, self.sums["tokens"].value,
+                       tt, nn, tn, tuple(fourth))
 
     def spread(self) -> dict[str, float | None]:
         """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""

@@ -26,6 +26,15 @@ UNITS: dict[str, str] = {
     "compression_p10": "bytes/token (10th percentile of per-sample C)",
     "compression_p50": "bytes/token (median of per-sample C)",
     "compression_p90": "bytes/token (90th percentile of per-sample C)",
+    "compression_ci_low": "bytes/token (lower end of the 95% confidence interval of the dataset's C under "
+                          "sampling: ratio estimator, delta method; equals C for an exhaustive run)",
+    "compression_ci_high": "bytes/token (upper end of the 95% confidence interval of the dataset's C under sampling)",
+    "sampled_samples": "count of samples measured (drawn by --sample, or all of them), failed ones included",
+    "population_samples": "count of samples in the whole dataset (from Parquet footers, zip directories, "
+                          "folder listings or streams read through; null when unknown)",
+    "population_raw_bytes_estimate": "bytes (estimated T of the whole dataset: population x mean T of the sample)",
+    "population_raw_bytes_ci_low": "bytes (lower end of the 95% confidence interval of the whole dataset's T)",
+    "population_raw_bytes_ci_high": "bytes (upper end of the 95% confidence interval of the whole dataset's T)",
     "preprocessing_factor": "ratio (raw bytes T / input bytes): what preprocessing removes",
     "tokenizer_factor": "bytes/token (input bytes / tokens N): what the tokenizer itself compresses",
     "seconds": "seconds (tokenize time, decode excluded)",

@@ -15,7 +15,7 @@ from typing import Any
 from compressbench.core.registry import units
 from compressbench.reports import curves, figures
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import fmt, printable, render
+from compressbench.reports.tables import fmt, printable, render, with_interval
 
 _SUMMARY = [
     ("dataset", "dataset"), ("tokenizer", "tokenizer"), ("samples", "samples (count)"),
@@ -122,8 +122,11 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[d
     tokenizers = list(dict.fromkeys(r["tokenizer"] for r in rows))
     title = html.escape(modality.capitalize())
     summary_rows = [{**r, "spread": " · ".join(fmt(r.get(f"compression_p{p}")) for p in (10, 50, 90))} for r in rows]
+    summary_columns = _SUMMARY
+    if any("sample_rounds" in summary["datasets"][r["dataset"]] for r in rows):
+        summary_rows, summary_columns = with_interval(summary_rows, _SUMMARY)
     out = [f'<section class="modality" id="modality-{modality}" data-modality="{html.escape(modality)}">',
-           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(summary_rows, _SUMMARY, "summary")]
+           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(summary_rows, summary_columns, "summary")]
     if modality == "text":
         out += ["<p>Text metrics (ratios of sums over the dataset):</p>", _table(rows, _TEXT, "text-metrics")]
     if samples:

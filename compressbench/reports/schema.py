@@ -40,6 +40,13 @@ class SummaryRow(TypedDict, total=False):
     compression_p10: float | None
     compression_p50: float | None
     compression_p90: float | None
+    compression_ci_low: float | None  # 95% confidence interval of C under sampling (docs/sampling.md)
+    compression_ci_high: float | None
+    sampled_samples: int
+    population_samples: int | None
+    population_raw_bytes_estimate: float | None
+    population_raw_bytes_ci_low: float | None
+    population_raw_bytes_ci_high: float | None
     preprocessing_factor: float | None  # raw_bytes / input_bytes
     tokenizer_factor: float | None  # input_bytes / tokens
     seconds: float

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from compressbench.core import confidence
 from compressbench.core.errors import ConfigError, reading
 from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, summary_fields
 from compressbench.core.metrics import ratio
@@ -38,6 +39,10 @@ def build_summary(result: RunResult) -> Summary:
     for (dataset, modality, tokenizer), group in result.groups.items():
         row: dict[str, Any] = {"dataset": dataset, "modality": modality, "tokenizer": tokenizer}
         row.update(group.total.summary())
+        info = result.datasets[dataset]  # a sampled dataset knows its population; else the run saw all of it
+        population = info.get("population_samples") if "sample_rounds" in info else group.total.samples
+        row.update(confidence.columns(group.total.sample_moments(), samples=group.total.samples,
+                                      population=population))
         if group.languages:
             langs = {lang: {k: v for k, v in agg.summary().items() if k in _LANGUAGE_KEYS}
                      for lang, agg in sorted(group.languages.items())}

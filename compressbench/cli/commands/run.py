@@ -22,6 +22,8 @@ EXAMPLES = [
     "compressbench run big.toml --out runs/big --resume  # go on after a crash or kill -9",
     "compressbench run big.toml --shard 3/8 --out runs/s3  # one of 8 shards; then compressbench merge",
     "compressbench run images.toml --count-only --hash quick  # N from headers, reading little of each file",
+    "compressbench run big.toml --sample 2000 --seed 1  # 2000 random records per dataset, C with a 95% interval",
+    "compressbench run big.toml --precision 1        # sample until C is known to within ±1%",
 ]
 MANIFEST = "run.json"
 
@@ -40,7 +42,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="local (default) or ray: Ray Data actors on a cluster (pip install 'compressbench[ray]')")
     p.add_argument("--address", help="with --engine ray: the cluster (e.g. ray://head:10001, or auto); "
                                      "default: a local Ray instance")
+    p.add_argument("--sample", metavar="N|P%",
+                   help="measure a uniform random sample of each dataset: N records, or P%% of its records; "
+                        "summary rows then carry a 95%% confidence interval of C (see docs/sampling.md)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample: the same seed draws the same sample (default 0)")
+    p.add_argument("--precision", type=float, metavar="PCT",
+                   help="sample in rounds (each at least doubling the sample) until the 95%% interval of C is within ±PCT%% of C "
+                        "for every dataset and tokenizer (or the dataset is exhausted)")
     add_run_options(p)
+
+
+def sample_spec(args: argparse.Namespace) -> Any:
+    """The SampleSpec of --sample/--seed/--precision (None: every record), checked against the other options."""
+    from compressbench.data.sampling import SampleSpec
+
+    if args.sample is None and args.precision is None:
+        return None
+    if args.precision is not None and args.shard:
+        raise ConfigError("--precision decides when to stop from the whole dataset: run it without --shard, "
+                          "or give shards a fixed --sample")
+    return SampleSpec.parse(args.sample, seed=args.seed, precision=args.precision)
 
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -52,6 +73,8 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
             "hash": args.hash, "engine": args.engine,
             "max_file_bytes": args.max_file_bytes, "renyi_alpha": args.renyi_alpha,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
+            # only when sampling, so runs from before --sample existed still resume
+            **({"sampling": sample_spec(args).provenance()} if sample_spec(args) else {}),
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
                                   "reference_language": d.reference_language, "options": d.options,
                                   # only when set, so runs from before these keys existed still resume
@@ -76,7 +99,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
         raise ConfigError(f"{out}: cannot resume, its --shard {before['shard']} was split by sample id (an older "
                           "compressbench); shards now own whole reading units. Use another --out or --force "
                           "to start the shard over")
-    changed = [k for k in manifest if before.get(k) != manifest[k]]
+    changed = [k for k in dict.fromkeys([*manifest, "sampling"]) if before.get(k) != manifest.get(k)]
     if changed:
         raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "
                           "use another --out or --force to start over")
@@ -95,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray" and args.resume:
         raise ConfigError("--resume works with the local engine; with Ray, split the suite with --shard instead")
     shard = Shard.parse(args.shard) if args.shard else None
+    sampling = sample_spec(args)
     suite_path, origin = (args.suite, GIVEN) if args.suite else default_suite()
     suite = load_suite(suite_path)
     # with Ray the devices are the cluster's, not this machine's: validate the specs on the CPU here
@@ -118,11 +142,11 @@ def run(args: argparse.Namespace) -> int:
             from compressbench.engines.ray_data import run_suite_ray
 
             result = run_suite_ray(suite, device=args.device, emit=writer, options=run_options(args), shard=shard,
-                                   address=args.address, emit_ids=ids_writer)
+                                   address=args.address, emit_ids=ids_writer, sampling=sampling)
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
                                options=run_options(args), shard=shard, prior_rows=prior,
-                               emit_ids=ids_writer, prior_ids=prior_ids)
+                               emit_ids=ids_writer, prior_ids=prior_ids, sampling=sampling)
         result.provenance["suite_origin"] = origin
     finally:
         writer.close()
