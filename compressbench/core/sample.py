@@ -58,7 +58,7 @@ class TokenCount:
     tokens: int
     input_bytes: int
     counts: dict[str, float] = field(default_factory=dict)
-    ids: dict[int, int] | None = None
+    ids: dict[int, int] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Measurement:
     error: str | None = None
     counts: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    token_ids: dict[int, int] | None = None  # id -> occurrences, kept in token_ids.jsonl, not in the row
+    token_ids: dict[int, int] | None = field(default=None, repr=False)  # id -> occurrences, kept in token_ids.jsonl, not in the row
 
     @property
     def compression(self) -> float | None:
