@@ -103,9 +103,11 @@ def test_token_premium_is_relative_to_english(default_run):
     assert langs["hin"]["token_premium"] == langs["hin"]["tokens"] / langs["eng"]["tokens"] > 3
 
 
-def test_non_empty_out_dir_needs_force(default_run):
+def test_non_empty_out_dir_needs_force(default_run, tmp_path):
     _, out, _ = default_run
-    proc = cli("run", "--out", str(out))
+    suite = tmp_path / "suite.toml"  # any suite: the folder is checked, not what would be written there
+    suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\npaths = ["{UDHR}"]\n')
+    proc = cli("run", str(suite), "--out", str(out))
     assert proc.returncode == 2
     assert "not empty; pass --force" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -113,7 +113,10 @@ def test_resume_after_kill_9_gives_the_uninterrupted_summary(big_suite, tmp_path
 def test_resume_refuses_a_changed_run(whole, tmp_path):
     proc = cli("run", DEMO, "--out", str(whole), "--resume", "--shard", "1/2")
     assert proc.returncode == 2 and "cannot resume" in proc.stderr and "shard" in proc.stderr
-    proc = cli("run", "--out", str(tmp_path / "nothing"), "--resume")
+    tiny = tmp_path / "suite.toml"  # a suite cheaper to load than the default: the refusal is about --out
+    tiny.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\n'
+                    f'paths = ["{ROOT}/fixtures/text/udhr/eng.txt"]\n')
+    proc = cli("run", str(tiny), "--out", str(tmp_path / "nothing"), "--resume")
     assert proc.returncode == 2 and "nothing to resume" in proc.stderr
     proc = cli("run", DEMO, "--out", str(whole), "--resume", "--force")
     assert proc.returncode == 2 and "choose one" in proc.stderr
