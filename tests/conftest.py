@@ -50,3 +50,12 @@ def tokenizer():
         return built[spec, device]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The packaged demo suite run once a session (local engine, default options): its output folder, read-only."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = cli("run", DEMO, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out

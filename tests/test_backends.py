@@ -43,7 +43,9 @@ def test_parquet_without_pyarrow(run_dir, tmp_path):
 
 
 def test_ray_engine_without_ray(tmp_path):
-    proc = _without("ray", "run", "--engine", "ray", "--out", str(tmp_path / "out"))
+    suite = tmp_path / "suite.toml"  # one cheap tokenizer: the suite is loaded before Ray is needed
+    suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "t"\nmodality = "text"\npaths = ["{UDHR / "eng.txt"}"]\n')
+    proc = _without("ray", "run", str(suite), "--engine", "ray", "--out", str(tmp_path / "out"))
     _one_line(proc, "--engine ray needs the Python package 'ray'", "pip install 'compressbench[ray]'")
 
 

@@ -18,15 +18,44 @@ RESULT_KEYS = {"dataset", "modality", "tokenizer", "sample", "raw_bytes", "input
                "compression", "seconds", "error"}
 
 
+def run_on_a_terminal(*args: str) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """``compressbench ARGS`` with stdout piped and stderr on a 120-column pseudo-terminal; and what it showed there."""
+    import fcntl
+    import pty
+    import struct
+    import tempfile
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    with tempfile.TemporaryFile("w+") as stdout:
+        proc = subprocess.Popen([*console_script(), *args], cwd=ROOT, stdout=stdout, stderr=secondary, text=True)
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = proc.wait(timeout=300)
+        os.close(primary)
+        stdout.seek(0)
+        return subprocess.CompletedProcess(proc.args, code, stdout.read(), seen.decode(errors="replace")), seen
+
+
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
+    """The default suite, run once for every test below that reads it (stderr on a terminal: see the last test)."""
     out = tmp_path_factory.mktemp("run") / "out"
-    proc = cli("run", "--out", str(out))
-    return proc, out
+    proc, terminal = run_on_a_terminal("run", "--out", str(out))
+    return proc, out, terminal
 
 
 def test_default_suite_runs_and_writes_everything(default_run):
-    proc, out = default_run
+    proc, out, _ = default_run
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"results.jsonl", "token_ids.jsonl", "summary.json", "summary.csv", "report.md",
                                              "run.json"}
@@ -57,7 +86,7 @@ def test_default_suite_runs_and_writes_everything(default_run):
 
 
 def test_sums_in_summary_match_results(default_run):
-    _, out = default_run
+    _, out, _ = default_run
     summary = json.loads((out / "summary.json").read_text())
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     for row in summary["rows"]:
@@ -67,7 +96,7 @@ def test_sums_in_summary_match_results(default_run):
 
 
 def test_token_premium_is_relative_to_english(default_run):
-    _, out = default_run
+    _, out, _ = default_run
     summary = json.loads((out / "summary.json").read_text())
     row = next(r for r in summary["rows"] if r["dataset"] == "udhr" and r["tokenizer"] == "tiktoken:cl100k_base")
     langs = row["languages"]
@@ -75,9 +104,11 @@ def test_token_premium_is_relative_to_english(default_run):
     assert langs["hin"]["token_premium"] == langs["hin"]["tokens"] / langs["eng"]["tokens"] > 3
 
 
-def test_non_empty_out_dir_needs_force(default_run):
-    _, out = default_run
-    proc = cli("run", "--out", str(out))
+def test_non_empty_out_dir_needs_force(default_run, tmp_path):
+    _, out, _ = default_run
+    suite = tmp_path / "suite.toml"  # any suite: the folder is checked, not what would be written there
+    suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\npaths = ["{UDHR}"]\n')
+    proc = cli("run", str(suite), "--out", str(out))
     assert proc.returncode == 2
     assert "not empty; pass --force" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -232,27 +263,8 @@ def test_non_finite_and_non_positive_numbers_are_refused(tmp_path):
     assert proc.returncode == 2 and "must be a positive number" in proc.stderr
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path):
-    """stderr on a pseudo-terminal gets tqdm's bar for a run over a second; a pipe (above) gets none."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
-    proc = subprocess.Popen([*console_script(), "run", "--out", str(tmp_path / "o")], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=secondary)
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=300) == 0
-    os.close(primary)
+def test_progress_bar_only_on_a_terminal(default_run):
+    """stderr on a pseudo-terminal gets tqdm's bar for a run over a second (the default run's stderr is one)."""
+    proc, _, seen = default_run
+    assert proc.returncode == 0
     assert b"sample" in seen and b"%|" in seen, seen[-500:]

@@ -20,9 +20,8 @@ def _strip(rows):
 
 
 @needs_ray
-def test_ray_engine_equals_local_engine(tmp_path):
-    local, ray = tmp_path / "local", tmp_path / "ray"
-    assert cli("run", DEMO, "--out", str(local)).returncode == 0
+def test_ray_engine_equals_local_engine(demo_run, tmp_path):
+    local, ray = demo_run, tmp_path / "ray"
     proc = cli("run", DEMO, "--engine", "ray", "--workers", "2", "--out", str(ray))
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
