@@ -63,6 +63,8 @@ def resize(x: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
 
     if tuple(x.shape[-2:]) == (height, width):
         return x
+    if width == 1 and height > 1:  # torch's antialiased bicubic mis-resamples the height when the output is one
+        return resize(x.transpose(-2, -1), 1, height).transpose(-2, -1)  # pixel wide; one pixel high is right
     return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=True)
 
 

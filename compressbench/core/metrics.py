@@ -54,6 +54,13 @@ UNITS: dict[str, str] = {
     "codec_frames": "codec frames (one per frame period, all codebooks together)",
     "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
     "tokens_per_media_s": "tokens per second of audio or video (tokens N / duration_s)",
+    # What the model's input keeps of an image (docs/fidelity.md): per sample, a dataset reports their mean.
+    "input_coverage": "share (0-1) of the original inside what the model's input covers: pixels of an image "
+                      "(seconds of audio or video); dataset: mean over samples",
+    "input_psnr_db": "dB (PSNR of the covered region vs the model's input resized back, RGB 0-255, capped at 100; "
+                     "video: mean over sampled frames); dataset: mean over samples",
+    "input_ssim": "SSIM (Wang et al. 2004, 11-px Gaussian window, of the covered region vs the model's input resized "
+                  "back; video: mean over sampled frames); dataset: mean over samples",
 }
 
 AGGREGATIONS = ("sum", "max", "mean")
@@ -83,6 +90,7 @@ class CountSpec:
 COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
     "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "prompt_tokens", "tiles", "duration_s",
     "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts")}
+COUNTS.update({k: CountSpec(UNITS[k], aggregate="mean") for k in ("input_coverage", "input_psnr_db", "input_ssim")})
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

@@ -1,0 +1,132 @@
+"""What the model's input keeps of an image: PSNR and SSIM of the round trip, on the device, in the batch.
+
+The covered region of the original is compared with the model's input resized
+back to that region (bicubic, antialiased: the adapters' own :func:`resize`),
+clamped to the displayable range. Both are RGB; the tensors hold values in
+[0, 1], which gives the same PSNR and SSIM as 0-255 with a peak of 255 (the
+constants scale with the peak).
+
+- ``input_psnr_db`` = 10 log10(255² / MSE) over every pixel and channel, capped
+  at :data:`PSNR_CAP_DB` (an exact round trip has MSE 0).
+- ``input_ssim``: the mean structural similarity of Wang et al. (2004): an
+  11-tap Gaussian window (σ = 1.5), K1 = 0.01, K2 = 0.03, over the positions where
+  the window fits, averaged over the three channels (pytorch-msssim's ``ssim``,
+  as scikit-image's ``structural_similarity`` with ``gaussian_weights=True``,
+  ``use_sample_covariance=False``). A region narrower than the window has none.
+
+Large images are compared in strips of rows so that device memory stays bounded
+by the batch; the strips overlap by the window, so the result is the whole image's.
+
+>>> import torch
+>>> x = torch.rand(2, 3, 32, 48)
+>>> fidelity(x, x)[0]
+{'input_psnr_db': 100.0, 'input_ssim': 1.0}
+>>> round(fidelity(torch.zeros(1, 3, 8, 8), torch.full((1, 3, 8, 8), 0.1))[0]["input_psnr_db"], 6)  # no SSIM: < 11 px
+20.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from compressbench.adapters._image import resize
+from compressbench.core.sample import TokenCount
+
+if TYPE_CHECKING:
+    import torch
+
+PSNR_CAP_DB = 100.0  # what an exact (or float-exact) round trip reports
+SSIM_WINDOW = 11  # Wang et al.'s Gaussian window: 11 taps, sigma 1.5
+SSIM_SIGMA = 1.5
+STRIP_PIXELS = 1 << 22  # pixels of one SSIM strip (all images of the batch together): bounds the five filtered maps
+
+# The coverage of a family whose model input shows the whole image (resized, tiled or padded, never cropped).
+WHOLE: dict[str, float] = {"input_coverage": 1.0}
+
+# Counts only a decoded sample has (--count-only reports coverage alone).
+DECODED_ONLY = ("input_psnr_db", "input_ssim")
+
+
+def restore(view: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
+    """The model's input (B, 3, h, w) in [0, 1] resized back to the covered region's size and clamped to [0, 1]."""
+    return resize(view, height, width).clamp(0.0, 1.0)
+
+
+def psnr_db(original: "torch.Tensor", restored: "torch.Tensor") -> list[float]:
+    """PSNR in dB of each image of a (B, 3, H, W) pair in [0, 1], capped at PSNR_CAP_DB."""
+    mse = (original - restored).double().pow_(2).flatten(1).mean(1).tolist()
+    return [PSNR_CAP_DB if m <= 0 else min(PSNR_CAP_DB, -10.0 * math.log10(m)) for m in mse]
+
+
+def ssim(original: "torch.Tensor", restored: "torch.Tensor") -> list[float] | None:
+    """Mean SSIM of each image of a (B, 3, H, W) pair in [0, 1]; None when a side is under the window."""
+    from pytorch_msssim import ssim as msssim_ssim
+
+    b, _, h, w = original.shape
+    if min(h, w) < SSIM_WINDOW:
+        return None
+    pad = SSIM_WINDOW - 1
+    rows = max(1, STRIP_PIXELS // max(1, b * w) - pad)  # map rows a strip yields
+    total = None
+    for start in range(0, h - pad, rows):
+        stop = min(h, start + rows + pad)
+        part = msssim_ssim(original[:, :, start:stop].float(), restored[:, :, start:stop].float(), data_range=1.0,
+                           size_average=False, win_size=SSIM_WINDOW, win_sigma=SSIM_SIGMA)
+        weighted = part.double() * (stop - start - pad)  # the strip's mean over its map rows, weighted by them
+        total = weighted if total is None else total + weighted
+    return (total / (h - pad)).tolist()
+
+
+def fidelity(original: "torch.Tensor", restored: "torch.Tensor") -> list[dict[str, float]]:
+    """``input_psnr_db`` and ``input_ssim`` (when the region fits the window) of each image of the batch."""
+    psnr = psnr_db(original, restored)
+    similarity = ssim(original, restored)
+    if similarity is None:
+        return [{"input_psnr_db": p} for p in psnr]
+    return [{"input_psnr_db": p, "input_ssim": s} for p, s in zip(psnr, similarity)]
+
+
+def round_trip(original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:
+    """:func:`fidelity` of the covered region ``original`` against the model's input ``view`` resized back to it."""
+    return fidelity(original, restore(view, *original.shape[-2:]))
+
+
+class FrameMeans:
+    """Running per-frame means of PSNR and SSIM over a video's sampled frames (what a video reports).
+
+    >>> import torch
+    >>> means = FrameMeans()
+    >>> means.add(round_trip(torch.zeros(2, 3, 4, 4), torch.zeros(2, 3, 2, 2)))
+    >>> means.counts()
+    {'input_psnr_db': 100.0}
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.frames: dict[str, int] = {}
+
+    def add(self, per_frame: Sequence[dict[str, float]]) -> None:
+        for values in per_frame:
+            for key, value in values.items():
+                self.sums[key] = self.sums.get(key, 0.0) + value
+                self.frames[key] = self.frames.get(key, 0) + 1
+
+    def counts(self) -> dict[str, float]:
+        return {k: self.sums[k] / self.frames[k] for k in self.sums}
+
+
+def with_counts(result: TokenCount, counts: dict[str, float]) -> TokenCount:
+    """The count with ``counts`` added to its per-sample counts."""
+    return TokenCount(result.tokens, result.input_bytes, {**result.counts, **counts})
+
+
+def shape_only(result: TokenCount) -> TokenCount:
+    """The count without what only a decoded sample has: what --count-only reports for the same sample.
+
+    >>> shape_only(TokenCount(4, 12, {"input_coverage": 1.0, "input_psnr_db": 31.5}))
+    TokenCount(tokens=4, input_bytes=12, counts={'input_coverage': 1.0})
+    """
+    return TokenCount(result.tokens, result.input_bytes,
+                      {k: v for k, v in result.counts.items() if k not in DECODED_ONLY})
