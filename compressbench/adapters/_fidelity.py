@@ -56,7 +56,8 @@ def restore(view: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
 
 def psnr_db(original: "torch.Tensor", restored: "torch.Tensor") -> list[float]:
     """PSNR in dB of each image of a (B, 3, H, W) pair in [0, 1], capped at PSNR_CAP_DB."""
-    mse = (original - restored).double().pow_(2).flatten(1).mean(1).tolist()
+    diff = original - restored
+    mse = diff.mul_(diff).flatten(1).mean(1).tolist()
     return [PSNR_CAP_DB if m <= 0 else min(PSNR_CAP_DB, -10.0 * math.log10(m)) for m in mse]
 
 

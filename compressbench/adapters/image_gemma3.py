@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, fidelity, restore, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, fidelity, restore, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.adapters.base import check_positive
@@ -104,8 +104,8 @@ class Gemma3Tokenizer(ImageTokenizer):
 
         h, w = batch.shape[-2:]
         rows, cols = self.grid(h, w)
-        if rows == 0:
-            return round_trip(batch, views[:, 0])
+        if rows == 0 or not self.measure_fidelity:
+            return self.round_trip(batch, views[:, 0])
         restored = torch.empty_like(batch)
         ch, cw = math.ceil(h / rows), math.ceil(w / cols)
         for r in range(rows):

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, preset_options, resize
 from compressbench.core.errors import SampleError
 from compressbench.core.registry import register_tokenizer
@@ -114,7 +114,7 @@ class Idefics3Tokenizer(ImageTokenizer):
         rows, cols = self.grid(*batch.shape[-2:])
         if tiles.shape[1] != rows * cols + 1:
             raise SampleError(f"{self.name}: split into {tiles.shape[1]} tiles, expected {rows * cols + 1}")
-        return [with_counts(self._result(rows, cols), kept) for kept in round_trip(batch, view)]
+        return [with_counts(self._result(rows, cols), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, rows: int, cols: int) -> TokenCount:
         n, s = self.per_tile, self.tile_size

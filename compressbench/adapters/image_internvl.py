@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import internvl_grid, internvl_tiles
 from compressbench.adapters.base import check_positive
@@ -68,7 +68,7 @@ class InternVLTokenizer(ImageTokenizer):
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         view = self.grid_image(batch)  # the highest-resolution view: the tiles as one image
         tiles = self.tiles(batch, view)
-        return [with_counts(self._result(tiles.shape[1]), kept) for kept in round_trip(batch, view)]
+        return [with_counts(self._result(tiles.shape[1]), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, tiles: int) -> TokenCount:
         s = self.config.image_size

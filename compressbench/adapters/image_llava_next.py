@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, preset_options, resize
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import register_tokenizer
@@ -126,7 +126,7 @@ class LlavaNextTokenizer(ImageTokenizer):
         h, w = batch.shape[-2:]
         tiles, view = self.tiles_and_view(batch)
         result = self._result(h, w, tiles.shape[1], tiles.shape[2])
-        return [with_counts(result, kept) for kept in round_trip(batch, view)]
+        return [with_counts(result, kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, height: int, width: int, rows: int, cols: int) -> TokenCount:
         g = self.grid

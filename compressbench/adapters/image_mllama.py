@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import SampleError
 from compressbench.adapters.base import check_positive
@@ -97,7 +97,7 @@ class MllamaTokenizer(ImageTokenizer):
         view = resize(batch, *fit_to_canvas(h, w, rows * s, cols * s, s))  # the image as fitted, then padding
         x = F.pad(view, (0, cols * s - view.shape[-1], 0, rows * s - view.shape[-2]))
         tiles = x.reshape(*x.shape[:2], rows, s, cols, s).permute(0, 2, 4, 1, 3, 5).flatten(1, 2)
-        return [with_counts(self._result(tiles.shape[1]), kept) for kept in round_trip(batch, view)]
+        return [with_counts(self._result(tiles.shape[1]), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, tiles: int) -> TokenCount:
         s = self.config.tile_size

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import SampleError
 from compressbench.adapters.base import check_positive
@@ -67,7 +67,7 @@ class PixtralTokenizer(ImageTokenizer):
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = self.target_size(*batch.shape[-2:])
         x = resize(batch, h, w)
-        return [with_counts(self._result(*x.shape[-2:]), kept) for kept in round_trip(batch, x)]
+        return [with_counts(self._result(*x.shape[-2:]), kept) for kept in self.round_trip(batch, x)]
 
     def _result(self, height: int, width: int) -> TokenCount:
         rows, cols = height // self.unit, width // self.unit

@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import WHOLE, round_trip, with_counts
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.adapters.base import check_positive
@@ -115,7 +115,7 @@ class Qwen2VLTokenizer(ImageTokenizer):
         x = resize(batch, h, w)
         patches = self.merged_patches(x)
         tokens = patches.shape[1]
-        return [with_counts(self._result(tokens, h, w), kept) for kept in round_trip(batch, x)]
+        return [with_counts(self._result(tokens, h, w), kept) for kept in self.round_trip(batch, x)]
 
     def merged_patches(self, x: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, tokens, merge^2 * 3 * temporal * patch^2), in Qwen2-VL's patch order."""

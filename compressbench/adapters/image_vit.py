@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import round_trip
 from compressbench.adapters._image import ImageTokenizer
 from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError, SampleError, first_line
@@ -198,7 +197,7 @@ class VitTokenizer(ImageTokenizer):
         mean = torch.tensor(self.data_config["mean"], device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.data_config["std"], device=x.device).view(1, -1, 1, 1)
         view = x * std + mean  # the model's input before normalisation, in [0, 1]
-        return round_trip(batch[..., top:max(bottom, top + 1), left:max(right, left + 1)], view)
+        return self.round_trip(batch[..., top:max(bottom, top + 1), left:max(right, left + 1)], view)
 
     def model_input(self, batch: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
         """(the batch as transformed, trimmed, the transformed batch): what :meth:`patch_grid_of` and
