@@ -14,8 +14,9 @@ constants scale with the peak).
   as scikit-image's ``structural_similarity`` with ``gaussian_weights=True``,
   ``use_sample_covariance=False``). A region narrower than the window has none.
 
-Large images are compared in strips of rows so that device memory stays bounded
-by the batch; the strips overlap by the window, so the result is the whole image's.
+Large images are compared in strips of rows so that what is allocated beyond the
+batch and its round trip stays small; the strips overlap by the window, so the
+result is the whole image's.
 
 >>> import torch
 >>> x = torch.rand(2, 3, 32, 48)
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 PSNR_CAP_DB = 100.0  # what an exact (or float-exact) round trip reports
 SSIM_WINDOW = 11  # Wang et al.'s Gaussian window: 11 taps, sigma 1.5
 SSIM_SIGMA = 1.5
-STRIP_PIXELS = 1 << 22  # pixels of one SSIM strip (all images of the batch together): bounds the five filtered maps
+STRIP_PIXELS = 1 << 21  # pixels of one strip of rows (all images of the batch together): bounds what is allocated
 
 # The coverage of a family whose model input shows the whole image (resized, tiled or padded, never cropped).
 WHOLE: dict[str, float] = {"input_coverage": 1.0}
@@ -54,39 +55,36 @@ def restore(view: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
     return resize(view, height, width).clamp(0.0, 1.0)
 
 
-def psnr_db(original: "torch.Tensor", restored: "torch.Tensor") -> list[float]:
-    """PSNR in dB of each image of a (B, 3, H, W) pair in [0, 1], capped at PSNR_CAP_DB."""
-    diff = original - restored
-    mse = diff.mul_(diff).flatten(1).mean(1).tolist()
-    return [PSNR_CAP_DB if m <= 0 else min(PSNR_CAP_DB, -10.0 * math.log10(m)) for m in mse]
+def fidelity(original: "torch.Tensor", restored: "torch.Tensor") -> list[dict[str, float]]:
+    """``input_psnr_db`` and ``input_ssim`` (when the region fits the window) of each image of the batch.
 
-
-def ssim(original: "torch.Tensor", restored: "torch.Tensor") -> list[float] | None:
-    """Mean SSIM of each image of a (B, 3, H, W) pair in [0, 1]; None when a side is under the window."""
+    Rows are taken in strips (at most STRIP_PIXELS for the batch, plus the window's overlap), so what is
+    allocated beyond the two inputs stays small: the squared error of the strip's own rows, and SSIM's
+    filtered maps over the strip's positions where the window fits.
+    """
+    import torch
     from pytorch_msssim import ssim as msssim_ssim
 
-    b, _, h, w = original.shape
-    if min(h, w) < SSIM_WINDOW:
-        return None
+    b, c, h, w = original.shape
     pad = SSIM_WINDOW - 1
-    rows = max(1, STRIP_PIXELS // max(1, b * w) - pad)  # map rows a strip yields
-    total = None
-    for start in range(0, h - pad, rows):
-        stop = min(h, start + rows + pad)
-        part = msssim_ssim(original[:, :, start:stop].float(), restored[:, :, start:stop].float(), data_range=1.0,
-                           size_average=False, win_size=SSIM_WINDOW, win_sigma=SSIM_SIGMA)
-        weighted = part.double() * (stop - start - pad)  # the strip's mean over its map rows, weighted by them
-        total = weighted if total is None else total + weighted
-    return (total / (h - pad)).tolist()
-
-
-def fidelity(original: "torch.Tensor", restored: "torch.Tensor") -> list[dict[str, float]]:
-    """``input_psnr_db`` and ``input_ssim`` (when the region fits the window) of each image of the batch."""
-    psnr = psnr_db(original, restored)
-    similarity = ssim(original, restored)
-    if similarity is None:
+    rows = max(1, STRIP_PIXELS // max(1, b * w))
+    do_ssim = min(h, w) >= SSIM_WINDOW
+    squared, similar = [0.0] * b, [0.0] * b
+    for start in range(0, h, rows):
+        own = min(rows, h - start)  # rows of this strip, each in one strip only
+        diff = original[:, :, start:start + own] - restored[:, :, start:start + own]
+        squared = [a + v for a, v in zip(squared, diff.mul_(diff).flatten(1).sum(1, dtype=torch.float64).tolist())]
+        positions = min(own, h - pad - start)  # SSIM map rows this strip owns
+        if do_ssim and positions > 0:
+            reach = slice(start, start + positions + pad)  # the rows the window needs for those map rows
+            part = msssim_ssim(original[:, :, reach], restored[:, :, reach], data_range=1.0, size_average=False,
+                               win_size=SSIM_WINDOW, win_sigma=SSIM_SIGMA)
+            similar = [a + v * positions for a, v in zip(similar, part.double().tolist())]
+    mse = [total / (c * h * w) for total in squared]
+    psnr = [PSNR_CAP_DB if m <= 0 else min(PSNR_CAP_DB, -10.0 * math.log10(m)) for m in mse]
+    if not do_ssim:
         return [{"input_psnr_db": p} for p in psnr]
-    return [{"input_psnr_db": p, "input_ssim": s} for p, s in zip(psnr, similarity)]
+    return [{"input_psnr_db": p, "input_ssim": s / (h - pad)} for p, s in zip(psnr, similar)]
 
 
 def round_trip(original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:

@@ -166,9 +166,12 @@ def test_ssim_in_strips_is_the_whole_images(monkeypatch):
     """Large images go through SSIM in strips of rows that overlap by the window: the same number."""
     x = tensor(photo("hubble_deep_field_1000.jpg"))[..., :300, :400]
     restored = restore(resize(x, 75, 100), *x.shape[-2:])
-    whole = fidelity(x, restored)[0]["input_ssim"]
-    monkeypatch.setattr(_fidelity, "STRIP_PIXELS", 37 * x.shape[-1])  # strips of 27 map rows
-    assert fidelity(x, restored)[0]["input_ssim"] == pytest.approx(whole, abs=1e-6)
+    whole = fidelity(x, restored)[0]
+    monkeypatch.setattr(_fidelity, "STRIP_PIXELS", 27 * x.shape[-1])  # strips of 27 rows
+    strips = fidelity(x, restored)[0]
+    assert strips["input_ssim"] == pytest.approx(whole["input_ssim"], abs=1e-6)
+    assert strips["input_psnr_db"] == pytest.approx(whole["input_psnr_db"], abs=1e-6)
+    whole = whole["input_ssim"]
     assert whole == pytest.approx(skimage_scores(x, restored)[1], abs=2e-4)
 
 
@@ -241,14 +244,14 @@ def test_resize_to_one_pixel_wide_is_right():
 
 
 def test_rows_and_summary_through_the_console_script():
-    """Each row carries the three values, the summary their means with units; --no-fidelity and --count-only
-    keep the coverage alone."""
+    """Each row carries the three values, the summary their means with units; --no-fidelity keeps the coverage
+    alone (--count-only: tests/image/test_image_cli.py)."""
     import json
 
     from tests.conftest import cli
 
     runs = {}
-    for extra in ([], ["--no-fidelity"], ["--count-only"]):
+    for extra in ([], ["--no-fidelity"]):
         proc = cli("measure", "-t", "qwen2vl", "-t", "vit:vit_base_patch16_224", "--json", "--workers", "1", *extra,
                    str(IMAGES / "chelsea.png"), str(IMAGES / "coffee_wide_21x9.webp"))
         assert proc.returncode == 0, proc.stderr
@@ -259,6 +262,5 @@ def test_rows_and_summary_through_the_console_script():
         for key in ("input_coverage", "input_psnr_db", "input_ssim"):
             assert summary[key] == pytest.approx(sum(r[key] for r in rows) / len(rows)), key
     assert {"input_coverage", "input_psnr_db", "input_ssim"} <= set(full["units"])
-    for extra in (("--no-fidelity",), ("--count-only",)):
-        for row, same in zip(runs[extra]["results"], full["results"]):
-            assert row["input_coverage"] == same["input_coverage"] and "input_psnr_db" not in row, extra
+    for row, same in zip(runs[("--no-fidelity",)]["results"], full["results"]):
+        assert row["input_coverage"] == same["input_coverage"] and "input_psnr_db" not in row
