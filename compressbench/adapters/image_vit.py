@@ -8,6 +8,10 @@ timm's own eval transform (resize, center crop, normalise, from
 ``resolve_model_data_config`` + ``create_transform``) applied to the batch tensor
 on the device, then through the patch embedding: N is the number of tokens that
 comes out. Class and register tokens are reported apart as ``prefix_tokens``.
+``input_coverage`` is the share of the image inside the center crop (1 when the
+transform squashes the whole image, as timm's CLIP configs do; ``crop_mode=center``
+gives OpenAI CLIP's shortest-side resize and center crop instead), and PSNR / SSIM
+compare that window with the crop resized back (:mod:`compressbench.adapters._fidelity`).
 ``prompt_tokens`` is N: a LLaVA-1.5-style prompt puts one position per patch
 token in place of its <image> placeholder, with no special tokens around them.
 
@@ -153,7 +157,8 @@ class VitTokenizer(ImageTokenizer):
         if height <= 0 or width <= 0:
             raise SampleError(f"image of {height}x{width} pixels has no area")
         h, w = self.input_size
-        counts = {"prefix_tokens": self.prefix_tokens, "prompt_tokens": self.patch_tokens, **self.coverage(height, width)}
+        counts = {"prefix_tokens": self.prefix_tokens, "prompt_tokens": self.patch_tokens,
+                  **self.coverage(height, width)}
         return TokenCount(tokens=self.patch_tokens, input_bytes=h * w * 3, counts=counts)
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:

@@ -88,7 +88,10 @@ def coordinate_images(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 def reached(pixel_values: np.ndarray, length: int) -> tuple[int, int]:
     """(first, last) source index among the codes in a processor's output (channels first, or Qwen's patches)."""
     values = np.asarray(pixel_values, dtype=np.float64)
-    values = values.reshape(values.shape[0], 3, -1) if values.ndim == 2 else values.reshape(-1, 3, values.shape[-2] * values.shape[-1])
+    if values.ndim == 2:  # Qwen's flattened patches: channels first within each patch
+        values = values.reshape(values.shape[0], 3, -1)
+    else:
+        values = values.reshape(-1, 3, values.shape[-2] * values.shape[-1])
     codes = np.rint(values[:, 0]) * 256 + np.rint(values[:, 1])
     codes = codes[(codes >= 1) & (codes <= length)]
     return int(codes.min()) - 1, int(codes.max()) - 1
