@@ -46,6 +46,11 @@ STRIP_PIXELS = 1 << 21  # pixels of one strip of rows (all images of the batch t
 # The coverage of a family whose model input shows the whole image (resized, tiled or padded, never cropped).
 WHOLE: dict[str, float] = {"input_coverage": 1.0}
 
+# A video's PSNR and SSIM: the mean over at most this many of its sampled frames, spread evenly (all of them
+# when fewer): frames close in time differ little, and on the CPU each frame's round trip costs several times
+# its tokenizing.
+FIDELITY_FRAMES = 8
+
 # Counts only a decoded sample has (--count-only reports coverage alone).
 DECODED_ONLY = ("input_psnr_db", "input_ssim")
 
@@ -90,6 +95,27 @@ def fidelity(original: "torch.Tensor", restored: "torch.Tensor") -> list[dict[st
 def round_trip(original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:
     """:func:`fidelity` of the covered region ``original`` against the model's input ``view`` resized back to it."""
     return fidelity(original, restore(view, *original.shape[-2:]))
+
+
+def frames_measured(sampled: int, cap: int = FIDELITY_FRAMES) -> frozenset[int]:
+    """Positions, among ``sampled`` frames, whose PSNR and SSIM a video reports the mean of: ``cap`` of them
+    spread evenly, first and last included (numpy's linspace, truncated), or all.
+
+    >>> sorted(frames_measured(5)), sorted(frames_measured(100, cap=4))
+    ([0, 1, 2, 3, 4], [0, 33, 66, 99])
+    """
+    import numpy as np
+
+    return frozenset(np.linspace(0, sampled - 1, min(cap, sampled), dtype=int).tolist())
+
+
+def measured_in_chunk(measured: frozenset[int], done: int, size: int) -> list[int]:
+    """Indices within a chunk of ``size`` frames starting at position ``done`` that are ``measured``.
+
+    >>> measured_in_chunk(frozenset({0, 33, 66, 99}), 32, 32)
+    [1]
+    """
+    return [k for k in range(size) if done + k in measured]
 
 
 class FrameMeans:

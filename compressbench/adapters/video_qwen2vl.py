@@ -27,7 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import FrameMeans, with_counts
+from compressbench.adapters._fidelity import FrameMeans, frames_measured, measured_in_chunk, with_counts
 from compressbench.adapters._image import resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.adapters._video import VideoTokenizer
@@ -91,12 +91,12 @@ class Qwen2VLVideoTokenizer(VideoTokenizer):
         indices = qwen2vl_frame_indices(video.num_frames, n)
         t = self.config.temporal_patch_size
         indices += indices[-1:] * (-len(indices) % t)  # Qwen2VLImageProcessor's padding of an odd count
-        tokens, kept, done = 0, FrameMeans(), 0
+        tokens, kept, done, measured = 0, FrameMeans(), 0, frames_measured(n)  # n: not the padding repeat
         for batch in self.frame_chunks(video, indices, multiple=t):
             x = resize(batch, h, w)
             tokens += self.merged_patches(x).shape[0]
-            real = max(0, min(len(x), n - done))  # the sampled frames, not the padding repeat
-            kept.add(self.round_trip(batch[:real], x[:real]) if real else [])
+            chosen = measured_in_chunk(measured, done, len(x))
+            kept.add(self.round_trip(batch[chosen], x[chosen]) if chosen else [])
             done += len(x)
         return with_counts(self._result(n, h, w, tokens), kept.counts())
 

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compressbench.adapters._fidelity import FrameMeans, with_counts
+from compressbench.adapters._fidelity import FrameMeans, frames_measured, measured_in_chunk, with_counts
 from compressbench.adapters._image import resize
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import sample_indices
@@ -91,11 +91,11 @@ class TubeletTokenizer(VideoTokenizer):
         clips = self.clip_indices(video.num_frames, video.fps)
         flat = [i for clip in clips for i in clip]
         sampled = len(sample_indices(video.num_frames, video.fps, fps=c.fps, stride=c.stride))
-        tokens, kept, done = 0, FrameMeans(), 0
+        tokens, kept, done, measured = 0, FrameMeans(), 0, frames_measured(sampled)  # not the last clip's padding
         for batch in self.frame_chunks(video, flat, multiple=c.num_frames):
             x = resize(batch, c.image_size, c.image_size)  # (B * num_frames, 3, S, S)
-            real = max(0, min(len(x), sampled - done))  # the sampled frames, not the last clip's padding
-            kept.add(self.round_trip(batch[:real], x[:real]) if real else [])
+            chosen = measured_in_chunk(measured, done, len(x))
+            kept.add(self.round_trip(batch[chosen], x[chosen]) if chosen else [])
             done += len(x)
             x = x.reshape(-1, c.num_frames, 3, c.image_size, c.image_size).transpose(1, 2)  # (clips, 3, T, S, S)
             out = self.conv(x)  # (clips, D, T / t, S / p, S / p)

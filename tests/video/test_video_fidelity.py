@@ -47,3 +47,20 @@ def test_frames_at_the_models_size_are_kept_exactly(spec, side):
     assert counts["input_psnr_db"] == 100.0 and counts["input_ssim"] == pytest.approx(1.0, abs=1e-6)
     tok.measure_fidelity = False
     assert not {"input_psnr_db", "input_ssim"} & set(tok.count(video).counts)
+
+
+def test_a_long_video_is_measured_on_eight_frames_spread_evenly():
+    """tubelet keeps all 20 frames (and pads its second clip): the mean is over frames 0, 2, 5, 8, 10, 13, 16
+    and 19, each one's round trip through 224 x 224 as scikit-image measures it."""
+    frames = np.random.default_rng(3).integers(0, 256, (20, 40, 60, 3), dtype=np.uint8)
+    psnr, ssim = [], []
+    for i in np.linspace(0, 19, 8).astype(int):
+        x = torch.from_numpy(frames[i]).permute(2, 0, 1)[None].float() / 255
+        a, b = (t[0].permute(1, 2, 0).double().numpy() * 255 for t in (x, restore(resize(x, 224, 224), 40, 60)))
+        psnr.append(skimage_metrics.peak_signal_noise_ratio(a, b, data_range=255))
+        ssim.append(skimage_metrics.structural_similarity(a, b, data_range=255, channel_axis=2, gaussian_weights=True,
+                                                          sigma=1.5, use_sample_covariance=False))
+    counts = get_tokenizer("tubelet", device="cpu").count(constant_rate(frames, 30.0)).counts
+    assert counts["sampled_frames"] == 32
+    assert counts["input_psnr_db"] == pytest.approx(np.mean(psnr), abs=1e-3)
+    assert counts["input_ssim"] == pytest.approx(np.mean(ssim), abs=2e-4)
