@@ -32,7 +32,6 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from compressbench.adapters._image import resize
 from compressbench.core.sample import TokenCount
 
 if TYPE_CHECKING:
@@ -57,6 +56,8 @@ DECODED_ONLY = ("input_psnr_db", "input_ssim")
 
 def restore(view: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
     """The model's input (B, 3, h, w) in [0, 1] resized back to the covered region's size and clamped to [0, 1]."""
+    from compressbench.adapters._image import resize
+
     return resize(view, height, width).clamp(0.0, 1.0)
 
 
@@ -116,6 +117,20 @@ def measured_in_chunk(measured: frozenset[int], done: int, size: int) -> list[in
     [1]
     """
     return [k for k in range(size) if done + k in measured]
+
+
+class MeasuresFidelity:
+    """What image and video adapters share: ``measure_fidelity`` (on by default; ``--no-fidelity`` turns it off,
+    leaving coverage alone) and the round trip of a batch against the model's input."""
+
+    measure_fidelity = True
+
+    def round_trip(self, original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:
+        """:func:`round_trip` of each image of ``original`` against the model's input ``view``; empty dicts
+        when ``measure_fidelity`` is off."""
+        if not self.measure_fidelity:
+            return [{} for _ in range(original.shape[0])]
+        return round_trip(original, view)
 
 
 class FrameMeans:

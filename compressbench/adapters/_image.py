@@ -12,6 +12,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import MeasuresFidelity
 from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
@@ -68,14 +69,13 @@ def resize(x: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
     return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=True)
 
 
-class ImageTokenizer(BatchedTokenizer):
+class ImageTokenizer(MeasuresFidelity, BatchedTokenizer):
     """Base of the image adapters: subclasses count one same-shape batch and give N from a shape."""
 
     modality = "image"
     uses_torch = True
     requires: tuple[str, ...] = ("torch", "numpy", "PIL")
     install_hint = "pip install torch pillow numpy"
-    measure_fidelity = True  # input_psnr_db and input_ssim of decoded images; off: coverage alone (cheaper)
 
     @abstractmethod
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
@@ -84,15 +84,6 @@ class ImageTokenizer(BatchedTokenizer):
     @abstractmethod
     def count_for_shape(self, height: int, width: int) -> TokenCount:
         """What :meth:`count` reports for an image of this size, from the shape alone; SampleError if refused."""
-
-    def round_trip(self, original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:
-        """PSNR and SSIM of each image of ``original`` against the model's input ``view`` resized back to it
-        (:mod:`compressbench.adapters._fidelity`); empty when ``measure_fidelity`` is off."""
-        if not self.measure_fidelity:
-            return [{} for _ in range(original.shape[0])]
-        from compressbench.adapters._fidelity import round_trip
-
-        return round_trip(original, view)
 
     def tokens_for_shape(self, height: int, width: int) -> int:
         """N for an image of this size, from the shape alone (count-only mode); SampleError if refused."""

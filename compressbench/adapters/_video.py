@@ -15,6 +15,7 @@ from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import MeasuresFidelity
 from compressbench.adapters._image import BATCH_PIXELS
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import SampleError
@@ -51,14 +52,13 @@ def with_duration(result: TokenCount, duration_s: float) -> TokenCount:
     return TokenCount(result.tokens, result.input_bytes, {**result.counts, "duration_s": duration_s})
 
 
-class VideoTokenizer(Tokenizer):
+class VideoTokenizer(MeasuresFidelity, Tokenizer):
     """Base of the video adapters: subclasses count one video on the device and give N from a shape."""
 
     modality = "video"
     uses_torch = True
     requires: tuple[str, ...] = ("torch", "numpy", "av")
     install_hint = "pip install torch av numpy"
-    measure_fidelity = True  # input_psnr_db and input_ssim of the sampled frames; off: none (cheaper)
 
     @abstractmethod
     def count_decoded(self, video: "Video") -> TokenCount:
@@ -68,15 +68,6 @@ class VideoTokenizer(Tokenizer):
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
         """What :meth:`count` reports for a video of this shape, from the shape alone (its duration aside);
         SampleError if refused."""
-
-    def round_trip(self, original: "torch.Tensor", view: "torch.Tensor") -> list[dict[str, float]]:
-        """PSNR and SSIM of each image of ``original`` against the model's input ``view`` resized back to it
-        (:mod:`compressbench.adapters._fidelity`); empty when ``measure_fidelity`` is off."""
-        if not self.measure_fidelity:
-            return [{} for _ in range(original.shape[0])]
-        from compressbench.adapters._fidelity import round_trip
-
-        return round_trip(original, view)
 
     def count(self, payload: Any) -> TokenCount:
         import torch
