@@ -145,3 +145,22 @@ def test_tokenize_bare_internvl_tiles(benchmark, images, device):
     benchmark.group = f"tokenize internvl {device}"
     tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
     rates(benchmark, sum(i.size for i in images), tokens)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("fidelity", [False, True], ids=["counts", "counts+fidelity"])
+@pytest.mark.parametrize("spec", ["qwen2vl", "vit:vit_base_patch16_224"])
+def test_tokenize_with_and_without_fidelity(benchmark, images, spec, device, fidelity):
+    """The same adapter with and without input_psnr_db / input_ssim (coverage is free: it comes from the shape).
+    The ratio of the two means is the overhead docs/performance.md states."""
+    tok = get_tokenizer(spec, device=device)
+    tok.measure_fidelity = fidelity
+
+    def run() -> int:
+        tokens = sum(r.tokens for r in tok.count_batch(images))
+        tok.synchronize()
+        return tokens
+
+    benchmark.group = f"fidelity overhead {spec} {device}"
+    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    rates(benchmark, sum(i.size for i in images), tokens)

@@ -101,3 +101,22 @@ def test_tokenize_compressbench(benchmark, video, spec, device):
     benchmark.group = f"tokenize {spec.split(':')[0]} {device}"
     tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
     rates(benchmark, video.frames.size, tokens)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("fidelity", [False, True], ids=["counts", "counts+fidelity"])
+@pytest.mark.parametrize("spec", SPECS)
+def test_tokenize_with_and_without_fidelity(benchmark, video, spec, device, fidelity):
+    """The same adapter with and without input_psnr_db / input_ssim of the sampled frames (at most 8 of them):
+    the ratio of the two means is the overhead docs/performance.md states."""
+    tok = get_tokenizer(spec, device=device)
+    tok.measure_fidelity = fidelity
+
+    def run() -> int:
+        tokens = tok.count(video).tokens
+        tok.synchronize()
+        return tokens
+
+    benchmark.group = f"fidelity overhead {spec} {device}"
+    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    rates(benchmark, video.frames.size, tokens)

@@ -197,6 +197,14 @@ class RunOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
     hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
     renyi_alpha: float = DEFAULT_RENYI_ALPHA  # the order of the Rényi efficiency in the summary
+    fidelity: bool = True  # PSNR and SSIM of what image and video models' input keeps (off: --no-fidelity)
+
+
+def set_fidelity(tokenizers: list[Tokenizer], on: bool) -> None:
+    """Turn the PSNR and SSIM of image and video tokenizers on or off (coverage is always reported)."""
+    for t in tokenizers:
+        if hasattr(t, "measure_fidelity"):
+            t.measure_fidelity = on
 
 
 class Run:
@@ -283,6 +291,7 @@ class Run:
             "device": ",".join(sorted({t.device for t in tokenizers})),
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
+            "fidelity": self.options.fidelity and not self.options.count_only,
             **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
             "resumed_rows": len(self.work.rows), "renyi_alpha": self.options.renyi_alpha,
             **({"sampling": self.sampling.provenance()} if self.sampling else {}), **provenance,
@@ -354,6 +363,7 @@ def run_suite(
     """
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
+    set_fidelity(tokenizers, options.fidelity)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit,
               emit_ids=emit_ids, prior_ids=prior_ids, sampling=sampling)
     units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample

@@ -39,7 +39,8 @@ def udhr_texts() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    """get(spec, device): each tokenizer built once per test session."""
+    """get(spec, device): each tokenizer built once per test session, counting only (no PSNR or SSIM of
+    the model's input: tests/image/test_fidelity.py measures those)."""
     from compressbench import get_tokenizer
 
     built: dict[tuple[str, str], object] = {}
@@ -47,6 +48,7 @@ def tokenizer():
     def get(spec: str, device: str):
         if (spec, device) not in built:
             built[spec, device] = get_tokenizer(spec, device=device)
+            built[spec, device].measure_fidelity = False
         return built[spec, device]
 
     return get

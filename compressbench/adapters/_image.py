@@ -12,6 +12,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import MeasuresFidelity
 from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
@@ -63,10 +64,12 @@ def resize(x: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
 
     if tuple(x.shape[-2:]) == (height, width):
         return x
+    if width == 1 and height > 1:  # torch's antialiased bicubic mis-resamples the height when the output is one
+        return resize(x.transpose(-2, -1), 1, height).transpose(-2, -1)  # pixel wide; one pixel high is right
     return F.interpolate(x, size=(height, width), mode="bicubic", align_corners=False, antialias=True)
 
 
-class ImageTokenizer(BatchedTokenizer):
+class ImageTokenizer(MeasuresFidelity, BatchedTokenizer):
     """Base of the image adapters: subclasses count one same-shape batch and give N from a shape."""
 
     modality = "image"

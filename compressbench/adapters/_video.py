@@ -15,6 +15,7 @@ from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import MeasuresFidelity
 from compressbench.adapters._image import BATCH_PIXELS
 from compressbench.adapters._video_coverage import frame_coverage
 from compressbench.adapters.base import Tokenizer
@@ -52,7 +53,7 @@ def with_duration(result: TokenCount, duration_s: float) -> TokenCount:
     return TokenCount(result.tokens, result.input_bytes, {**result.counts, "duration_s": duration_s})
 
 
-class VideoTokenizer(Tokenizer):
+class VideoTokenizer(MeasuresFidelity, Tokenizer):
     """Base of the video adapters: subclasses count one video on the device and give N from a shape."""
 
     modality = "video"

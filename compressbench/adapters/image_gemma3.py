@@ -13,7 +13,7 @@ crops is ordinary text and is not counted.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("gemma3", device="cpu").count_for_shape(1080, 1920)
-TokenCount(tokens=256, input_bytes=2408448, counts={'tiles': 1, 'prompt_tokens': 260})
+TokenCount(tokens=256, input_bytes=2408448, counts={'tiles': 1, 'prompt_tokens': 260, 'input_coverage': 1.0})
 >>> get_tokenizer("gemma3:pan_and_scan=true", device="cpu").count_for_shape(1080, 1920).counts["tiles"]  # + 2 crops
 3
 """
@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, fidelity, restore, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.adapters.base import check_positive
@@ -94,12 +95,30 @@ class Gemma3Tokenizer(ImageTokenizer):
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         views = self.views(batch)
-        return [self._result(views.shape[1]) for _ in range(views.shape[0])]
+        return [with_counts(self._result(views.shape[1]), kept) for kept in self.fidelity(batch, views)]
+
+    def fidelity(self, batch: "torch.Tensor", views: "torch.Tensor") -> list[dict[str, float]]:
+        """PSNR and SSIM of the highest-resolution view: with pan-and-scan crops, the crops each resized back
+        into their place; without, the whole image at image_size."""
+        import torch
+
+        h, w = batch.shape[-2:]
+        rows, cols = self.grid(h, w)
+        if rows == 0 or not self.measure_fidelity:
+            return self.round_trip(batch, views[:, 0])
+        restored = torch.empty_like(batch)
+        ch, cw = math.ceil(h / rows), math.ceil(w / cols)
+        for r in range(rows):
+            for k in range(cols):
+                place = restored[..., r * ch:(r + 1) * ch, k * cw:(k + 1) * cw]
+                place.copy_(restore(views[:, 1 + r * cols + k], *place.shape[-2:]))
+        return fidelity(batch, restored)
 
     def _result(self, tiles: int) -> TokenCount:
         c = self.config
         return TokenCount(tokens=tiles * c.tokens_per_image, input_bytes=tiles * c.image_size ** 2 * 3,
-                          counts={"tiles": tiles, "prompt_tokens": tiles * (c.tokens_per_image + PROMPT_FRAME)})
+                          counts={"tiles": tiles, "prompt_tokens": tiles * (c.tokens_per_image + PROMPT_FRAME),
+                                  **WHOLE})
 
     def views(self, batch: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, 1 + crops, 3, size, size): the whole image, then its crops row by row."""

@@ -15,7 +15,7 @@ SmolLM2 vocabularies).
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("idefics3", device="cpu").count_for_shape(768, 1024)  # 1456 x 1092 -> 3 x 4 tiles + global
-TokenCount(tokens=2197, input_bytes=5167344, counts={'tiles': 13, 'prompt_tokens': 2227})
+TokenCount(tokens=2197, input_bytes=5167344, counts={'tiles': 13, 'prompt_tokens': 2227, 'input_coverage': 1.0})
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, preset_options, resize
 from compressbench.core.errors import SampleError
 from compressbench.core.registry import register_tokenizer
@@ -109,29 +110,33 @@ class Idefics3Tokenizer(ImageTokenizer):
         return self._result(*self.grid(height, width))
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
-        tiles = self.tiles(batch)
+        tiles, view = self.tiles_and_view(batch)
         rows, cols = self.grid(*batch.shape[-2:])
         if tiles.shape[1] != rows * cols + 1:
             raise SampleError(f"{self.name}: split into {tiles.shape[1]} tiles, expected {rows * cols + 1}")
-        return [self._result(rows, cols) for _ in range(tiles.shape[0])]
+        return [with_counts(self._result(rows, cols), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, rows: int, cols: int) -> TokenCount:
         n, s = self.per_tile, self.tile_size
         tiles = rows * cols + 1
         prompt = (n + 3) + rows * (cols * (n + 2) + 1)
         return TokenCount(tokens=tiles * n, input_bytes=tiles * s * s * 3,
-                          counts={"tiles": tiles, "prompt_tokens": prompt})
+                          counts={"tiles": tiles, "prompt_tokens": prompt, **WHOLE})
 
     def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the global image."""
+        return self.tiles_and_view(batch)[0]
+
+    def tiles_and_view(self, batch: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+        """:meth:`tiles` and the highest-resolution view: the tiles as one image (the global image if unsplit)."""
         import torch
 
         s = self.tile_size
         rows, cols = self.grid(*batch.shape[-2:])
         b, ch = batch.shape[:2]
-        glob = resize(batch, s, s).unsqueeze(1)
+        glob = resize(batch, s, s)
         if rows == 0:
-            return glob
+            return glob.unsqueeze(1), glob
         x = resize(batch, rows * s, cols * s)
         grid = x.reshape(b, ch, rows, s, cols, s).permute(0, 2, 4, 1, 3, 5).reshape(b, rows * cols, ch, s, s)
-        return torch.cat([grid, glob], dim=1)
+        return torch.cat([grid, glob.unsqueeze(1)], dim=1), x

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import internvl_grid, internvl_tiles
 from compressbench.adapters.base import check_positive
@@ -65,23 +66,31 @@ class InternVLTokenizer(ImageTokenizer):
         return self._result(tiles)
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
-        tiles = self.tiles(batch)
-        return [self._result(tiles.shape[1]) for _ in range(tiles.shape[0])]
+        view = self.grid_image(batch)  # the highest-resolution view: the tiles as one image
+        tiles = self.tiles(batch, view)
+        return [with_counts(self._result(tiles.shape[1]), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, tiles: int) -> TokenCount:
         s = self.config.image_size
         tokens = tiles * self.config.tokens_per_tile
         return TokenCount(tokens=tokens, input_bytes=tiles * s * s * 3,
-                          counts={"tiles": tiles, "prompt_tokens": tokens + 2})  # + <img> and </img>
+                          counts={"tiles": tiles, "prompt_tokens": tokens + 2, **WHOLE})  # + <img> and </img>
 
-    def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
-        """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the thumbnail."""
+    def grid_image(self, batch: "torch.Tensor") -> "torch.Tensor":
+        """(B, 3, H, W) -> (B, 3, rows x size, columns x size): the image resized to fill its grid."""
+        s = self.config.image_size
+        cols, rows = self.grid(*batch.shape[-2:])
+        return resize(batch, rows * s, cols * s)
+
+    def tiles(self, batch: "torch.Tensor", x: "torch.Tensor | None" = None) -> "torch.Tensor":
+        """(B, 3, H, W) -> (B, tiles, 3, size, size): the grid's tiles row by row, then the thumbnail
+        (``x``: the :meth:`grid_image`, when already made)."""
         import torch
 
         s = self.config.image_size
         cols, rows = self.grid(*batch.shape[-2:])
         b, ch = batch.shape[:2]
-        x = resize(batch, rows * s, cols * s)
+        x = self.grid_image(batch) if x is None else x
         tiles = x.reshape(b, ch, rows, s, cols, s).permute(0, 2, 4, 1, 3, 5).reshape(b, rows * cols, ch, s, s)
         if self.config.use_thumbnail and rows * cols != 1:
             thumbnail = resize(batch, s, s).unsqueeze(1)

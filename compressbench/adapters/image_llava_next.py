@@ -13,7 +13,7 @@ positions, so ``prompt_tokens`` = N. ``tiles`` = the grid's tiles + the base ima
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("llava-next", device="cpu").count_for_shape(768, 1024)  # 672 x 672 canvas: 2 x 2 tiles
-TokenCount(tokens=2340, input_bytes=1693440, counts={'tiles': 5, 'prompt_tokens': 2340})
+TokenCount(tokens=2340, input_bytes=1693440, counts={'tiles': 5, 'prompt_tokens': 2340, 'input_coverage': 1.0})
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, preset_options, resize
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.registry import register_tokenizer
@@ -123,8 +124,9 @@ class LlavaNextTokenizer(ImageTokenizer):
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = batch.shape[-2:]
-        tiles = self.tiles(batch)
-        return [self._result(h, w, tiles.shape[1], tiles.shape[2]) for _ in range(tiles.shape[0])]
+        tiles, view = self.tiles_and_view(batch)
+        result = self._result(h, w, tiles.shape[1], tiles.shape[2])
+        return [with_counts(result, kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, height: int, width: int, rows: int, cols: int) -> TokenCount:
         g = self.grid
@@ -132,18 +134,22 @@ class LlavaNextTokenizer(ImageTokenizer):
         tokens = g * g + features + feature_rows
         tiles = 1 + rows * cols
         return TokenCount(tokens=tokens, input_bytes=tiles * self.size ** 2 * 3,
-                          counts={"tiles": tiles, "prompt_tokens": tokens})
+                          counts={"tiles": tiles, "prompt_tokens": tokens, **WHOLE})
 
     def tiles(self, batch: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, rows, cols, 3, size, size): the image fitted into its canvas, padded, cut."""
+        return self.tiles_and_view(batch)[0]
+
+    def tiles_and_view(self, batch: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+        """:meth:`tiles` and the highest-resolution view: the image as fitted into the canvas, without the padding."""
         import torch.nn.functional as F
 
         h, w = batch.shape[-2:]
         ch, cw = self.canvas(h, w)
         scale = min(cw / w, ch / h)
         nh, nw = min(ch, math.ceil(h * scale)), min(cw, math.ceil(w * scale))
-        x = resize(batch, nh, nw)
+        view = resize(batch, nh, nw)
         top, left = (ch - nh) // 2, (cw - nw) // 2
-        x = F.pad(x, (left, cw - nw - left, top, ch - nh - top))
+        x = F.pad(view, (left, cw - nw - left, top, ch - nh - top))
         s, (b, c) = self.size, batch.shape[:2]
-        return x.reshape(b, c, ch // s, s, cw // s, s).permute(0, 2, 4, 1, 3, 5)
+        return x.reshape(b, c, ch // s, s, cw // s, s).permute(0, 2, 4, 1, 3, 5), view

@@ -10,14 +10,16 @@ N = tiles x 1601.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("mllama", device="cpu").count_for_shape(1080, 1920)  # a 1120 x 1120 canvas: 2 x 2 tiles
-TokenCount(tokens=6404, input_bytes=3763200, counts={'tiles': 4, 'prompt_tokens': 1})
+TokenCount(tokens=6404, input_bytes=3763200, counts={'tiles': 4, 'prompt_tokens': 1, 'input_coverage': 1.0})
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import SampleError
 from compressbench.adapters.base import check_positive
@@ -50,6 +52,21 @@ def tile_canvas(height: int, width: int, *, tile_size: int = 560, max_tiles: int
     return min((lay for lay in layouts if scales[lay] == best), key=lambda lay: lay[0] * lay[1])
 
 
+def fit_to_canvas(height: int, width: int, canvas_h: int, canvas_w: int, tile_size: int) -> tuple[int, int]:
+    """(height, width) the image is resized to inside its canvas, aspect ratio kept, no side under a tile
+    where the canvas allows (transformers' ``get_image_size_fit_to_canvas``); the rest is padding.
+
+    >>> fit_to_canvas(1080, 1920, 1120, 1120, 560)
+    (630, 1120)
+    """
+    target_w = min(max(width, tile_size), canvas_w)
+    target_h = min(max(height, tile_size), canvas_h)
+    scale_h, scale_w = target_h / height, target_w / width
+    if scale_w < scale_h:
+        return min(math.floor(height * scale_w) or 1, target_h), target_w
+    return target_h, min(math.floor(width * scale_h) or 1, target_w)
+
+
 @register_tokenizer
 class MllamaTokenizer(ImageTokenizer):
     family = "mllama"
@@ -72,13 +89,17 @@ class MllamaTokenizer(ImageTokenizer):
         return self._result(rows * cols)
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
-        rows, cols = self.canvas(*batch.shape[-2:])
+        import torch.nn.functional as F
+
+        h, w = batch.shape[-2:]
+        rows, cols = self.canvas(h, w)
         s = self.config.tile_size
-        x = resize(batch, rows * s, cols * s)  # the canvas; the aspect-keeping fit and padding do not change N
+        view = resize(batch, *fit_to_canvas(h, w, rows * s, cols * s, s))  # the image as fitted, then padding
+        x = F.pad(view, (0, cols * s - view.shape[-1], 0, rows * s - view.shape[-2]))
         tiles = x.reshape(*x.shape[:2], rows, s, cols, s).permute(0, 2, 4, 1, 3, 5).flatten(1, 2)
-        return [self._result(tiles.shape[1]) for _ in range(tiles.shape[0])]
+        return [with_counts(self._result(tiles.shape[1]), kept) for kept in self.round_trip(batch, view)]
 
     def _result(self, tiles: int) -> TokenCount:
         s = self.config.tile_size
         return TokenCount(tokens=tiles * self.per_tile, input_bytes=tiles * s * s * 3,
-                          counts={"tiles": tiles, "prompt_tokens": 1})
+                          counts={"tiles": tiles, "prompt_tokens": 1, **WHOLE})

@@ -9,7 +9,7 @@ truncates to zero pixels is refused.
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("pixtral", device="cpu").count_for_shape(1080, 1920)  # 576 x 1024 pixels: 36 x 64 patches
-TokenCount(tokens=2304, input_bytes=1769472, counts={'prompt_tokens': 2340})
+TokenCount(tokens=2304, input_bytes=1769472, counts={'prompt_tokens': 2340, 'input_coverage': 1.0})
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.core.errors import SampleError
 from compressbench.adapters.base import check_positive
@@ -66,9 +67,9 @@ class PixtralTokenizer(ImageTokenizer):
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = self.target_size(*batch.shape[-2:])
         x = resize(batch, h, w)
-        return [self._result(*x.shape[-2:]) for _ in range(x.shape[0])]
+        return [with_counts(self._result(*x.shape[-2:]), kept) for kept in self.round_trip(batch, x)]
 
     def _result(self, height: int, width: int) -> TokenCount:
         rows, cols = height // self.unit, width // self.unit
         return TokenCount(tokens=rows * cols, input_bytes=height * width * 3,
-                          counts={"prompt_tokens": rows * (cols + 1)})
+                          counts={"prompt_tokens": rows * (cols + 1), **WHOLE})

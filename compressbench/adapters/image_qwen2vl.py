@@ -12,7 +12,7 @@ checkpoints' pixel budget (Qwen2.5-VL changed the encoder, not the count).
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("qwen2vl", device="cpu").count_for_shape(300, 451)  # 308 x 448 pixels
-TokenCount(tokens=176, input_bytes=413952, counts={'prompt_tokens': 178})
+TokenCount(tokens=176, input_bytes=413952, counts={'prompt_tokens': 178, 'input_coverage': 1.0})
 >>> get_tokenizer("qwen2vl:preset=qwen2.5-vl", device="cpu").tokens_for_shape(1080, 1920)  # 1092 x 1932
 2691
 """
@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import WHOLE, with_counts
 from compressbench.adapters._image import ImageTokenizer, resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.adapters.base import check_positive
@@ -107,14 +108,14 @@ class Qwen2VLTokenizer(ImageTokenizer):
 
     def _result(self, tokens: int, height: int, width: int) -> TokenCount:
         return TokenCount(tokens=tokens, input_bytes=height * width * 3,
-                          counts={"prompt_tokens": tokens + self.prompt_extra})
+                          counts={"prompt_tokens": tokens + self.prompt_extra, **WHOLE})
 
     def count_decoded(self, batch: "torch.Tensor") -> list[TokenCount]:
         h, w = self.target_size(*batch.shape[-2:])
         x = resize(batch, h, w)
         patches = self.merged_patches(x)
-        b, tokens, _ = patches.shape
-        return [self._result(tokens, h, w) for _ in range(b)]
+        tokens = patches.shape[1]
+        return [with_counts(self._result(tokens, h, w), kept) for kept in self.round_trip(batch, x)]
 
     def merged_patches(self, x: "torch.Tensor") -> "torch.Tensor":
         """(B, 3, H, W) -> (B, tokens, merge^2 * 3 * temporal * patch^2), in Qwen2-VL's patch order."""

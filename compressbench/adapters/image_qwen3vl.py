@@ -8,7 +8,7 @@ transformers' Qwen2VLImageProcessor with ``patch_size`` 16 and ``size``
 
 >>> from compressbench.core.registry import get_tokenizer
 >>> get_tokenizer("qwen3vl", device="cpu").count_for_shape(768, 1024)  # 768 x 1024 pixels: 24 x 32 tokens
-TokenCount(tokens=768, input_bytes=2359296, counts={'prompt_tokens': 770})
+TokenCount(tokens=768, input_bytes=2359296, counts={'prompt_tokens': 770, 'input_coverage': 1.0})
 """
 
 from __future__ import annotations

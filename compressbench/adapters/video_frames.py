@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import FrameMeans, frames_measured, measured_in_chunk, with_counts
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import sample_indices, uniform_indices
 from compressbench.adapters.image_vit import VitConfig, VitTokenizer
@@ -94,11 +95,16 @@ class FramesTokenizer(VideoTokenizer):
 
     def count_decoded(self, video: "Video") -> TokenCount:
         indices = self.frame_indices(video.num_frames, video.fps)
-        tokens = 0
+        tokens, kept, done, measured = 0, FrameMeans(), 0, frames_measured(len(indices))
+        self.vit.measure_fidelity = self.measure_fidelity
         for batch in self.frame_chunks(video, indices):
-            grid = self.vit.patch_grid(batch)
+            trimmed, x = self.vit.model_input(batch)
+            grid = self.vit.patch_grid_of(x)
             tokens += grid.shape[0] * self.tokens_of(grid)
-        return self._result(len(indices), tokens)
+            chosen = measured_in_chunk(measured, done, len(x))
+            kept.add(self.vit.fidelity(trimmed[chosen], x[chosen]) if chosen else [])  # each crop vs its window
+            done += len(x)
+        return with_counts(self._result(len(indices), tokens), kept.counts())
 
     def _result(self, frames: int, tokens: int) -> TokenCount:
         h, w = self.vit.input_size

@@ -27,6 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import FrameMeans, frames_measured, measured_in_chunk, with_counts
 from compressbench.adapters._image import resize
 from compressbench.adapters._image_geometry import qwen2vl_smart_resize
 from compressbench.adapters._video import VideoTokenizer
@@ -99,10 +100,14 @@ class Qwen2VLVideoTokenizer(VideoTokenizer):
         indices = qwen2vl_frame_indices(video.num_frames, n)
         t = self.config.temporal_patch_size
         indices += indices[-1:] * (-len(indices) % t)  # Qwen2VLImageProcessor's padding of an odd count
-        tokens = 0
+        tokens, kept, done, measured = 0, FrameMeans(), 0, frames_measured(n)  # n: not the padding repeat
         for batch in self.frame_chunks(video, indices, multiple=t):
-            tokens += self.merged_patches(resize(batch, h, w)).shape[0]
-        return self._result(n, h, w, tokens)
+            x = resize(batch, h, w)
+            tokens += self.merged_patches(x).shape[0]
+            chosen = measured_in_chunk(measured, done, len(x))
+            kept.add(self.round_trip(batch[chosen], x[chosen]) if chosen else [])
+            done += len(x)
+        return with_counts(self._result(n, h, w, tokens), kept.counts())
 
     def merged_patches(self, x: "torch.Tensor") -> "torch.Tensor":
         """(frames, 3, H, W) -> (tokens, merge^2 * 3 * temporal * patch^2), in Qwen2VLImageProcessor's order."""

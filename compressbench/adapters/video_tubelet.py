@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._fidelity import FrameMeans, frames_measured, measured_in_chunk, with_counts
 from compressbench.adapters._image import resize
 from compressbench.adapters._video import VideoTokenizer
 from compressbench.adapters._video_geometry import sample_indices
@@ -92,13 +93,17 @@ class TubeletTokenizer(VideoTokenizer):
         c = self.config
         clips = self.clip_indices(video.num_frames, video.fps)
         flat = [i for clip in clips for i in clip]
-        tokens = 0
+        sampled = len(sample_indices(video.num_frames, video.fps, fps=c.fps, stride=c.stride))
+        tokens, kept, done, measured = 0, FrameMeans(), 0, frames_measured(sampled)  # not the last clip's padding
         for batch in self.frame_chunks(video, flat, multiple=c.num_frames):
             x = resize(batch, c.image_size, c.image_size)  # (B * num_frames, 3, S, S)
+            chosen = measured_in_chunk(measured, done, len(x))
+            kept.add(self.round_trip(batch[chosen], x[chosen]) if chosen else [])
+            done += len(x)
             x = x.reshape(-1, c.num_frames, 3, c.image_size, c.image_size).transpose(1, 2)  # (clips, 3, T, S, S)
             out = self.conv(x)  # (clips, D, T / t, S / p, S / p)
             tokens += out.shape[0] * out.shape[2] * out.shape[3] * out.shape[4]
-        return self._result(len(clips), int(tokens))
+        return with_counts(self._result(len(clips), int(tokens)), kept.counts())
 
     def _result(self, clips: int, tokens: int) -> TokenCount:
         c = self.config

@@ -34,6 +34,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count-only", action="store_true",
                         help="read only headers (shape, duration) where the modality allows, and count N "
                              "from them without decoding; text is always tokenized")
+    parser.add_argument("--no-fidelity", action="store_true",
+                        help="skip input_psnr_db and input_ssim of images and video frames (a resize back and "
+                             "an SSIM at the original's size: on the CPU several times the tokenizing); "
+                             "input_coverage is still reported")
     parser.add_argument("--hash", choices=HASH_MODES, default="full",
                         help="how each sample's bytes enter the dataset's content hash: full (default, every "
                              "byte), quick (the size and the first and last 64 KiB: with --count-only nothing "
@@ -60,7 +64,7 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
 
     return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
                       timeout=args.timeout, max_file_bytes=args.max_file_bytes, in_process=args.in_process,
-                      hash=args.hash, renyi_alpha=args.renyi_alpha)
+                      hash=args.hash, renyi_alpha=args.renyi_alpha, fidelity=not args.no_fidelity)
 
 
 def positive_float(text: str) -> float:

@@ -83,6 +83,10 @@ UNITS: dict[str, str] = {
                           "rate (0-1; what resampling keeps); dataset value: mean over samples",
     "input_frame_share": "share of a video's frames the model samples (distinct frames / frames in the clip, 0-1); "
                          "dataset value: mean over samples",
+    "input_psnr_db": "dB (PSNR of the covered region vs the model's input resized back, RGB 0-255, capped at 100; "
+                     "video: mean over sampled frames); dataset: mean over samples",
+    "input_ssim": "SSIM (Wang et al. 2004, 11-px Gaussian window, of the covered region vs the model's input resized "
+                  "back; video: mean over sampled frames); dataset: mean over samples",
 }
 
 AGGREGATIONS = ("sum", "max", "mean")
@@ -114,7 +118,7 @@ COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
     "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts", "continued_words")}
 # What the model's input keeps of each sample: a per-sample share, so the dataset reports the mean.
 COUNTS.update({k: CountSpec(UNITS[k], aggregate="mean") for k in (
-    "input_coverage", "input_energy_share", "input_frame_share")})
+    "input_coverage", "input_energy_share", "input_frame_share", "input_psnr_db", "input_ssim")})
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {

@@ -98,6 +98,8 @@ def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
         assert (row["error"] is None) == (other["error"] is None), key
         if row["error"] is None:
             assert other["counted_from"] == "header" and (other["width"], other["height"]) == (row["width"], row["height"])
+            assert other["input_coverage"] == row["input_coverage"] and "input_psnr_db" in row, key
+            assert "input_psnr_db" not in other and "input_ssim" not in other, key  # coverage alone from headers
     assert sum(r["error"] is None for r in probed.values()) == 3 * (3 + 9)
 
 
@@ -109,7 +111,7 @@ def test_prompt_tokens_in_rows_and_summary_for_every_vlm_family():
     runs = {}
     for extra in ([], ["--count-only"]):
         args = [a for s in specs for a in ("-t", s)]
-        proc = cli("measure", *args, "--json", "--workers", "1", *extra, str(IMAGES))
+        proc = cli("measure", *args, "--json", "--workers", "1", "--no-fidelity", *extra, str(IMAGES))
         assert proc.returncode == 0, proc.stderr
         runs[bool(extra)] = json.loads(proc.stdout)
     decoded, probed = runs[False], runs[True]
