@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 _END: Any = object()
 _POLL_S = 0.1  # how often a producer waiting on a full queue checks whether the consumer has gone
+_JOIN_S = 1.0  # how long a consumer that stops waits for the producer to stop
 
 
 class _Raised:
@@ -37,7 +38,8 @@ def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
     """``items`` in order, produced on a thread up to ``ahead`` items before they are asked for.
 
     An exception of ``items`` is raised here, where the consumer would have met it. A consumer that
-    stops early (an exception, ``close()``) stops the thread at its next item.
+    stops early (an exception, Ctrl-C, ``close()``) stops the thread at its next item (it is a daemon:
+    it never keeps the process alive).
     """
     ready: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
@@ -70,4 +72,4 @@ def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        thread.join()
+        thread.join(_JOIN_S)  # a producer inside a long read (a huge file's scan) is left to finish alone
