@@ -102,3 +102,24 @@ def test_compressbench_codec(benchmark, clips):
     benchmark.group = "tokenize codec"
     results = benchmark(lambda: tok.count_batch(clips))
     rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", ["whisper", "ast", "codec:encodec_24khz"])
+@pytest.mark.parametrize("kept", [False, True], ids=["tokens_only", "with_input_kept"])
+def test_input_kept_overhead(benchmark, clips, spec, device, kept):
+    """What input_coverage and input_energy_share cost: the adapter's tensor work alone (count_decoded) beside
+    the full count_batch, which adds them (the energy below the model's Nyquist: an FFT of every clip). Read the
+    ratio of the two means in each group."""
+    tok = get_tokenizer(spec, device=device)
+
+    def tokens_only():
+        with torch.inference_mode():
+            return tok.count_decoded(clips)
+
+    run = (lambda: tok.count_batch(clips)) if kept else tokens_only
+    run()  # warm-up
+    benchmark.group = f"input kept {spec} {device}"
+    results = benchmark(_synced(device, run))
+    assert all(("input_energy_share" in r.counts) == kept for r in results)
+    rates(benchmark, sum(c.raw_bytes for c in clips), sum(r.tokens for r in results))

@@ -188,6 +188,7 @@ def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleErr
                    f"declare; add them to the adapter's `counts` (name -> CountSpec(unit, aggregate))")
     else:
         m.tokens, m.input_bytes, m.counts = result.tokens, result.input_bytes, dict(result.counts)
+        m.token_ids = result.ids
 
 
 def _count(tokenizer: Tokenizer, payloads: list[Any]) -> tuple[list[TokenCount | SampleError], float]:

@@ -7,12 +7,16 @@ hashes, which are order-free sums, add up.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from compressbench.core.contenthash import ContentHash
 from compressbench.core.errors import ConfigError
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, IDS_FILE, Key, add_lines, kept_lines, read_ids
 from compressbench.core.sample import Measurement
+from compressbench.data.sampling import keep_smallest, merged_population, merged_sampling
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.reports.summary import read_summary
 from compressbench.results import Group, RunResult, read_rows, row_key
@@ -48,6 +52,13 @@ def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return []
 
 
+def merged_ids(paths: list[str | Path], rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The token-id counts of the merged rows, streamed from the runs' ``token_ids.jsonl`` (shards are
+    disjoint, so a line belongs to the one run whose results hold its key)."""
+    keys: set[Key] = {row_key(r) for r in rows}
+    return kept_lines(chain.from_iterable(read_ids(Path(p) / IDS_FILE) for p in paths), keys)
+
+
 def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult, list[str]]:
     """Rows, merged result and warnings of the runs in ``paths`` (run directories)."""
     if not paths:
@@ -67,7 +78,16 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
     if len(modes) > 1:
         raise ConfigError(f"cannot merge: the runs hashed their data differently (--hash {', '.join(sorted(modes))}); "
                           "rerun the shards with one --hash")
+    alphas = {s["provenance"].get("renyi_alpha", DEFAULT_RENYI_ALPHA) for _, s in runs}
+    if len(alphas) > 1:
+        listed = ", ".join(map(str, sorted(alphas)))
+        raise ConfigError(f"cannot merge: the runs used different --renyi-alpha ({listed}); rerun the shards with one")
+    for path, _ in runs:
+        if not (path / IDS_FILE).is_file():
+            raise ConfigError(f"cannot merge: {path} has no {IDS_FILE} (an older compressbench ran it, without "
+                              "token-id counts); rerun that shard")
     warnings = _check_shards(runs)
+    sampling = merged_sampling([s["provenance"] for _, s in runs])
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str, str], Path] = {}
     for path, _ in runs:
@@ -78,22 +98,33 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
             seen[key] = path
             rows.append(row)
     first = runs[0][1]
+    drawn = len(rows)
+    if sampling and sampling["sample"] and not sampling["sample"].endswith("%"):  # --sample N: the N smallest keys
+        rows = keep_smallest(rows, sampling["seed"], int(sampling["sample"]))
     groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
     for row in rows:
         groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
+    add_lines(groups, merged_ids([p for p, _ in runs], rows))
     datasets = {}
     for name, info in first["datasets"].items():
         content = ContentHash()
         for _, s in runs:
             d = s["datasets"][name]
             content = content.merge(ContentHash.from_hex(d["content_sha256"] or "0", d["samples"]))
+        if drawn != len(rows):  # shards drew samples that the merged sample leaves out
+            content = ContentHash()
+            for sample, digest in {r["sample"]: r.get("file_sha256") or "" for r in rows if r["dataset"] == name}.items():
+                content.add(sample, digest)
         digest = None if info.get("content_sha256") is None else content.hexdigest()  # --hash none: no hash
-        datasets[name] = {**info, "samples": content.count, "content_sha256": digest}
+        datasets[name] = {**info, "samples": content.count, "content_sha256": digest,
+                          **merged_population([s["datasets"][name] for _, s in runs], complete=not warnings)}
     provenance = {
         "versions": library_versions(), "machine": machine(), "device": first["provenance"]["device"],
         "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
         "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
         "count_only": first["provenance"].get("count_only", False), "hash": modes.pop(), "shard": None,
+        "renyi_alpha": alphas.pop(),
+        **({"sampling": sampling} if sampling else {}),
         "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
                          "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
                         for p, s in runs],

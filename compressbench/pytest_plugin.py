@@ -152,10 +152,10 @@ class CompressionProbe:
         ``language`` labels samples for per-language rows and token premium, e.g. ``"{stem}"``.
         """
         from compressbench.core.registry import get_entry
-        from compressbench.core.spec import parse_spec
+        from compressbench.core.spec import expand_specs, parse_spec
         from compressbench.data.suite import Dataset, Suite
 
-        specs = (tokenizers,) if isinstance(tokenizers, str) else tuple(tokenizers)
+        specs = tuple(expand_specs((tokenizers,) if isinstance(tokenizers, str) else tuple(tokenizers)))
         if not paths:
             raise ValueError("measure() needs at least one file, folder or glob after the tokenizer(s)")
         root = Path(base) if base is not None else self.rootpath

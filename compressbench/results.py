@@ -20,20 +20,25 @@ from typing import Any
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
 from compressbench.core.errors import ConfigError, not_utf8, reading
+from compressbench.core.ledger import IdCounts
 from compressbench.core.sample import Measurement
 
 
 @dataclass
 class Group:
-    """The aggregates of one dataset x modality x tokenizer: all samples, and per language."""
+    """The aggregates of one dataset x modality x tokenizer: all samples, and per language;
+    and the token-id counts of the samples whose tokenizer yields ids (the information ledger)."""
 
     total: Aggregate = field(default_factory=Aggregate)
     languages: dict[str, Aggregate] = field(default_factory=dict)
+    ids: IdCounts = field(default_factory=IdCounts)
 
     def add(self, m: Measurement) -> None:
         self.total.add(m)
         if m.language is not None:
             self.languages.setdefault(m.language, Aggregate()).add(m)
+        if m.token_ids is not None:
+            self.ids.add(m.token_ids, m.language)
 
 
 @dataclass

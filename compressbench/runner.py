@@ -26,11 +26,15 @@ from typing import Any
 
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import ConfigError
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, add_lines, ids_line, kept_lines
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit, unit_id
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
+from compressbench.core.aggregate import Aggregate
+from compressbench.core.confidence import half_width, needed
+from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool, exit_status, signal_name
@@ -147,24 +151,22 @@ def _crashed(ds: Dataset) -> Callable[[Record, int | None], Sample]:
     return error
 
 
-def _needed(ds: Dataset, units: list[Unit], run: "Run", tally: DatasetTally, tokenizers: list[Tokenizer],
+def _needed(ds: Dataset, records: Iterable[Record], run: "Run", tally: DatasetTally, tokenizers: list[Tokenizer],
             bar: Any) -> Iterator[Record]:
-    """The records of this run's shard that still need a tokenizer, read lazily in order.
+    """The records (of one round, :meth:`Run.draws`) that still need a tokenizer, read lazily in order.
 
-    Units of other shards are never opened. Records finished before a resume count in the tally
-    from their earlier digest and are not loaded again. The bar's total counts loose files up
-    front and a container's records as they are read.
+    Records finished before a resume count in the tally from their earlier digest and are not
+    loaded again. The bar's total counts loose files up front (all of them unless sampling)
+    and other records as they are read.
     """
-    for unit in run.mine(units):
-        loose = reading.is_loose(unit)
-        for record in reading.records(ds, unit, max_bytes=run.options.max_file_bytes):
-            if not loose:
-                bar.total += 1
-            if run.work.pending(ds.name, tokenizers, record.id):
-                yield record
-            else:
-                tally.content.add(record.id, run.work.digests[(ds.name, record.id)])
-                bar.update(1)
+    for record in records:
+        if not reading.is_loose(record.unit) or run.sampling is not None:
+            bar.total += 1
+        if run.work.pending(ds.name, tokenizers, record.id):
+            yield record
+        else:
+            tally.content.add(record.id, run.work.digests[(ds.name, record.id)])
+            bar.update(1)
 
 
 def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options: RunOptions, pool: WorkerPool,
@@ -195,16 +197,26 @@ class RunOptions:
     in_process: bool = False  # decode media in this process: no worker to start, but a decoder crash ends the run
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read
     hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
+    renyi_alpha: float = DEFAULT_RENYI_ALPHA  # the order of the Rényi efficiency in the summary
 
 
 class Run:
     """The state of one run of a suite, whichever engine executes it: what is left to do,
-    the aggregates and dataset tallies so far, and the rows streaming out."""
+    the aggregates and dataset tallies so far, and the rows streaming out.
+
+    ``emit_ids`` receives the token-id counts of each new row that has them (a ``token_ids.jsonl``
+    line), before ``emit`` receives the row; ``prior_ids`` are the lines an interrupted run wrote.
+    """
 
     def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
-                 prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None) -> None:
+                 prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None,
+                 emit_ids: Callable[[dict[str, Any]], None] | None = None,
+                 prior_ids: Iterable[dict[str, Any]] = (),
+                 sampling: SampleSpec | None = None) -> None:
         check_coverage(suite, tokenizers)
         self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
+        self.emit_ids = emit_ids
+        self.sampling, self.drawn = sampling, {}  # drawn: each dataset's sample so far (with sampling)
         self.started = utc_now()
         self.work = _Work(prior_rows)
         self.groups: dict[tuple[str, str, str], Group] = {
@@ -215,6 +227,7 @@ class Run:
             if key not in self.groups:
                 raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
             self.groups[key].add(Measurement.from_row(row))
+        add_lines(self.groups, kept_lines(prior_ids, self.work.done))
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
 
@@ -230,12 +243,36 @@ class Run:
         return units if self.shard is None else [u for u in units if self.shard.owns_unit(u)]
 
     def expected(self, units: list[Unit]) -> int:
-        """How many samples of ``units`` this run's shard has that are known before reading: the loose files."""
-        return sum(1 for u in self.mine(units) if reading.is_loose(u))
+        """How many samples of ``units`` this run's shard has that are known before reading: the loose files
+        (none when sampling: which are drawn is known as they come)."""
+        return 0 if self.sampling else sum(1 for u in self.mine(units) if reading.is_loose(u))
+
+    def draws(self, ds: Dataset, units: list[Unit]) -> Iterator[Iterator[Record]]:
+        """The records this run reads, round by round: without sampling, one round of every record of
+        its units; with it, the sample's rounds (:mod:`compressbench.data.sampling`) until each
+        tokenizer's interval of C is as narrow as ``--precision`` asks or the dataset is exhausted."""
+        max_bytes = self.options.max_file_bytes
+        if self.sampling is None:
+            yield (r for u in self.mine(units) for r in reading.records(ds, u, max_bytes=max_bytes))
+            return
+        drawn = self.drawn[ds.name] = DatasetDraw(
+            self.sampling, units, mine=lambda u: self.shard is None or self.shard.owns_unit(u),
+            read=lambda u, keep: reading.records(ds, u, max_bytes=max_bytes, keep=keep))
+        for draw in sample_rounds(self, ds, drawn):
+            yield drawn.round(draw)
+
+    def sampling_info(self, name: str) -> dict[str, Any]:
+        """What a dataset's summary needs of its sample: its population and rounds (none when exhaustive)."""
+        drawn = self.drawn.get(name)
+        if drawn is None:
+            return {}
+        return {**drawn.population.info(sharded=self.shard is not None), "sample_rounds": drawn.rounds}
 
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
         self.groups[(m.dataset, m.modality, m.tokenizer)].add(m)
+        if self.emit_ids is not None and m.token_ids is not None:
+            self.emit_ids(ids_line(m.dataset, m.modality, m.tokenizer, m.sample, m.language, m.token_ids))
         if self.emit is not None:
             self.emit(m.to_row())
 
@@ -248,12 +285,52 @@ class Run:
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
             **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
-            "resumed_rows": len(self.work.rows), **provenance,
+            "resumed_rows": len(self.work.rows), "renyi_alpha": self.options.renyi_alpha,
+            **({"sampling": self.sampling.provenance()} if self.sampling else {}), **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
         return RunResult(suite=self.suite.name, groups=self.groups,
-                         datasets={k: v.info() for k, v in self.tallies.items()}, tokenizers=identities,
+                         datasets={k: {**v.info(), **self.sampling_info(k)} for k, v in self.tallies.items()},
+                         tokenizers=identities,
                          provenance=info)
+
+
+def sample_rounds(run: Run, ds: Dataset, drawn: DatasetDraw) -> Iterator[Draw]:
+    """The draws of a dataset's sample, one per round, whichever engine reads them: one without
+    ``--precision``; else each round is read before the next is planned, until every tokenizer's
+    95% interval of C on ``ds`` is as narrow as asked or the dataset is exhausted."""
+    spec = run.sampling
+    if spec is None:
+        return
+    draw = spec.first()
+    while True:
+        yield draw
+        drawn.rounds.append(draw.label)
+        if spec.precision is None or drawn.exhausted:
+            return
+        more = _more_needed(run, ds, drawn, spec.precision / 100)
+        if more is None:
+            return
+        draw = spec.next(draw, *more)
+
+
+def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw, precision: float) -> tuple[int, float | None] | None:
+    """None when every tokenizer's interval is narrow enough; else the records drawn so far and the most
+    any tokenizer is projected to need. Rows an interrupted run measured beyond the sample so far
+    are left out, so a resumed run plans the rounds the uninterrupted one did."""
+    seed, population = drawn.spec.seed, drawn.population.info(sharded=run.shard is not None)["population_samples"]
+    sampled, most, enough = 0, 0.0, True
+    for t in run.tokenizers_for(ds):
+        total, beyond = run.groups[(ds.name, ds.modality, t.name)].total, Aggregate()
+        for row in run.work.rows:
+            if row["dataset"] == ds.name and row["tokenizer"] == t.name and key(seed, row["sample"]) >= drawn.low:
+                beyond.add(Measurement.from_row(row))
+        m, sampled = total.sample_moments() - beyond.sample_moments(), total.samples - beyond.samples
+        width = half_width(m, population=population, sampled=sampled)
+        if width is None or width >= precision:
+            enough = False
+            most = max(most, needed(m, population=population, sampled=sampled, precision=precision) or 0.0)
+    return None if enough else (sampled, most or None)
 
 
 def run_suite(
@@ -265,27 +342,34 @@ def run_suite(
     options: RunOptions = RunOptions(),
     shard: Shard | None = None,
     prior_rows: Iterable[dict[str, Any]] = (),
+    emit_ids: Callable[[dict[str, Any]], None] | None = None,
+    prior_ids: Iterable[dict[str, Any]] = (),
+    sampling: SampleSpec | None = None,
 ) -> RunResult:
     """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.
 
     ``tokenizers`` may be passed already built (so configuration errors surface before any output is written).
-    ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume).
+    ``shard`` restricts the run to one shard; ``prior_rows`` are results already written (resume);
+    ``sampling`` measures a random sample of each dataset instead of all of it.
+    ``emit_ids`` and ``prior_ids``: the token-id counts of new and earlier rows (see :class:`Run`).
     """
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit)
+    run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit,
+              emit_ids=emit_ids, prior_ids=prior_ids, sampling=sampling)
     units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample
     with (_progress(sum(run.expected(u) for u in units.values())) as bar,
           WorkerPool(options.workers, in_process=options.in_process) as pool):
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
-            needed = _needed(ds, units[ds.name], run, run.tallies[ds.name], mine, bar)
-            samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
-            batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
-            if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
-                batches = prefetched(batches)
-            for batch in batches:
-                for t in mine:
-                    for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
-                        run.add(m)
+            for records in run.draws(ds, units[ds.name]):
+                needed = _needed(ds, records, run, run.tallies[ds.name], mine, bar)
+                samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
+                batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
+                if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
+                    batches = prefetched(batches)
+                for batch in batches:
+                    for t in mine:
+                        for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
+                            run.add(m)
     return run.result(engine="local", workers=options.workers)

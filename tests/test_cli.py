@@ -28,7 +28,8 @@ def default_run(tmp_path_factory):
 def test_default_suite_runs_and_writes_everything(default_run):
     proc, out = default_run
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} == {"results.jsonl", "summary.json", "summary.csv", "report.md", "run.json"}
+    assert {p.name for p in out.iterdir()} == {"results.jsonl", "token_ids.jsonl", "summary.json", "summary.csv", "report.md",
+                                             "run.json"}
     summary = json.loads((out / "summary.json").read_text())
     assert {r["modality"] for r in summary["rows"]} >= {"text", "image", "audio", "video"}
     tokenizers = {r["tokenizer"] for r in summary["rows"]}

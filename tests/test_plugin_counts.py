@@ -40,15 +40,17 @@ def _expected():
     blank = sum(sum(1 for line in t.splitlines() if not line.strip()) for t in texts)
     longest = max(len(line) for t in texts for line in t.splitlines())
     tokens = sum(sum(1 for line in t.splitlines() if line.strip()) for t in texts)
-    return blank, longest, tokens
+    shares = [sum(1 for line in t.splitlines() if line.strip()) / len(t.splitlines()) for t in texts]
+    return blank, longest, tokens, sum(shares) / len(shares)
 
 
 def test_a_plain_run_aggregates_and_documents_the_plugin_counts(setup):
     _, _, plain = setup
     summary = json.loads((plain / "summary.json").read_text())
     row = next(r for r in summary["rows"] if r["tokenizer"] == "lines")
-    blank, longest, tokens = _expected()
+    blank, longest, tokens, share = _expected()
     assert (row["blank_lines"], row["longest_line"], row["tokens"]) == (blank, longest, tokens)
+    assert row["full_line_share"] == pytest.approx(share, rel=1e-12)  # a mean over samples, not a sum
     assert summary["units"]["longest_line"] == "characters (the longest line of a sample)"
     assert "`blank_lines`: lines (empty lines, not tokens)" in (plain / "report.md").read_text()
 

@@ -29,6 +29,8 @@ def test_ray_engine_equals_local_engine(tmp_path):
     assert _strip(a["rows"]) == _strip(b["rows"])
     assert a["datasets"] == b["datasets"] and a["tokenizers"] == b["tokenizers"]
     assert b["provenance"]["engine"] == "ray"
+    assert all(r["renyi_efficiency"] for r in b["rows"] if r["modality"] == "text")  # the ledger came through
+    assert sorted((ray / "token_ids.jsonl").open()) == sorted((local / "token_ids.jsonl").open())
     key = lambda r: (r["dataset"], r["tokenizer"], r["sample"])  # noqa: E731
     rows = [sorted(_strip(json.loads(line) for line in (d / "results.jsonl").open()), key=key) for d in (local, ray)]
     assert rows[0] == rows[1]
@@ -62,3 +64,19 @@ def test_ray_shard_reads_the_local_shards_units(tmp_path):
     assert samples and all(s.startswith(url) for s in samples)
     assert not any(json.loads(line)["error"] for line in (ray / "results.jsonl").open())
     assert b["provenance"]["shard"] == "1/2" and b["provenance"]["shard_scheme"] == "unit"
+
+
+@needs_ray
+def test_ray_draws_the_local_engines_sample(tmp_path):
+    """The same seed samples the same records on Ray (Parquet row groups, JSONL and tar streams)."""
+    from tests.corpora.test_runs import _containers
+
+    suite, _ = _containers(tmp_path)
+    local, ray = tmp_path / "local", tmp_path / "ray"
+    assert cli("run", str(suite), "--sample", "10", "--seed", "7", "--out", str(local)).returncode == 0
+    proc = cli("run", str(suite), "--engine", "ray", "--workers", "2", "--sample", "10", "--seed", "7",
+               "--out", str(ray))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
+    assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
+    assert a["rows"][0]["sampled_samples"] == 10 and b["provenance"]["sampling"]["seed"] == 7

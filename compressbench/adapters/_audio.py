@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from compressbench.adapters._audio_fidelity import EnergyMeter, MeteredFile, finish_meter
 from compressbench.adapters.base import BatchedTokenizer
 from compressbench.core.errors import ConfigError, SampleError
 from compressbench.core.sample import TokenCount
@@ -142,6 +144,7 @@ class AudioTokenizer(BatchedTokenizer):
     requires: tuple[str, ...] = ("torch", "torchaudio", "av")  # av decodes the files (compressbench.data.audio)
     install_hint = "pip install torch torchaudio av"
     uses_torch = True
+    mixes_to_mono: bool = True  # the model hears the channels' mean (input_energy_share is taken on it)
 
     @abstractmethod
     def count_decoded(self, clips: list[Audio]) -> list[TokenCount]:
@@ -173,7 +176,40 @@ class AudioTokenizer(BatchedTokenizer):
             raise SampleError(f"{self.name}: the header gives no duration_s, sample_rate and channels") from None
         if frames <= 0 or rate <= 0:
             raise SampleError("the audio has no frames (nothing to tokenize)")
-        return self.count_for_shape(frames, rate, channels)
+        return with_input(self.count_for_shape(frames, rate, channels), self.coverage(frames, rate)[0])
+
+    def coverage(self, frames: int, sample_rate: int) -> tuple[float, int]:
+        """(input_coverage, span) of a clip of ``frames`` frames at ``sample_rate`` Hz: the share of its time
+        inside the windows the model sees, and the native frames from its start that those windows reach.
+        By default the windows cover the whole clip (padding the last one)."""
+        return 1.0, frames
+
+    def model_rate(self, sample_rate: int) -> int:
+        """The rate (Hz) the model resamples a clip of ``sample_rate`` Hz to: it keeps what lies below half of it."""
+        return sample_rate
+
+    def energy_meter(self, audio: Audio | AudioFile) -> EnergyMeter | None:
+        """A meter of the energy share below the model's Nyquist over the covered span, or None when the model
+        keeps the source's whole band (its rate is not below the source's)."""
+        model_rate = self.model_rate(audio.sample_rate)
+        if model_rate >= audio.sample_rate:
+            return None
+        return EnergyMeter(audio.sample_rate, model_rate, self.device, mix=self.mixes_to_mono,
+                           limit=self.coverage(audio.frames, audio.sample_rate)[1])
+
+    def _with_input(self, result: TokenCount, audio: Audio | AudioFile, meter: EnergyMeter | None) -> TokenCount:
+        """The result with input_coverage and input_energy_share (1 when the model keeps the whole band)."""
+        share = 1.0 if meter is None else meter.share()
+        return with_input(result, self.coverage(audio.frames, audio.sample_rate)[0], share)
+
+    def _count_file_kept(self, audio: AudioFile) -> TokenCount:
+        """:meth:`count_file`, its windows also feeding the energy meter (one decoding pass where it reads the span)."""
+        meter = self.energy_meter(audio)
+        if meter is None:
+            return self._with_input(self.count_file(audio), audio, None)
+        result = self.count_file(MeteredFile(audio.path, audio.sample_rate, audio.channels, audio.frames, meter))
+        finish_meter(meter, audio, STREAM_CHUNK_S * audio.sample_rate)
+        return self._with_input(result, audio, meter)
 
     def count_batch(self, payloads: Sequence[Any]) -> list[TokenCount | SampleError]:
         """Count the valid payloads together (one batch of tensor work); each invalid one gets its error."""
@@ -190,11 +226,14 @@ class AudioTokenizer(BatchedTokenizer):
         with _inference_mode() if self.uses_torch else contextlib.nullcontext():
             if valid:
                 counted = self.count_decoded([clip for _, clip in valid])
-                for (i, _), result in zip(valid, counted):
-                    out[i] = result
+                for (i, clip), result in zip(valid, counted):
+                    meter = self.energy_meter(clip)
+                    if meter is not None:
+                        meter.offer(clip.samples, 0)
+                    out[i] = self._with_input(result, clip, meter)
             for i, audio in files:
                 try:
-                    out[i] = self.count_file(audio)
+                    out[i] = self._count_file_kept(audio)
                 except SampleError as exc:
                     out[i] = exc
         return out  # type: ignore[return-value]  # every slot is filled
@@ -206,6 +245,14 @@ def _inference_mode() -> Any:
     return torch.inference_mode()
 
 
+def with_input(result: TokenCount, coverage: float, energy_share: float | None = None) -> TokenCount:
+    """``result`` with what the model's input keeps: input_coverage, and input_energy_share when measured."""
+    kept = {"input_coverage": coverage}
+    if energy_share is not None:
+        kept["input_energy_share"] = energy_share
+    return replace(result, counts={**result.counts, **kept})
+
+
 def audio_count(tokens: int, consumed_frames: int, duration_s: float, channels: int = 1, **extra: float) -> TokenCount:
     """A TokenCount whose input_bytes is the canonical size of the consumed tensor, with the clip's duration."""
     counts = {"duration_s": duration_s, **extra}
@@ -213,4 +260,4 @@ def audio_count(tokens: int, consumed_frames: int, duration_s: float, channels: 
 
 
 __all__ = ["AudioTokenizer", "PCM_BYTES", "audio_count", "batched_windows", "ceil_div", "check_pad", "check_positive",
-           "conv_out", "frames_of", "grid", "mono_waveform", "ones_kernel", "require_audio", "resampled_frames"]
+           "conv_out", "frames_of", "grid", "mono_waveform", "ones_kernel", "require_audio", "resampled_frames", "with_input"]

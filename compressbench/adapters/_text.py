@@ -19,8 +19,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from compressbench.adapters._files import existing_file, sha256_of_file
+from compressbench.adapters._words import ContinuedWords
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import ConfigError, SampleError, first_line
+from compressbench.core.ledger import add_counts, count_ids
 from compressbench.core.sample import TokenCount
 from compressbench.data.textfile import TextFile
 
@@ -57,7 +59,10 @@ class TextTokenizer(Tokenizer):
     counts exactly as the whole text (shown by ``compressbench list``). Subclasses set ``unk_id``
     (None when the vocabulary has no unknown token) and build ``flags``, a :func:`flag_table` of the
     ids that are byte pieces or partial characters, in their constructor so that no sample's timing
-    pays for it.
+    pays for it. The flag table spans the vocabulary: its length is ``vocab_size``, |V|.
+
+    Besides N, each text reports how often each token id occurs (``ids``, for the information
+    ledger) and its ``continued_words`` (:mod:`compressbench.adapters._words`).
     """
 
     modality = "text"
@@ -69,14 +74,36 @@ class TextTokenizer(Tokenizer):
     def encode_batch(self, texts: list[str]) -> Sequence[Ids]:
         """The token ids of each text, computed over all cores by the library's own batch call."""
 
+    @property
+    def vocab_size(self) -> int:
+        """|V|: every id the tokenizer can produce, special and added tokens included."""
+        return len(self.flags)
+
+    def identity(self) -> dict[str, Any]:
+        return {**super().identity(), "vocab_size": self.vocab_size}
+
+    def word_lengths(self, words: list[str]) -> list[int]:
+        """Tokens of each of ``words`` encoded alone (for continued words). Runs on the thread of a
+        tally, so it must not wait on :func:`thread_map`'s pool (the library's own threads are fine)."""
+        return [len(ids) for ids in self.encode_batch(words)]
+
+    @property
+    def continued(self) -> ContinuedWords:
+        """This tokenizer's continued-word counter, with its cache of words seen."""
+        if "_words" not in self.__dict__:
+            self._words = ContinuedWords(self.word_lengths)
+        return self._words
+
     def tally(self, text: str, ids: Ids) -> TokenCount:
         """N and the text counts of one text from its ids (unknown and byte tokens in one pass over them)."""
         table = self.__dict__.get("_kinds")
         if table is None:
             table = self._kinds = kind_table(self.flags, self.unk_id)
-        unk, byte = count_kinds(ids, table)
-        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte}
-        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
+        arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
+        unk, byte = count_kinds(arr, table)
+        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte,
+                  "continued_words": self.continued.count(text)}
+        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts, ids=count_ids(arr))
 
     def count(self, payload: object) -> TokenCount:
         result = self.count_batch([payload])[0]
@@ -110,6 +137,7 @@ class TextTokenizer(Tokenizer):
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
         """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
         total: dict[str, float] = {"forced_cuts": 0}
+        ids: dict[int, int] = {}
         tokens = input_bytes = 0
         last = ""  # the previous piece's last character
         try:
@@ -118,16 +146,20 @@ class TextTokenizer(Tokenizer):
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
                     for key, value in counted.counts.items():
                         total[key] = total.get(key, 0) + value
+                    add_counts(ids, counted.ids or {})
                     if not exact:
                         total["forced_cuts"] += 1
                     if last and not last.isspace() and not text[0].isspace() and "words" in total:
                         total["words"] -= 1  # a forced cut inside a word: one word, not two
+                    elif last.isspace() and not text[0].isspace() and "continued_words" in total:
+                        # a cut after a newline: in the whole text this word follows whitespace
+                        total["continued_words"] -= self.continued.first_word_change(text.split(None, 1)[0])
                     last = text[-1]
         except SampleError as exc:
             return exc
         except OSError as exc:
             return SampleError(f"cannot read ({exc.strerror or exc})")
-        return TokenCount(tokens=tokens, input_bytes=input_bytes, counts=total)
+        return TokenCount(tokens=tokens, input_bytes=input_bytes, counts=total, ids=ids)
 
 
 class FileTextTokenizer(TextTokenizer):

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._image import BATCH_PIXELS
+from compressbench.adapters._video_coverage import frame_coverage
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import SampleError
 from compressbench.core.sample import TokenCount
@@ -68,12 +69,25 @@ class VideoTokenizer(Tokenizer):
         """What :meth:`count` reports for a video of this shape, from the shape alone (its duration aside);
         SampleError if refused."""
 
+    def source_frames(self, frames: int, fps: float) -> list[int] | None:
+        """Indices of the clip's frames the model takes (padding repeats included), from its frame count and
+        rate alone; None where the adapter does not say (no input_coverage then)."""
+        return None
+
+    def with_coverage(self, result: TokenCount, frames: int, fps: float) -> TokenCount:
+        """The result with input_coverage and input_frame_share (:mod:`compressbench.adapters._video_coverage`)."""
+        indices = self.source_frames(frames, fps)
+        if indices is None:
+            return result
+        return TokenCount(result.tokens, result.input_bytes, {**result.counts, **frame_coverage(indices, frames)})
+
     def count(self, payload: Any) -> TokenCount:
         import torch
 
         video = require_video(payload)
         with torch.inference_mode():
-            return with_duration(self.count_decoded(video), video.duration_s)
+            result = with_duration(self.count_decoded(video), video.duration_s)
+        return self.with_coverage(result, video.num_frames, video.fps)
 
     def count_from_meta(self, meta: dict[str, Any]) -> TokenCount:
         """--count-only: the count from a probed header's ``frames``, ``fps``, ``height`` and ``width``."""
@@ -85,7 +99,7 @@ class VideoTokenizer(Tokenizer):
         if frames <= 0 or height <= 0 or width <= 0 or not fps > 0:
             raise SampleError(f"{self.name}: a video of {frames} frames of {width}x{height} at {fps} fps is empty")
         duration = float(meta.get("duration_s") or frames / fps)
-        return with_duration(self.count_for_shape(frames, fps, height, width), duration)
+        return self.with_coverage(with_duration(self.count_for_shape(frames, fps, height, width), duration), frames, fps)
 
     def frame_chunks(self, video: "Video", indices: Sequence[int], *, multiple: int = 1,
                      budget: int = BATCH_PIXELS) -> Iterator["torch.Tensor"]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compressbench.adapters._audio import (AudioTokenizer, audio_count, ceil_div, conv_out, mono_waveform,
-                                           ones_kernel)
+                                           ones_kernel, resampled_frames)
 from compressbench.adapters.base import check_positive
 from compressbench.core.errors import ConfigError
 from compressbench.core.registry import register_tokenizer
@@ -100,6 +100,16 @@ class ASTTokenizer(AudioTokenizer):
         head = audio.head(ceil_div(self.input_samples * audio.sample_rate, SAMPLE_RATE) + 1)
         result = self.count_decoded([head])[0]
         return replace(result, counts={**result.counts, "duration_s": audio.duration_s})
+
+    def model_rate(self, sample_rate: int) -> int:
+        return SAMPLE_RATE
+
+    def coverage(self, frames: int, sample_rate: int) -> tuple[float, int]:
+        """The first ``input_samples`` at 16 kHz reach the fbank (10.255 s at the defaults: 1024 frames 10 ms
+        apart, the last 25 ms long); the rest is cut."""
+        samples = resampled_frames(frames, sample_rate, SAMPLE_RATE)
+        span = ceil_div(self.input_samples * sample_rate, SAMPLE_RATE)
+        return min(samples, self.input_samples) / samples, min(frames, span)
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         f_dim = conv_out(N_MELS, PATCH, self.config.fstride)

@@ -7,7 +7,7 @@ per codebook. Both conventions are reported per sample (counts
 ``codec_frames`` and ``codebook_tokens`` = frames x codebooks); ``count``
 chooses which one is N (and so C), and the canonical name always shows it.
 The bitrate, frame_rate x codebooks x log2(codebook_size) bits/s, is in the
-tokenizer's identity.
+tokenizer's identity and the summary's ``bits_per_second`` (``tokens_per_second`` beside it).
 
 Presets (``audio_codecs.toml``): encodec_24khz, dac_44khz, dac_24khz,
 dac_16khz, mimi. Spec examples: ``codec:encodec_24khz,bandwidth_kbps=1.5``,
@@ -145,6 +145,7 @@ class CodecTokenizer(AudioTokenizer):
     def __init__(self, config: CodecConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.codec = resolve(config)
+        self.mixes_to_mono = self.codec.channels == 1  # a multi-channel codec keeps each channel's band
 
     @property
     def name(self) -> str:
@@ -174,11 +175,17 @@ class CodecTokenizer(AudioTokenizer):
         r = self.codec
         return float(r.frame_rate) * r.codebooks * math.log2(r.codebook_size)
 
+    @property
+    def tokens_per_second(self) -> float:
+        """Tokens per second of audio under the N convention: frame_rate (x codebooks for codebook_tokens)."""
+        return float(self.codec.frame_rate) * self._tokens(1)
+
     def identity(self) -> dict[str, Any]:
         r = self.codec
         preset = presets().get(self.codec.preset or "", {})
         return {**super().identity(), "frame_rate_hz": float(r.frame_rate), "codebooks": r.codebooks,
                 "codebook_size": r.codebook_size, "codec_sample_rate": r.sample_rate, "bitrate_bps": self.bitrate_bps,
+                "tokens_per_second": self.tokens_per_second,
                 "tokens_convention": self.config.count, "codec": preset.get("description", "custom")}
 
     def _frames(self, frames: int, sample_rate: int) -> int:
@@ -195,6 +202,9 @@ class CodecTokenizer(AudioTokenizer):
     def count_file(self, audio: AudioFile) -> TokenCount:
         """A long file: the same arithmetic on its frame count, nothing decoded again."""
         return self.count_for_shape(audio.frames, audio.sample_rate, audio.channels)
+
+    def model_rate(self, sample_rate: int) -> int:
+        return self.codec.sample_rate or sample_rate
 
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         codec_frames = self._frames(frames, sample_rate)

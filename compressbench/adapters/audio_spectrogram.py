@@ -148,6 +148,44 @@ class SpectrogramTokenizer(AudioTokenizer):
                 results[i] = audio_count(tokens[j], windows[j] * size, clips[i].duration_s)
         return results  # type: ignore[return-value]  # every clip is in one rate group
 
+    def model_rate(self, sample_rate: int) -> int:
+        return self._rate(sample_rate)
+
+    def coverage(self, frames: int, sample_rate: int) -> tuple[float, int]:
+        """The samples some patch's STFT frames read: everything at the defaults; less with pad=none (the last
+        partial window and patch dropped), center=false (the tail after the last frame) or patches farther
+        apart than they are long."""
+        rate = self._rate(sample_rate)
+        samples = resampled_frames(frames, sample_rate, rate)
+        size = self._window(rate) or samples
+        full, rest = divmod(samples, size)
+        covered = reach = 0
+        if full:
+            covered, end = self._window_cover(size, size)
+            covered, reach = full * covered, (full - 1) * size + end
+        if rest and self.config.pad != "none":  # the last window, padded: only its real samples count
+            part, end = self._window_cover(size, rest)
+            covered, reach = covered + part, full * size + end if part else reach
+        return covered / samples, min(frames, ceil_div(reach * sample_rate, rate))
+
+    def _window_cover(self, size: int, real: int) -> tuple[int, int]:
+        """(samples among the first ``real`` of a ``size``-sample window that the kept patches' frames read,
+        the end of the last of them)."""
+        import numpy as np
+
+        c = self.config
+        frames = 1 + size // c.hop if c.center else conv_out(size, c.n_fft, c.hop)
+        patches = grid(frames, self.patch[1], self.stride[1], c.pad != "none")
+        if patches == 0:
+            return 0, 0
+        first = np.arange(patches, dtype=np.int64) * self.stride[1]  # each patch's first and last real frame
+        last = np.minimum(first + self.patch[1], frames) - 1
+        offset = c.n_fft // 2 if c.center else 0  # a centred frame k reads [k hop - n_fft/2, + n_fft)
+        start = np.clip(first * c.hop - offset, 0, real)
+        end = np.clip(last * c.hop - offset + c.n_fft, 0, real)
+        before = np.concatenate([[0], end[:-1]])  # ends never decrease: the union of the intervals, in one pass
+        return int(np.maximum(end - np.maximum(start, before), 0).sum()), int(end[-1])
+
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         c = self.config
         rate = self._rate(sample_rate)

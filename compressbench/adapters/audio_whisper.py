@@ -101,6 +101,9 @@ class WhisperTokenizer(AudioTokenizer):
             tokens, windows = tokens + n, windows + w
         return audio_count(tokens, windows * N_SAMPLES, audio.duration_s)
 
+    def model_rate(self, sample_rate: int) -> int:
+        return SAMPLE_RATE
+
     def count_for_shape(self, frames: int, sample_rate: int, channels: int) -> TokenCount:
         windows = ceil_div(resampled_frames(frames, sample_rate, SAMPLE_RATE), N_SAMPLES)
         mel_frames = N_SAMPLES // HOP_LENGTH  # center=True gives one more frame; whisper drops it

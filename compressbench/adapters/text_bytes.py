@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from compressbench.adapters._text import Ids, TextTokenizer, text_counts
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
@@ -28,11 +30,22 @@ class BytesTokenizer(TextTokenizer):
     description = "one token per UTF-8 byte: the floor of every report (C = 1)"
     Config = BytesConfig
 
+    @property
+    def vocab_size(self) -> int:
+        return 256
+
     def encode_batch(self, texts: list[str]) -> list[Ids]:
         return [()] * len(texts)  # the bytes are the tokens: nothing to encode
+
+    def word_lengths(self, words: list[str]) -> list[int]:
+        return [len(w.encode("utf-8")) for w in words]
 
     def tally(self, text: str, ids: Ids) -> TokenCount:
         data = text.encode("utf-8")
         # A byte of a multi-byte character (any byte >= 0x80) holds only part of that character.
-        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": len(data.translate(None, _ASCII))}
-        return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts)
+        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": len(data.translate(None, _ASCII)),
+                  "continued_words": self.continued.count(text)}
+        values = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+        used = np.flatnonzero(values)  # the token ids are the byte values
+        return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts,
+                          ids=dict(zip(used.tolist(), values[used].tolist())))

@@ -75,6 +75,9 @@ class TiktokenTokenizer(TextTokenizer):
         """All cores, as ``encode_ordinary_batch`` does: a thread per core (tiktoken releases the GIL)."""
         return thread_map(self._encode, texts)
 
+    def word_lengths(self, words: list[str]) -> list[int]:
+        return [len(self._encode(w)) for w in words]  # on the tally's thread (encode_batch uses the pool)
+
     def count_texts(self, texts: list[str]) -> list[TokenCount]:
         """Encode and tally each text on the same thread: one text's tally overlaps another's encoding."""
         return thread_map(lambda text: self.tally(text, self._encode(text)), texts)

@@ -85,6 +85,9 @@ class FramesTokenizer(VideoTokenizer):
         cap = self.config.max_frames
         return uniform_indices(frames, cap) if cap is not None and len(indices) > cap else indices
 
+    def source_frames(self, frames: int, fps: float) -> list[int]:
+        return self.frame_indices(frames, fps)
+
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
         n = len(self.frame_indices(frames, fps))
         return self._result(n, n * self.tokens_per_frame)

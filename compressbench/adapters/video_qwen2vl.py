@@ -75,10 +75,19 @@ class Qwen2VLVideoTokenizer(VideoTokenizer):
     def plan(self, frames: int, fps: float, height: int, width: int) -> tuple[int, int, int]:
         """(nframes, h', w'): frames sampled and the size each is resized to."""
         c = self.config
-        n = qwen2vl_nframes(frames, fps, fps=c.fps, nframes=c.nframes, min_frames=c.min_frames, max_frames=c.max_frames)
+        n = self.nframes(frames, fps)
         budget = qwen2vl_max_pixels(n, min_pixels=c.min_pixels, max_pixels=c.max_pixels, total_pixels=c.total_pixels)
         h, w = qwen2vl_smart_resize(height, width, factor=self.factor, min_pixels=c.min_pixels, max_pixels=budget)
         return n, h, w
+
+    def nframes(self, frames: int, fps: float) -> int:
+        """Frames sampled (smart_nframes)."""
+        c = self.config
+        return qwen2vl_nframes(frames, fps, fps=c.fps, nframes=c.nframes, min_frames=c.min_frames,
+                               max_frames=c.max_frames)
+
+    def source_frames(self, frames: int, fps: float) -> list[int]:
+        return qwen2vl_frame_indices(frames, self.nframes(frames, fps))
 
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
         n, h, w = self.plan(frames, fps, height, width)

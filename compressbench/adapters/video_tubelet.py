@@ -79,6 +79,9 @@ class TubeletTokenizer(VideoTokenizer):
         clips[-1] += [clips[-1][-1]] * (c.num_frames - len(clips[-1]))
         return clips
 
+    def source_frames(self, frames: int, fps: float) -> list[int]:
+        return [i for clip in self.clip_indices(frames, fps) for i in clip]
+
     def count_for_shape(self, frames: int, fps: float, height: int, width: int) -> TokenCount:
         c = self.config
         clips = math.ceil(len(sample_indices(frames, fps, fps=c.fps, stride=c.stride)) / c.num_frames)

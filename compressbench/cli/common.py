@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from compressbench.core.contenthash import HASH_MODES
 from compressbench.core.device import DEVICES
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "is not enforced (unsafe for untrusted data)")
     parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
                         help=f"larger files are error rows and are not read (default {DEFAULT_MAX_FILE_BYTES:,})")
+    parser.add_argument("--renyi-alpha", type=renyi_alpha, default=DEFAULT_RENYI_ALPHA, metavar="ALPHA",
+                        help="the order alpha of the summary's renyi_efficiency, H_alpha / log2 |V| over the token "
+                             f"ids of each dataset (default {DEFAULT_RENYI_ALPHA}; 1 gives Shannon's)")
 
 
 def run_options(args: argparse.Namespace) -> "RunOptions":
@@ -56,7 +60,7 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
 
     return RunOptions(batch_size=args.batch_size, count_only=args.count_only, workers=args.workers,
                       timeout=args.timeout, max_file_bytes=args.max_file_bytes, in_process=args.in_process,
-                      hash=args.hash)
+                      hash=args.hash, renyi_alpha=args.renyi_alpha)
 
 
 def positive_float(text: str) -> float:
@@ -66,6 +70,17 @@ def positive_float(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def renyi_alpha(text: str) -> float:
+    """argparse type: the order of a Rényi entropy, a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, e.g. 2.5, got {text!r}") from None
+    if not (0 < value < float("inf")):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 

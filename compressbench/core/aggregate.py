@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from compressbench.core.confidence import FOURTH, Moments
 from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
 from compressbench.core.registry import count_specs
 from compressbench.core.sample import Measurement
 
 _SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decode_seconds")
+_MOMENTS = ((2, 0), (0, 2), (1, 1), *FOURTH)  # sums of T^a N^b the sampling interval needs (core/confidence.py)
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Aggregate:
     counts: dict[str, ExactSum] = field(default_factory=dict)
     compressions: list[float] = field(default_factory=list)
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
+    means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
+    moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
 
     def add(self, m: Measurement) -> None:
         """Count one measurement; a failed one counts as a sample and an error only."""
@@ -49,12 +53,20 @@ class Aggregate:
             self.sums[key].add(getattr(m, key) or 0)
         specs = count_specs()
         for key, value in m.counts.items():
-            if key in specs and specs[key].aggregate == "max":
+            how = specs[key].aggregate if key in specs else "sum"
+            if how == "max":
                 self.peaks[key] = max(self.peaks.get(key, value), value)
+            elif how == "mean":
+                total, n = self.means.get(key, (ExactSum(), 0))
+                total.add(value)
+                self.means[key] = (total, n + 1)
             else:
                 self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
             self.compressions.append(m.compression)
+        t, n = m.raw_bytes or 0, m.tokens or 0
+        for a, b in _MOMENTS:
+            self.moments[a, b].add(t ** a * n ** b)
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
@@ -68,12 +80,18 @@ class Aggregate:
             compressions=self.compressions + other.compressions,
             peaks={k: max(v for v in (self.peaks.get(k), other.peaks.get(k)) if v is not None)
                    for k in dict.fromkeys([*self.peaks, *other.peaks])},
+            means={k: _merge_mean(self.means.get(k), other.means.get(k))
+                   for k in dict.fromkeys([*self.means, *other.means])},
+            moments={k: v.merge(other.moments[k]) for k, v in self.moments.items()},
         )
 
     def total(self, key: str) -> float:
         """The sum of ``key`` (raw_bytes, tokens, seconds, ... or a count such as duration_s)."""
         if key in self.peaks:
             return self.peaks[key]
+        if key in self.means:
+            total, n = self.means[key]
+            return total.value / n
         source = self.sums if key in self.sums else self.counts
         return source[key].value if key in source else 0
 
@@ -97,7 +115,14 @@ class Aggregate:
         out["tokens_per_s"] = ratio(s["tokens"], s["seconds"])
         out.update(counts)
         out.update(self.peaks)
+        out.update({k: total.value / n for k, (total, n) in self.means.items()})
         return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in out.items()}
+
+    def sample_moments(self) -> Moments:
+        """The exact sums the sampling interval of C needs, over the measured (not failed) samples."""
+        tt, nn, tn, *fourth = (self.moments[k].value for k in _MOMENTS)
+        return Moments(self.samples - self.errors, self.sums["raw_bytes"].value, self.sums["tokens"].value,
+                       tt, nn, tn, tuple(fourth))
 
     def spread(self) -> dict[str, float | None]:
         """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""
@@ -111,3 +136,10 @@ class Aggregate:
             "compression_p50": float(p50),
             "compression_p90": float(p90),
         }
+
+
+def _merge_mean(a: tuple[ExactSum, int] | None, b: tuple[ExactSum, int] | None) -> tuple[ExactSum, int]:
+    """The running (sum, count) of a per-sample mean over both sides."""
+    a = a or (ExactSum(), 0)
+    b = b or (ExactSum(), 0)
+    return a[0].merge(b[0]), a[1] + b[1]

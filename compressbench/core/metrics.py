@@ -26,6 +26,15 @@ UNITS: dict[str, str] = {
     "compression_p10": "bytes/token (10th percentile of per-sample C)",
     "compression_p50": "bytes/token (median of per-sample C)",
     "compression_p90": "bytes/token (90th percentile of per-sample C)",
+    "compression_ci_low": "bytes/token (lower end of the 95% confidence interval of the dataset's C under "
+                          "sampling: ratio estimator, delta method; equals C for an exhaustive run)",
+    "compression_ci_high": "bytes/token (upper end of the 95% confidence interval of the dataset's C under sampling)",
+    "sampled_samples": "count of samples measured (drawn by --sample, or all of them), failed ones included",
+    "population_samples": "count of samples in the whole dataset (from Parquet footers, zip directories, "
+                          "folder listings or streams read through; null when unknown)",
+    "population_raw_bytes_estimate": "bytes (estimated T of the whole dataset: population x mean T of the sample)",
+    "population_raw_bytes_ci_low": "bytes (lower end of the 95% confidence interval of the whole dataset's T)",
+    "population_raw_bytes_ci_high": "bytes (upper end of the 95% confidence interval of the whole dataset's T)",
     "preprocessing_factor": "ratio (raw bytes T / input bytes): what preprocessing removes",
     "tokenizer_factor": "bytes/token (input bytes / tokens N): what the tokenizer itself compresses",
     "seconds": "seconds (tokenize time, decode excluded)",
@@ -54,17 +63,38 @@ UNITS: dict[str, str] = {
     "codec_frames": "codec frames (one per frame period, all codebooks together)",
     "codebook_tokens": "codec tokens counting each codebook apart (codec frames x codebooks)",
     "tokens_per_media_s": "tokens per second of audio or video (tokens N / duration_s)",
+    "continued_words": "words (whitespace-separated occurrences that take more than one token when encoded "
+                       "alone with their leading space)",
+    "continued_word_rate": "share of words (0-1) that take more than one token (continued_words / words)",
+    "vocab_size": "tokens (|V|: every id the tokenizer can produce, special and added tokens included)",
+    "entropy_bits": "bits/token (H1 = -sum p log2 p over the unigram distribution of token ids)",
+    "shannon_efficiency": "ratio (0-1; H1 / log2 |V|)",
+    "renyi_efficiency": "ratio (0-1; H_alpha / log2 |V|, H_alpha = log2(sum p^alpha) / (1 - alpha), "
+                        "alpha in provenance renyi_alpha)",
+    "vocab_utilisation": "share of the vocabulary (0-1; distinct token ids used / |V|)",
+    "bits_per_byte": "bits/byte (H1 / C: a unigram code of the tokens per raw byte)",
+    "fairness_gini": "Gini coefficient (0-1; of per-language tokens per byte N_l / T_l; 0 = equal)",
+    "bits_per_second": "bits/s (codec: frame rate x codebooks x log2 codebook size)",
+    "tokens_per_second": "tokens/s (codec: frame rate x tokens per frame under the tokenizer's N convention)",
+    "input_coverage": "share of the original inside what the model's input covers (0-1): pixels inside the crop or "
+                      "view (image), seconds inside the windows or between the first and last frames the model "
+                      "sees (audio, video); dataset value: mean over samples",
+    "input_energy_share": "share of the covered audio's energy below the model's Nyquist frequency, half its sample "
+                          "rate (0-1; what resampling keeps); dataset value: mean over samples",
+    "input_frame_share": "share of a video's frames the model samples (distinct frames / frames in the clip, 0-1); "
+                         "dataset value: mean over samples",
 }
 
-AGGREGATIONS = ("sum", "max")
+AGGREGATIONS = ("sum", "max", "mean")
 
 
 @dataclass(frozen=True)
 class CountSpec:
     """A per-sample count an adapter reports beside T and N: its unit and how a dataset aggregates it.
 
-    ``sum`` suits additive counts (characters, seconds, tiles); ``max`` a peak (the largest crop). Both
-    merge exactly, so shards, resumed runs and the Ray engine agree with a plain run.
+    ``sum`` suits additive counts (characters, seconds, tiles); ``max`` a peak (the largest crop);
+    ``mean`` a per-sample quality (a share, a PSNR): the dataset reports the mean over the samples
+    that have it. All three merge exactly, so shards, resumed runs and the Ray engine agree with a plain run.
 
     >>> CountSpec("crops (count of image crops)").aggregate
     'sum'
@@ -81,7 +111,10 @@ class CountSpec:
 # The counts built-in adapters report; a plugin declares its own in its adapter's ``counts``.
 COUNTS: dict[str, CountSpec] = {k: CountSpec(UNITS[k]) for k in (
     "chars", "words", "unk_tokens", "byte_tokens", "prefix_tokens", "prompt_tokens", "tiles", "duration_s",
-    "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts")}
+    "codec_frames", "codebook_tokens", "sampled_frames", "clips", "forced_cuts", "continued_words")}
+# What the model's input keeps of each sample: a per-sample share, so the dataset reports the mean.
+COUNTS.update({k: CountSpec(UNITS[k], aggregate="mean") for k in (
+    "input_coverage", "input_energy_share", "input_frame_share")})
 
 # name: (numerator, denominator): ratios of additive counts, so they aggregate as ratios of sums.
 DERIVED: dict[str, tuple[str, str]] = {
@@ -94,6 +127,7 @@ DERIVED: dict[str, tuple[str, str]] = {
     "byte_token_rate": ("byte_tokens", "tokens"),
     "tokens_per_media_s": ("tokens", "duration_s"),
     "prompt_compression": ("raw_bytes", "prompt_tokens"),
+    "continued_word_rate": ("continued_words", "words"),
 }
 
 

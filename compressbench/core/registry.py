@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.metrics import COUNTS, UNITS, CountSpec
-from compressbench.core.spec import config_fields, parse_spec
+from compressbench.core.spec import build_config, canonical_spec, config_fields, parse_spec
 
 if TYPE_CHECKING:
     from compressbench.adapters.base import Tokenizer
@@ -234,3 +234,14 @@ def get_tokenizer(spec: str, *, device: str = "auto", base: Path | None = None) 
             f"tokenizer {parsed.family!r} needs {', '.join(missing)}, which is not installed; {entry.cls.install_hint}"
         )
     return entry.cls.from_spec(parsed, device=device, base=base)
+
+
+def canonical_name(spec: str) -> str:
+    """The name a tokenizer built from ``spec`` has (its results' ``tokenizer`` key), without building it.
+
+    >>> canonical_name("qwen2vl,max_pixels=401408,patch_size=14")
+    'qwen2vl:max_pixels=401408'
+    """
+    parsed = parse_spec(spec)
+    cls = get_entry(parsed.family).cls
+    return canonical_spec(parsed.family, build_config(cls.Config, parsed, cls.argument), cls.argument)

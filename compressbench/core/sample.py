@@ -51,12 +51,14 @@ class TokenCount:
     """What a tokenizer reports for one payload.
 
     ``counts`` holds additive per-sample counts (e.g. ``chars``, ``words``,
-    ``unk_tokens``, ``byte_tokens``) that aggregate by summing.
+    ``unk_tokens``, ``byte_tokens``) that aggregate by summing. ``ids``, from tokenizers that yield
+    token ids, counts how often each id occurs (:mod:`compressbench.core.ledger`).
     """
 
     tokens: int
     input_bytes: int
     counts: dict[str, float] = field(default_factory=dict)
+    ids: dict[int, int] | None = None
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Measurement:
     error: str | None = None
     counts: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    token_ids: dict[int, int] | None = None  # id -> occurrences, kept in token_ids.jsonl, not in the row
 
     @property
     def compression(self) -> float | None:

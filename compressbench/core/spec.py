@@ -8,11 +8,18 @@ a suite file, a command line and a results row alike.
 ('tiktoken', 'o200k_base', {})
 >>> parse_spec("spectrogram:n_mels=80,hop=160").options
 {'n_mels': '80', 'hop': '160'}
+
+An option (or the argument) may list values separated by ``|``: a sweep, one spec per value
+(several swept options: every combination).
+
+>>> expand_specs(["bytes", "qwen2vl,max_pixels=200704|401408"])
+['bytes', 'qwen2vl:max_pixels=200704', 'qwen2vl:max_pixels=401408']
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import sys
 import types
@@ -60,6 +67,50 @@ def parse_spec(text: str) -> Spec:
         else:
             raise ConfigError(f"{part!r} in tokenizer spec {text!r} is not key=value; only the first item after ':' may be a bare argument")
     return Spec(family=family, argument=argument, options=options, text=text)
+
+
+SWEEP = "|"  # separates the values of a swept option: max_pixels=200704|401408
+
+
+def _sweep_values(raw: str, what: str, text: str) -> list[str]:
+    """The values one option (or the argument) lists, each non-empty; ``what`` names it in errors."""
+    values = [v.strip() for v in raw.split(SWEEP)]
+    if not all(values):
+        raise ConfigError(f"empty value in {what} of tokenizer spec {text!r}; list values separated by "
+                          f"'{SWEEP}' with none empty, e.g. max_pixels=200704|401408")
+    return values
+
+
+def expand_spec(text: str) -> list[str]:
+    """One spec per combination of the values that ``|`` lists (a spec without ``|``: itself, unchanged).
+
+    Options vary in the order written, the last fastest; each spec is written family[:argument][,key=value...].
+
+    >>> expand_spec("spectrogram:n_mels=64|128,hop=160|320")
+    ['spectrogram:n_mels=64,hop=160', 'spectrogram:n_mels=64,hop=320', 'spectrogram:n_mels=128,hop=160', \
+'spectrogram:n_mels=128,hop=320']
+    >>> expand_spec("tiktoken:cl100k_base|o200k_base")
+    ['tiktoken:cl100k_base', 'tiktoken:o200k_base']
+    """
+    if SWEEP not in text:
+        return [text.strip()]
+    spec = parse_spec(text)
+    arguments: list[str | None] = [None]
+    if spec.argument is not None:
+        arguments = [*_sweep_values(spec.argument, f"the argument {spec.argument!r}", spec.text)]
+    keys = list(spec.options)
+    axes = [_sweep_values(spec.options[k], f"{k}={spec.options[k]}", spec.text) for k in keys]
+    out = []
+    for argument, values in itertools.product(arguments, itertools.product(*axes)):
+        head = spec.family if argument is None else f"{spec.family}:{argument}"
+        items = ",".join(f"{k}={v}" for k, v in zip(keys, values))
+        out.append(head + (("," if argument is not None else ":") + items if items else ""))
+    return out
+
+
+def expand_specs(texts: list[str] | tuple[str, ...]) -> list[str]:
+    """Every spec of a list with its sweeps expanded, in the order given (see :func:`expand_spec`)."""
+    return [one for text in texts for one in expand_spec(text)]
 
 
 def config_fields(config_cls: type, where: str = "") -> dict[str, tuple[dataclasses.Field, Any]]:

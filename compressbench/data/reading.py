@@ -11,7 +11,7 @@ dataset's ``format`` (or, with ``auto``, each file's extension).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from compressbench.data.discover import Found, discover
 from compressbench.data.formats import format_for, get_format
@@ -34,8 +34,9 @@ def units(ds: Dataset) -> list[Unit]:
     return result
 
 
-def records(ds: Dataset, unit: Unit, *, max_bytes: int) -> Iterator[Record]:
-    """The records of one unit (a loose file is one record, read later when its sample loads).
+def records(ds: Dataset, unit: Unit, *, max_bytes: int, keep: Callable[[str], bool] | None = None) -> Iterator[Record]:
+    """The records of one unit (a loose file is one record, read later when its sample loads);
+    with ``keep``, only those whose id it accepts (the format skips reading the others where it can).
 
     The field is the dataset's (``a;b`` a list), else the unit's format's default for the modality;
     a record over ``max_bytes`` is an error row.
@@ -45,7 +46,8 @@ def records(ds: Dataset, unit: Unit, *, max_bytes: int) -> Iterator[Record]:
         return
     fmt = get_format(unit.format)
     fields = tuple(f for f in ds.field.split(";") if f) if ds.field else fmt.default_fields(ds.modality)
-    yield from fmt.records(unit, ReadSpec(ds.modality, fields, ds.label_fields, max_bytes))
+    spec = ReadSpec(ds.modality, fields, ds.label_fields, max_bytes)
+    yield from fmt.records(unit, spec) if keep is None else fmt.chosen(unit, spec, keep)
 
 
 def file_record(source: Found) -> Record:

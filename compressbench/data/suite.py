@@ -18,6 +18,12 @@ Relative paths (of datasets and of tokenizer files) are relative to the suite fi
 ...                 source="inline", base=Path("."))
 >>> s.datasets[0].name, s.tokenizers
 ('d', ('bytes',))
+
+A tokenizer option may list values separated by ``|`` (a sweep): one tokenizer per value.
+
+>>> parse_suite({"tokenizers": ["qwen2vl:max_pixels=200704|401408"], "datasets": [
+...     {"name": "d", "modality": "image", "paths": ["x"]}]}, source="inline", base=Path(".")).tokenizers
+('qwen2vl:max_pixels=200704', 'qwen2vl:max_pixels=401408')
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from compressbench.core.errors import ConfigError, reading
+from compressbench.core.spec import expand_specs
 from compressbench.data.modalities import decoder_for, modalities
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
@@ -174,12 +181,16 @@ def parse_suite(raw: dict[str, Any], *, source: str, base: Path) -> Suite:
     tokenizers = raw.get("tokenizers")
     if not isinstance(tokenizers, list) or not tokenizers or not all(isinstance(t, str) for t in tokenizers):
         raise ConfigError(f'{source}: needs tokenizers = ["spec", ...], a non-empty list of spec strings')
+    try:
+        specs = tuple(expand_specs(tokenizers))  # a swept option (max_pixels=a|b) is one tokenizer per value
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     parsed = tuple(_dataset(d, i, source, base) for i, d in enumerate(datasets))
     names = [d.name for d in parsed]
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: dataset names must be unique, got {names}")
     return Suite(name=str(raw.get("name", Path(source).stem)), datasets=parsed,
-                 tokenizers=tuple(tokenizers), base=base, source=source)
+                 tokenizers=specs, base=base, source=source)
 
 
 def load_suite(path: str | Path) -> Suite:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compressbench.core.errors import ConfigError
+from compressbench.reports.directions import DIRECTIONS, gate_notes
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import fmt
 
@@ -53,15 +54,15 @@ class Metric:
         return -pct if self.higher_is_better else pct
 
 
-COMPRESSION = Metric("compression", "C", "bytes/token", higher_is_better=True)
-TOKENS = Metric("tokens", "N", "tokens", higher_is_better=False)
-THROUGHPUT = Metric("raw_mb_per_s", "throughput", "raw MB/s", higher_is_better=True)
-PREMIUM = Metric("token_premium", "token premium", "ratio", higher_is_better=False)  # to the reference language
-FAILED = Metric("errors", "failed samples", "count", higher_is_better=False)
+METRICS: dict[str, Metric] = {key: Metric(key, *d) for key, d in DIRECTIONS.items()}  # directions as data
+COMPRESSION, TOKENS, THROUGHPUT = METRICS["compression"], METRICS["tokens"], METRICS["raw_mb_per_s"]
+PREMIUM, FAILED = METRICS["token_premium"], METRICS["errors"]  # premium: to the reference language
 
 # Per dataset x modality x tokenizer; per language there is no timing, hence no throughput.
 ROW_METRICS: tuple[Metric, ...] = (COMPRESSION, TOKENS, THROUGHPUT, FAILED)
 LANGUAGE_METRICS: tuple[Metric, ...] = (COMPRESSION, TOKENS, PREMIUM)
+# Compared wherever either run reports them (information ledger, input fidelity).
+EXTRA_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS.values() if m not in ROW_METRICS + LANGUAGE_METRICS)
 
 
 @dataclass(frozen=True)
@@ -78,22 +79,31 @@ class Gates:
     max_compression_drop: float | None = 1.0
     max_token_increase: float | None = None
     max_throughput_drop: float | None = None
+    # --max-drop METRIC=PCT: any metric, worse in its direction by at most PCT; overrides the gates above
+    max_drop: tuple[tuple[str, float], ...] = ()
 
     def limit(self, metric: Metric) -> float | None:
-        """The gate of ``metric`` in percent, or None when it is not gated."""
-        return {
+        """The gate of ``metric`` in percent, or None when it is not gated.
+
+        >>> Gates(max_drop=(("compression", 0.5), ("input_psnr_db", 2.0))).limit(COMPRESSION)
+        0.5
+        """
+        return dict(self.max_drop).get(metric.key, {
             COMPRESSION.key: self.max_compression_drop,
             TOKENS.key: self.max_token_increase,
             THROUGHPUT.key: self.max_throughput_drop,
-        }.get(metric.key)
+        }.get(metric.key))
 
     def describe(self) -> list[str]:
         """One phrase per gate, for report headers."""
         def gate(what: str, v: float | None) -> str:
             return f"{what} not gated" if v is None else f"{what} ≤ {v:g}%"
 
-        return [gate("C drop", self.max_compression_drop), gate("N increase", self.max_token_increase),
-                gate("throughput drop", self.max_throughput_drop), "failed samples may not increase"]
+        fixed = [gate("C drop", self.limit(COMPRESSION)), gate("N increase", self.limit(TOKENS)),
+                 gate("throughput drop", self.limit(THROUGHPUT))]
+        more = [gate(f"{METRICS[k].label} worse by", v) for k, v in self.max_drop
+                if k not in (COMPRESSION.key, TOKENS.key, THROUGHPUT.key)]
+        return fixed + more + ["failed samples may not increase"]
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,16 @@ class Comparison:
     new_label: str = "new"
 
     @property
+    def row_metrics(self) -> tuple[Metric, ...]:
+        """The metrics of the per dataset x tokenizer table: the usual ones, then any other either run reports."""
+        return ROW_METRICS + tuple(m for m in EXTRA_METRICS if any(m.key in r.changes for r in self.rows))
+
+    @property
+    def language_metrics(self) -> tuple[Metric, ...]:
+        """The metrics of the per-language table (as :attr:`row_metrics`)."""
+        return LANGUAGE_METRICS + tuple(m for m in EXTRA_METRICS if any(m.key in r.changes for r in self.language_rows))
+
+    @property
     def regressions(self) -> list[Regression]:
         return [r for row in self.rows + self.language_rows for r in row.regressions]
 
@@ -189,7 +209,8 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         gates = {"max_compression_drop": self.gates.max_compression_drop,
                  "max_token_increase": self.gates.max_token_increase,
-                 "max_throughput_drop": self.gates.max_throughput_drop}
+                 "max_throughput_drop": self.gates.max_throughput_drop,
+                 **({"max_drop": dict(self.gates.max_drop)} if self.gates.max_drop else {})}
         return {
             "schema": COMPARE_SCHEMA, "comparable": True, "exit_code": self.exit_code,
             "baseline": _side(self.baseline_label, self.baseline), "new": _side(self.new_label, self.new),
@@ -347,7 +368,9 @@ def _row_key(row: dict[str, Any]) -> Key:
 
 def diff_row(key: Key, base: dict[str, Any], new: dict[str, Any], metrics: tuple[Metric, ...],
              gates: Gates) -> RowDiff:
-    """The changes of one row and the regressions among them."""
+    """The changes of one row and the regressions among them; beside ``metrics``, every other metric
+    either row reports."""
+    metrics += tuple(m for m in EXTRA_METRICS if base.get(m.key) is not None or new.get(m.key) is not None)
     diff = RowDiff(key, {m.key: Change(m, base.get(m.key), new.get(m.key)) for m in metrics})
     for change in diff.changes.values():
         if change.metric is FAILED:
@@ -366,6 +389,7 @@ def compare(baseline: Summary, new: Summary, *, gates: Gates = Gates(), allow_to
     """Compare NEW with BASELINE row by row (and language by language); raises :class:`Incomparable`."""
     notes = check_comparable(baseline, new, allow_tokenizer_change=allow_tokenizer_change,
                              baseline_label=baseline_label, new_label=new_label, samples=samples)
+    notes += gate_notes(baseline, new, [k for k, _ in gates.max_drop])
     base_rows = {_row_key(r): r for r in baseline["rows"]}
     rows, language_rows = [], []
     for new_row in new["rows"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from compressbench.reports.compare import (
-    COMPRESSION, FAILED, PREMIUM, THROUGHPUT, TOKENS, Change, Comparison, Incomparable, Metric, RowDiff,
+    FAILED, ROW_METRICS, Change, Comparison, Incomparable, Metric, RowDiff,
 )
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import fmt, render
@@ -82,10 +82,10 @@ def render_terminal(cmp: Comparison) -> str:
     if cmp.regressions:
         out += [f"REGRESSIONS ({len(cmp.regressions)}):",
                 render(_regression_cells(cmp, "REGRESSION"), _REGRESSION_COLUMNS, left=_REGRESSION_LEFT), ""]
-    out += ["Per dataset x tokenizer:", _table(cmp.rows, (COMPRESSION, TOKENS, THROUGHPUT, FAILED),
+    out += ["Per dataset x tokenizer:", _table(cmp.rows, cmp.row_metrics,
                                                language=False, markdown=False, mark="REGRESSION"), ""]
     if cmp.language_rows:
-        out += ["Per language:", _table(cmp.language_rows, (COMPRESSION, TOKENS, PREMIUM),
+        out += ["Per language:", _table(cmp.language_rows, cmp.language_metrics,
                                         language=True, markdown=False, mark="REGRESSION"), ""]
     out += [f"note: {n}" for n in cmp.notes]
     out += ["", "Provenance:", _provenance_table(cmp, markdown=False), "", headline(cmp)]
@@ -141,13 +141,20 @@ def render_markdown(cmp: Comparison, *, now: str) -> str:
     if n:
         out += [f"### ❌ Regressions ({n})", "",
                 render(_regression_cells(cmp, "❌"), _REGRESSION_COLUMNS, markdown=True, left=_REGRESSION_LEFT), ""]
+    core = tuple(m for m in cmp.row_metrics if m in ROW_METRICS)
+    extra = tuple(m for m in cmp.row_metrics if m not in ROW_METRICS)
     out += ["### Per dataset × tokenizer", "",
-            _table(cmp.rows, (COMPRESSION, TOKENS, THROUGHPUT, FAILED), language=False, markdown=True, mark="❌"), ""]
+            _table(cmp.rows, core, language=False, markdown=True, mark="❌"), ""]
+    if extra:  # the information ledger and input fidelity: their own table, so the headline one stays readable
+        worse = sum(any(r.change.metric in extra for r in row.regressions) for row in cmp.rows)
+        out += [f"<details{' open' if worse else ''}><summary>Information and input fidelity ({len(extra)} "
+                f"metrics, {worse} rows with regressions)</summary>", "",
+                _table(cmp.rows, extra, language=False, markdown=True, mark="❌"), "", "</details>", ""]
     if cmp.language_rows:
         lang_regressions = sum(bool(r.regressions) for r in cmp.language_rows)
         out += [f"<details{' open' if lang_regressions else ''}><summary>Per language ({len(cmp.language_rows)} "
                 f"rows, {lang_regressions} with regressions)</summary>", "",
-                _table(cmp.language_rows, (COMPRESSION, TOKENS, PREMIUM), language=True, markdown=True, mark="❌"),
+                _table(cmp.language_rows, cmp.language_metrics, language=True, markdown=True, mark="❌"),
                 "", "</details>", ""]
     if cmp.notes:
         out += ["### Notes", ""] + [f"- {note}" for note in cmp.notes] + [""]

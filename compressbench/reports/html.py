@@ -2,7 +2,8 @@
 
 Per modality: the summary table; log T against log N per sample with lines of
 constant C; the distribution of per-sample C; for text, the token premium per
-language; where C comes from (preprocessing vs tokenization); throughput. Then
+language; where the run reports them, rate against fidelity along each sweep (media) or
+vocabulary use and fairness (text); where C comes from (preprocessing vs tokenization); throughput. Then
 provenance, units and failures. Every axis and column carries its unit.
 """
 
@@ -12,9 +13,9 @@ import html
 from typing import Any
 
 from compressbench.core.registry import units
-from compressbench.reports import figures
+from compressbench.reports import curves, figures
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import fmt, printable, render
+from compressbench.reports.tables import fmt, printable, render, with_interval
 
 _SUMMARY = [
     ("dataset", "dataset"), ("tokenizer", "tokenizer"), ("samples", "samples (count)"),
@@ -89,13 +90,43 @@ def _premium_section(modality: str, rows: list[dict[str, Any]], summary: Summary
     return out
 
 
+def _curves_section(modality: str, rows: list[dict[str, Any]], summary: Summary) -> list[str]:
+    """Per dataset: rate against fidelity along each sweep (media), or the efficiency panel (text); only for
+    the metrics the run reports."""
+    out = []
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        css_id, title = f"{modality}-{dataset}-curves", f"dataset <code>{html.escape(dataset)}</code>"
+        if modality != "text" and curves.fidelity_keys(mine):
+            lines = curves.sweep_lines([r["tokenizer"] for r in mine], summary["tokenizers"])
+            keys = curves.fidelity_keys(mine)
+            out += [f"<h3>Rate against fidelity: {title}</h3>",
+                    _figure(curves.rate_fidelity(mine, lines, css_id), "C = ΣT/ΣN and N against what the model's "
+                            "input keeps of the original (dataset means); tokenizers of one family that differ in "
+                            "one option form a line, ordered by that option.", css_id),
+                    _table(mine, [("tokenizer", "tokenizer"), ("compression", "C (bytes/token)"),
+                                  ("tokens", "N (tokens)")] + [(k, curves.FIDELITY[k]) for k in keys], "fidelity")]
+        elif modality == "text" and curves.efficiency_keys(mine):
+            keys = curves.efficiency_keys(mine)
+            out += [f"<h3>Vocabulary use and fairness: {title}</h3>",
+                    _figure(curves.efficiency(mine, css_id), "Rényi efficiency (entropy of the token "
+                            "distribution over log2 of the vocabulary size), the share of the vocabulary used, and "
+                            "the Gini coefficient of tokens per byte across languages.", css_id),
+                    _table(mine, [("tokenizer", "tokenizer")] + [(k, curves.EFFICIENCY.get(
+                        k, "Gini of tokens/byte over languages (0-1)")) for k in keys], "efficiency")]
+    return out
+
+
 def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[dict[str, Any]] | None,
                       summary: Summary) -> str:
     tokenizers = list(dict.fromkeys(r["tokenizer"] for r in rows))
     title = html.escape(modality.capitalize())
     summary_rows = [{**r, "spread": " · ".join(fmt(r.get(f"compression_p{p}")) for p in (10, 50, 90))} for r in rows]
+    summary_columns = _SUMMARY
+    if any("sample_rounds" in summary["datasets"][r["dataset"]] for r in rows):
+        summary_rows, summary_columns = with_interval(summary_rows, _SUMMARY)
     out = [f'<section class="modality" id="modality-{modality}" data-modality="{html.escape(modality)}">',
-           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(summary_rows, _SUMMARY, "summary")]
+           f"<h2>{title}</h2>", "<h3>Summary</h3>", _table(summary_rows, summary_columns, "summary")]
     if modality == "text":
         out += ["<p>Text metrics (ratios of sums over the dataset):</p>", _table(rows, _TEXT, "text-metrics")]
     if samples:
@@ -111,6 +142,7 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[d
                    "log T against log N and the distribution of per-sample C are left out.</p>")
     if modality == "text":
         out += _premium_section(modality, rows, summary)
+    out += _curves_section(modality, rows, summary)
     out += ["<h3>Where C comes from: preprocessing vs tokenization</h3>",
             _figure(figures.split(rows, tokenizers, f"{modality}-split"),
                     "C = (T / input) × (input / N): the ratio of raw to input bytes is what preprocessing "

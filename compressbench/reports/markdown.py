@@ -11,7 +11,8 @@ from typing import Any
 
 from compressbench.core.registry import units
 from compressbench.reports.schema import Summary
-from compressbench.reports.tables import SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, printable, render
+from compressbench.reports.tables import (SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, printable, render,
+                                         with_interval)
 
 _MAX_ERRORS_LISTED = 50
 
@@ -44,14 +45,28 @@ def _content(info: dict[str, Any]) -> str:
     return f"content sha256 `{digest[:16]}…`{how}"
 
 
+def _drawn(info: dict[str, Any]) -> str:
+    """How a sampled dataset's samples were drawn (nothing for an exhaustive run)."""
+    if "sample_rounds" not in info:
+        return ""
+    population = info.get("population_samples")
+    of = f" of {population:,}" if population is not None else ""
+    rounds = info["sample_rounds"]
+    return (f" drawn at random{of} (--sample {rounds[-1]}"
+            + (f", {len(rounds)} rounds" if len(rounds) > 1 else "") + "); C with its 95% confidence interval")
+
+
 def _modality_section(modality: str, rows: list[dict[str, Any]], summary: Summary) -> list[str]:
     out = [f"## {modality.capitalize()}", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == dataset]
         info = summary["datasets"][dataset]
+        table, columns = mine, [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")]
+        if "sample_rounds" in info:
+            table, columns = with_interval(mine, columns)
         out += [f"### Dataset `{dataset}`", "",
-                f"{info['samples']} samples; {_content(info)}.", "",
-                render(mine, [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")], markdown=True), ""]
+                f"{info['samples']} samples{_drawn(info)}; {_content(info)}.", "",
+                render(table, columns, markdown=True), ""]
         if modality == "text":
             out += ["Text metrics (ratios of sums over the dataset):", "",
                     render(mine, TEXT_COLUMNS, markdown=True), ""]
@@ -89,7 +104,10 @@ def render_report(summary: Summary, errors: list[str]) -> str:
     out = [f"# compressbench report: {summary['suite']}", "",
            "C = T / N: raw bytes carried by one token (higher compresses more). "
            "Aggregates are ΣT / ΣN over a dataset, not means of per-sample ratios; "
-           "p10/p50/p90 show the spread of per-sample C.", ""]
+           "p10/p50/p90 show the spread of per-sample C."
+           + (" Samples were drawn at random: the 95% confidence interval beside C says how precisely the "
+              "sample gives the whole dataset's C (docs/sampling.md)." if summary["provenance"].get("sampling")
+              else ""), ""]
     for modality in dict.fromkeys(r["modality"] for r in rows):
         out += _modality_section(modality, [r for r in rows if r["modality"] == modality], summary)
     if errors:

@@ -21,6 +21,8 @@ class LanguageRow(TypedDict, total=False):
     fertility: float | None
     byte_token_rate: float | None
     token_premium: float | None  # tokens / tokens of the reference language (same content)
+    entropy_bits: float | None  # text: H1 of this language's token ids
+    vocab_utilisation: float | None  # text: distinct ids of this language / |V|
 
 
 class SummaryRow(TypedDict, total=False):
@@ -38,12 +40,34 @@ class SummaryRow(TypedDict, total=False):
     compression_p10: float | None
     compression_p50: float | None
     compression_p90: float | None
+    compression_ci_low: float | None  # 95% confidence interval of C under sampling (docs/sampling.md)
+    compression_ci_high: float | None
+    sampled_samples: int
+    population_samples: int | None
+    population_raw_bytes_estimate: float | None
+    population_raw_bytes_ci_low: float | None
+    population_raw_bytes_ci_high: float | None
     preprocessing_factor: float | None  # raw_bytes / input_bytes
     tokenizer_factor: float | None  # input_bytes / tokens
     seconds: float
     decode_seconds: float
     raw_mb_per_s: float | None
     tokens_per_s: float | None
+    # the information ledger (text tokenizers; see docs/information.md)
+    vocab_size: int
+    entropy_bits: float | None
+    shannon_efficiency: float | None
+    renyi_efficiency: float | None  # alpha: provenance renyi_alpha
+    vocab_utilisation: float | None
+    bits_per_byte: float | None
+    continued_word_rate: float | None
+    fairness_gini: float | None  # datasets with language labels
+    bits_per_second: float  # codecs
+    tokens_per_second: float  # codecs
+    # what the model's input keeps, means over samples (audio, video; see docs/fidelity-audio-video.md)
+    input_coverage: float
+    input_energy_share: float
+    input_frame_share: float
     languages: dict[str, LanguageRow]  # summary.json only, for datasets with language labels
 
 

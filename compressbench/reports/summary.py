@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from compressbench.core import confidence
 from compressbench.core.errors import ConfigError, reading
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, summary_fields
 from compressbench.core.metrics import ratio
 from compressbench.core.registry import units
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
@@ -33,13 +35,19 @@ def premium(languages: dict[str, dict[str, Any]], reference: str) -> dict[str, d
 def build_summary(result: RunResult) -> Summary:
     """The summary of a run: one row per dataset x modality x tokenizer, with provenance."""
     rows: list[SummaryRow] = []
+    alpha = result.provenance.get("renyi_alpha", DEFAULT_RENYI_ALPHA)
     for (dataset, modality, tokenizer), group in result.groups.items():
         row: dict[str, Any] = {"dataset": dataset, "modality": modality, "tokenizer": tokenizer}
         row.update(group.total.summary())
+        info = result.datasets[dataset]  # a sampled dataset knows its population; else the run saw all of it
+        population = info.get("population_samples") if "sample_rounds" in info else group.total.samples
+        row.update(confidence.columns(group.total.sample_moments(), samples=group.total.samples,
+                                      population=population))
         if group.languages:
             langs = {lang: {k: v for k, v in agg.summary().items() if k in _LANGUAGE_KEYS}
                      for lang, agg in sorted(group.languages.items())}
             row["languages"] = premium(langs, result.datasets[dataset]["reference_language"])
+        row.update(summary_fields(group.ids, result.tokenizers.get(tokenizer, {}), alpha, row))
         rows.append(row)  # type: ignore[arg-type]
     return Summary(schema=SCHEMA, suite=result.suite, provenance=result.provenance,
                    datasets=result.datasets, tokenizers=result.tokenizers, units=units(), rows=rows)

@@ -43,6 +43,33 @@ SPLIT_COLUMNS: list[tuple[str, str]] = [
     ("prefix_tokens", "prefix tokens (not in N)"),
 ]
 
+# The sampling interval beside C, in reports of sampled runs (``interval`` makes the cell).
+INTERVAL_COLUMN = ("compression_ci", "C 95% CI (bytes/token)")
+
+
+def interval(row: dict[str, Any]) -> str:
+    """The 95% confidence interval of a row's C, as ``low – high`` (4 significant figures).
+
+    >>> interval({"compression": 3.0, "compression_ci_low": 2.9712, "compression_ci_high": 3.03})
+    '2.971 – 3.030'
+    >>> interval({"compression": 3.0, "compression_ci_low": 3.0, "compression_ci_high": 3.0})
+    'exact (every sample)'
+    """
+    low, high = row.get("compression_ci_low"), row.get("compression_ci_high")
+    if low is None or high is None:
+        return "-"
+    if low == high:
+        return "exact (every sample)"
+    return f"{low:#.4g} – {high:#.4g}"
+
+
+def with_interval(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> tuple[list[dict[str, Any]],
+                                                                                   list[tuple[str, str]]]:
+    """Rows and columns with the interval of C placed right after C."""
+    at = [k for k, _ in columns].index("compression") + 1
+    return [{**r, INTERVAL_COLUMN[0]: interval(r)} for r in rows], [*columns[:at], INTERVAL_COLUMN, *columns[at:]]
+
+
 TEXT_COLUMNS: list[tuple[str, str]] = [
     ("tokenizer", "tokenizer"),
     ("chars_per_token", "chars/token"),

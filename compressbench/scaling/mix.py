@@ -7,6 +7,11 @@ the aggregate compression C = Σraw_bytes / Σtokens, and the per-sample spread
 counts and takes the widest spread (lowest p10, highest p90), so the interval
 stays conservative. Then N = T / C, within [T / C_p90, T / C_p10].
 
+When the rows come from a sampled run (``run --sample``), N's interval is the
+sampling 95% confidence interval of C instead, [T / C_ci_high, T / C_ci_low];
+pooled datasets take each one's C at the same end of its interval (conservative).
+Exhaustive runs, whose interval has zero width, keep the per-sample spread.
+
 Compute: "scratch" counts llm_factor · P · N for every token (6 P N by default);
 "connected-vision" (Li et al. 2024) adds encoder_factor · N_enc · N for the tokens
 of the encoder's modalities: C ≈ 2·N_enc·D_img + 6·N_LLM·(D_img + D_txt).
@@ -43,6 +48,12 @@ class Measured:
     counts: dict[str, float | None]  # chars, words, duration_s: None when a row lacks it
     p10: float | None
     p90: float | None
+    ci: tuple[float, float] | None = None  # 95% confidence interval of C, from a sampled run
+
+    @property
+    def interval(self) -> str:
+        """Which interval N carries: the sampling confidence interval of C, or the spread of per-sample C."""
+        return "sampling 95% CI of C" if self.ci else "per-sample C spread p10..p90"
 
     @property
     def compression(self) -> float:
@@ -93,12 +104,31 @@ def measurement(rows: Sequence[dict[str, Any]], component: Component, label: str
     p90s = [r.get("compression_p90") for r in matched]
     return Measured(component.modality, component.tokenizer, tuple(str(r.get("dataset")) for r in matched),
                     raw, tokens, float(sum(int(r.get("samples", 0)) - int(r.get("errors", 0)) for r in matched)),
-                    counts, None if None in p10s else min(p10s), None if None in p90s else max(p90s))
+                    counts, None if None in p10s else min(p10s), None if None in p90s else max(p90s),
+                    sampling_interval(matched))
+
+
+def sampling_interval(rows: Sequence[dict[str, Any]]) -> tuple[float, float] | None:
+    """The 95% confidence interval of the pooled C = ΣT/ΣN of sampled rows (each row's C at the same end of
+    its interval); None when a row has none or every interval has zero width (exhaustive runs).
+
+    >>> sampling_interval([{"raw_bytes": 400, "compression_ci_low": 3.0, "compression_ci_high": 5.0},
+    ...                    {"raw_bytes": 400, "compression_ci_low": 4.0, "compression_ci_high": 4.0}])
+    (3.4285714285714284, 4.444444444444445)
+    """
+    lows = [r.get("compression_ci_low") for r in rows]
+    highs = [r.get("compression_ci_high") for r in rows]
+    if not rows or None in lows or None in highs or all(lo == hi for lo, hi in zip(lows, highs)):
+        return None
+    raw = [float(r.get("raw_bytes") or 0) for r in rows]
+    if min(lows) <= 0:  # type: ignore[type-var,operator]
+        return None
+    return (sum(raw) / sum(t / c for t, c in zip(raw, lows)), sum(raw) / sum(t / c for t, c in zip(raw, highs)))
 
 
 @dataclass(frozen=True)
 class ComponentForecast:
-    """One component's raw bytes T, tokens N = T/C and the interval from the spread of per-sample C."""
+    """One component's raw bytes T, tokens N = T/C and its interval (``measured.interval`` says which)."""
 
     component: Component
     measured: Measured
@@ -156,8 +186,9 @@ def forecast_component(component: Component, rows: Sequence[dict[str, Any]], lab
     kind, factor = unit_of(component.modality, component.unit)
     raw = component.amount * factor * m.bytes_per(kind, label)
     n = raw / m.compression
-    low = raw / m.p90 if m.p90 else n
-    high = raw / m.p10 if m.p10 else n
+    fast, slow = m.ci[::-1] if m.ci else (m.p90, m.p10)  # the high end of C gives the fewest tokens
+    low = raw / fast if fast else n
+    high = raw / slow if slow else n
     return ComponentForecast(component, m, raw, n, min(low, n), max(high, n))
 
 

@@ -25,8 +25,9 @@ from compressbench.scaling.plan import Plan
 
 NOTES = [
     "tokens N_i = T_i / C_i with C_i = Σraw_bytes/Σtokens of the summary's rows for that modality × tokenizer; "
-    "the interval [T_i/C_p90, T_i/C_p10] comes from the spread of per-sample C (10th and 90th percentiles), "
-    "not from a confidence interval",
+    "N's interval is [T_i/C_ci_high, T_i/C_ci_low], the 95% confidence interval of C, where the summary comes "
+    "from a sampled run (--sample), else [T_i/C_p90, T_i/C_p10], the spread of per-sample C (10th and 90th "
+    "percentiles), which is not a confidence interval; each component says which",
     "score intervals 'from C spread' evaluate the score at the low and high token counts; 'fit 95%' is the "
     "bootstrap percentile band of the fitted law's prediction (parameter uncertainty only)",
 ]
@@ -51,7 +52,9 @@ def _component_rows(model: PlanModel, params: float | None) -> list[dict[str, An
             "name": c.component.name, "modality": c.component.modality, "tokenizer": c.component.tokenizer,
             "datasets": list(m.datasets), "amount": c.component.amount, "unit": c.component.unit,
             "raw_bytes": c.raw_bytes, "compression": m.compression, "compression_p10": m.p10,
-            "compression_p90": m.p90, "tokens": c.tokens, "tokens_low": c.tokens_low, "tokens_high": c.tokens_high,
+            "compression_p90": m.p90, "compression_ci_low": m.ci[0] if m.ci else None,
+            "compression_ci_high": m.ci[1] if m.ci else None, "interval": m.interval,
+            "tokens": c.tokens, "tokens_low": c.tokens_low, "tokens_high": c.tokens_high,
             "flops": flops[i] if flops else None, "flops_share": flops[i] / total if flops and total else None,
         })
     return rows
@@ -159,11 +162,11 @@ def render_text(result: dict[str, Any]) -> str:
         lines.append(f"plan {r['name']!r}: {size}; compute: {form}, "
                      f"LLM {_g(c['llm_factor'])} FLOPs/param/token")
         cols = [("name", "component"), ("modality", "modality"), ("tokenizer", "tokenizer"), ("amount", "amount"),
-                ("raw", "T (bytes)"), ("C", "C (bytes/token)"), ("N", "N (tokens) [p90..p10 spread]"),
-                ("flops", "FLOPs"), ("share", "share")]
+                ("raw", "T (bytes)"), ("C", "C (bytes/token)"), ("N", "N (tokens) [interval]"),
+                ("interval", "interval of N"), ("flops", "FLOPs"), ("share", "share")]
         body = [{"name": x["name"], "modality": x["modality"], "tokenizer": x["tokenizer"],
                  "amount": f"{_g(x['amount'])} {x['unit']}".strip(), "raw": _g(x["raw_bytes"]),
-                 "C": _g(x["compression"]), "N": f"{_g(x['tokens'])} {_band([x['tokens_low'], x['tokens_high']])}",
+                 "C": _g(x["compression"]), "N": f"{_g(x['tokens'])} {_band([x['tokens_low'], x['tokens_high']])}", "interval": x["interval"],
                  "flops": _g(x["flops"]), "share": "-" if x["flops_share"] is None else f"{x['flops_share']:.1%}"}
                 for x in r["components"]]
         lines += ["  " + line for line in render(body, cols).splitlines()]

@@ -83,6 +83,8 @@ def test_html_is_self_contained_and_deterministic(base_run):
     assert len(ids) == len(set(ids))
     for section in ("modality-text", "provenance", "units"):
         assert f'id="{section}"' in page
+    for dataset in ("udhr", "code"):  # text runs carry the information ledger: one efficiency panel each
+        assert f'id="text-{dataset}-curves"' in page
     for digest in (summary["datasets"]["udhr"]["content_sha256"], summary["tokenizers"]["hf:tok.json"]["sha256"]):
         assert digest in page  # provenance in full
 

@@ -68,13 +68,13 @@ def test_html_report_in_headless_chromium(base_run, tmp_path):
     (text,) = dom["sections"]
     assert text["modality"] == "text"
     tables = {t["cls"]: t for t in text["tables"]}
-    assert set(tables) == {"summary", "text-metrics", "premium", "split", "throughput"}
+    assert set(tables) == {"summary", "text-metrics", "premium", "efficiency", "split", "throughput"}
     assert tables["summary"]["rows"] == 6 and tables["premium"]["rows"] == 5
     for t in tables.values():  # every column has its unit; names need none
         assert all("(" in h for h in t["headers"] if h not in ("dataset", "tokenizer")), t["headers"]
     figures = {f["id"]: f for f in text["figures"]}
-    assert set(figures) == {"text-scaling", "text-distribution", "text-udhr-premium", "text-split",
-                            "text-throughput"}
+    assert set(figures) == {"text-scaling", "text-distribution", "text-udhr-premium", "text-udhr-curves",
+                            "text-code-curves", "text-split", "text-throughput"}
     for f in figures.values():
         assert f["width"] > 300 and f["height"] > 150, f["id"]
     axis_labels = {

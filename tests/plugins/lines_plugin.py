@@ -36,6 +36,7 @@ class LinesTokenizer(Tokenizer):
     counts = {
         "blank_lines": CountSpec("lines (empty lines, not tokens)"),
         "longest_line": CountSpec("characters (the longest line of a sample)", aggregate="max"),
+        "full_line_share": CountSpec("share of a sample's lines that are not blank (0-1)", aggregate="mean"),
     }
 
     def count(self, payload):
@@ -43,7 +44,8 @@ class LinesTokenizer(Tokenizer):
         full = [line for line in lines if line.strip()]
         return TokenCount(tokens=len(full), input_bytes=len(payload.encode()),
                           counts={"blank_lines": len(lines) - len(full),
-                                  "longest_line": max((len(line) for line in lines), default=0)})
+                                  "longest_line": max((len(line) for line in lines), default=0),
+                                  "full_line_share": len(full) / len(lines) if lines else 0.0})
 '''
 
 

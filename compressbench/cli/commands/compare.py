@@ -20,6 +20,7 @@ EXAMPLES = [
     "compressbench compare baseline/summary.json new/ --markdown     # for a pull-request comment",
     "compressbench compare base/ new/ --max-compression-drop 0.5 --max-throughput-drop 20 --json",
     "compressbench compare base/ new/ --allow-tokenizer-change 'hf:*'  # the PR retrains the HF tokenizer",
+    "compressbench compare base/ new/ --max-drop input_psnr_db=2 --max-drop fairness_gini=5  # any metric",
 ]
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -37,6 +38,24 @@ def percent(text: str) -> float | None:
     return value
 
 
+def max_drop(text: str) -> tuple[str, float]:
+    """One --max-drop METRIC=PCT: a metric compare can gate and a percentage, or a one-line error."""
+    from compressbench.core.errors import ConfigError
+    from compressbench.reports.directions import gate_key, gateable
+
+    metric, sep, pct = text.partition("=")
+    if not sep:
+        raise ConfigError(f"--max-drop {text!r}: write METRIC=PCT, e.g. --max-drop compression=1 "
+                          f"(metrics: {', '.join(gateable())})")
+    try:
+        value = percent(pct)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"--max-drop {text!r}: {exc}") from None
+    if value is None:
+        raise ConfigError(f"--max-drop {text!r}: leave the option out to switch a gate off")
+    return gate_key(metric.strip()), value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("baseline", metavar="BASELINE", help="baseline run directory or its summary.json")
     p.add_argument("new", metavar="NEW", help="new run directory or its summary.json")
@@ -47,6 +66,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fail when N (tokens) rises by more than PCT%% (default: off)")
     p.add_argument("--max-throughput-drop", type=percent, default=None, metavar="PCT",
                    help="fail when throughput (raw MB/s) drops by more than PCT%% (default: off; machines are noisy)")
+    p.add_argument("--max-drop", action="append", default=[], metavar="METRIC=PCT",
+                   help="fail when METRIC gets worse (lower where higher is better, higher where lower is) by "
+                        "more than PCT%% of the baseline, e.g. input_psnr_db=2 or fairness_gini=5; repeatable; "
+                        "for compression, tokens or raw_mb_per_s it replaces --max-compression-drop, "
+                        "--max-token-increase or --max-throughput-drop")
     p.add_argument("--allow-tokenizer-change", action="append", default=[], metavar="SPEC",
                    help="compare a tokenizer whose identity hash changed (glob, e.g. 'hf:*'; repeatable)")
     fmt = p.add_mutually_exclusive_group()
@@ -72,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from compressbench.reports.summary import read_summary
 
     baseline, new = read_summary(args.baseline), read_summary(args.new)
-    gates = Gates(args.max_compression_drop, args.max_token_increase, args.max_throughput_drop)
+    gates = Gates(args.max_compression_drop, args.max_token_increase, args.max_throughput_drop,
+                  tuple(dict(max_drop(t) for t in args.max_drop).items()))
     samples = (sample_ids(read_results(args.baseline)), sample_ids(read_results(args.new)))
     now = utc_now()
     try:

@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="files, directories (recursive), globs or URLs (s3://, gs://, hf://, https://, memory://)")
     p.add_argument("--tokenizer", "-t", action="append", required=True, metavar="SPEC",
-                   help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several)")
+                   help="tokenizer spec, e.g. tiktoken:o200k_base (repeat for several; an option's values "
+                        "separated by | give one tokenizer each: qwen2vl:max_pixels=200704|401408)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
     p.add_argument("--format", default="auto", metavar="FORMAT",
                    help="how files hold samples: auto (by extension), files, jsonl, parquet, csv, tsv, webdataset, "
@@ -42,21 +43,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from compressbench.core.errors import ConfigError
     from compressbench.core.registry import get_entry
-    from compressbench.core.spec import parse_spec
+    from compressbench.core.spec import expand_specs, parse_spec
     from compressbench.data.suite import Dataset, Suite, check_format
     from compressbench.reports.spool import RowSpool, print_json, print_table
     from compressbench.reports.summary import build_summary
     from compressbench.reports.tables import SUMMARY_COLUMNS, render
     from compressbench.runner import run_suite
 
-    modalities = sorted({get_entry(parse_spec(s).family).cls.modality for s in args.tokenizer})
+    specs = tuple(expand_specs(args.tokenizer))  # max_pixels=a|b: one tokenizer per value
+    modalities = sorted({get_entry(parse_spec(s).family).cls.modality for s in specs})
     if len(modalities) > 1:
         raise ConfigError(f"measure takes tokenizers of one modality at a time, got {', '.join(modalities)}")
     options = {"encoding": args.encoding} if modalities[0] == "text" else {}
     fmt = check_format(args.format, args.field, "measure")
     dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options,
                       format=fmt, field=args.field)
-    suite = Suite(name="measure", datasets=(dataset,), tokenizers=tuple(args.tokenizer), base=Path.cwd())
+    suite = Suite(name="measure", datasets=(dataset,), tokenizers=specs, base=Path.cwd())
     rows = RowSpool()  # on disk until printed: memory stays bounded by the batch however many samples
     try:
         result = run_suite(suite, device=args.device, emit=rows.add, options=run_options(args))

@@ -24,13 +24,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from compressbench.merge import merge_runs
+    from compressbench.core.ledger import IDS_FILE
+    from compressbench.merge import merge_runs, merged_ids
 
     rows, result, warnings = merge_runs(args.runs)
     out = prepare_out_dir(args.out, force=args.force)
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with (out / IDS_FILE).open("w", encoding="utf-8") as fh:
+        for line in merged_ids(args.runs, rows):
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     for message in warnings:
         warn(message)
     errors = list(dict.fromkeys(r["error"] for r in rows if r.get("error")))

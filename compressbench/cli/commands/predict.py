@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--match-params", type=float, metavar="P2",
                    help="how much more raw data of one component reaches the score of a model of P2 parameters")
     p.add_argument("--variant", action="append", default=[], metavar="MODALITY=TOKENIZER",
-                   help="also evaluate each plan with this tokenizer for that modality (a what-if; repeatable)")
+                   help="also evaluate each plan with this tokenizer for that modality (a what-if; repeatable; "
+                        "a sweep such as image=qwen2vl:max_pixels=200704|401408 adds one plan per value)")
     p.add_argument("--compute", choices=("scratch", "connected-vision"),
                    help="compute rule (overrides the plans'): 6 P N, or 2 N_enc D_img + 6 N_LLM (D_img + D_txt)")
     p.add_argument("--encoder-params", type=float, metavar="N", help="connected-vision: the encoder's parameters")
@@ -75,8 +76,24 @@ def _plans(args: argparse.Namespace) -> list:
         for p in plans:
             if not any(c.modality == modality for c in p.components):
                 raise ConfigError(f"--variant {spec!r}: plan {p.name!r} has no {modality} component")
-            variants.append(p.with_tokenizer(modality, tokenizer))
+            variants += [p.with_tokenizer(modality, name) for name in _variant_names(tokenizer, spec)]
     return plans + variants
+
+
+def _variant_names(tokenizer: str, option: str) -> list[str]:
+    """The tokenizers one --variant names: a sweep (max_pixels=a|b) gives one per value, each by its canonical
+    name as the summary has it; a family not installed here is taken as written."""
+    from compressbench.core.errors import ConfigError
+    from compressbench.core.registry import canonical_name, list_families
+    from compressbench.core.spec import expand_specs, parse_spec
+
+    try:
+        specs = expand_specs([tokenizer])
+        if parse_spec(tokenizer).family not in list_families():
+            return specs
+        return [canonical_name(s) for s in specs]
+    except ConfigError as exc:
+        raise ConfigError(f"--variant {option!r}: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
 from compressbench.cli.outdir import prepare_out_dir
 from compressbench.core.errors import ConfigError
+from compressbench.core.ledger import IDS_FILE
 
 NAME = "run"
 ORDER = 10
@@ -21,6 +22,8 @@ EXAMPLES = [
     "compressbench run big.toml --out runs/big --resume  # go on after a crash or kill -9",
     "compressbench run big.toml --shard 3/8 --out runs/s3  # one of 8 shards; then compressbench merge",
     "compressbench run images.toml --count-only --hash quick  # N from headers, reading little of each file",
+    "compressbench run big.toml --sample 2000 --seed 1  # 2000 random records per dataset, C with a 95% interval",
+    "compressbench run big.toml --precision 1        # sample until C is known to within ±1%",
 ]
 MANIFEST = "run.json"
 
@@ -39,7 +42,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="local (default) or ray: Ray Data actors on a cluster (pip install 'compressbench[ray]')")
     p.add_argument("--address", help="with --engine ray: the cluster (e.g. ray://head:10001, or auto); "
                                      "default: a local Ray instance")
+    p.add_argument("--sample", metavar="N|P%",
+                   help="measure a uniform random sample of each dataset: N records, or P%% of its records; "
+                        "summary rows then carry a 95%% confidence interval of C (see docs/sampling.md)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample: the same seed draws the same sample (default 0)")
+    p.add_argument("--precision", type=float, metavar="PCT",
+                   help="sample in rounds (each at least doubling the sample) until the 95%% interval of C is within ±PCT%% of C "
+                        "for every dataset and tokenizer (or the dataset is exhausted)")
     add_run_options(p)
+
+
+def sample_spec(args: argparse.Namespace) -> Any:
+    """The SampleSpec of --sample/--seed/--precision (None: every record), checked against the other options."""
+    from compressbench.data.sampling import SampleSpec
+
+    if args.sample is None and args.precision is None:
+        return None
+    if args.precision is not None and args.shard:
+        raise ConfigError("--precision decides when to stop from the whole dataset: run it without --shard, "
+                          "or give shards a fixed --sample")
+    return SampleSpec.parse(args.sample, seed=args.seed, precision=args.precision)
 
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -49,8 +71,10 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
     return {"suite": suite.name, "suite_source": suite.source, "shard": args.shard,
             **({"shard_scheme": SHARD_SCHEME} if args.shard else {}), "count_only": args.count_only,
             "hash": args.hash, "engine": args.engine,
-            "max_file_bytes": args.max_file_bytes,
+            "max_file_bytes": args.max_file_bytes, "renyi_alpha": args.renyi_alpha,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
+            # only when sampling, so runs from before --sample existed still resume
+            **({"sampling": sample_spec(args).provenance()} if sample_spec(args) else {}),
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
                                   "reference_language": d.reference_language, "options": d.options,
                                   # only when set, so runs from before these keys existed still resume
@@ -63,6 +87,9 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
     path = out / MANIFEST
     if not (out / "results.jsonl").is_file() or not path.is_file():
         raise ConfigError(f"{out}: nothing to resume (no results.jsonl and {MANIFEST}); run without --resume")
+    if not (out / IDS_FILE).is_file():
+        raise ConfigError(f"{out}: cannot resume, it has no {IDS_FILE} (an older compressbench started it, "
+                          "without token-id counts); use another --out or --force to start over")
     try:
         before = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -72,7 +99,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
         raise ConfigError(f"{out}: cannot resume, its --shard {before['shard']} was split by sample id (an older "
                           "compressbench); shards now own whole reading units. Use another --out or --force "
                           "to start the shard over")
-    changed = [k for k in manifest if before.get(k) != manifest[k]]
+    changed = [k for k in dict.fromkeys([*manifest, "sampling"]) if before.get(k) != manifest.get(k)]
     if changed:
         raise ConfigError(f"{out}: cannot resume, the run's {', '.join(changed)} changed since it started; "
                           "use another --out or --force to start over")
@@ -80,6 +107,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from compressbench.data.suite import GIVEN, default_suite, load_suite
+    from compressbench.core.ledger import read_ids
     from compressbench.results import read_rows
     from compressbench.runner import Shard, build_tokenizers, check_coverage, run_suite
 
@@ -90,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray" and args.resume:
         raise ConfigError("--resume works with the local engine; with Ray, split the suite with --shard instead")
     shard = Shard.parse(args.shard) if args.shard else None
+    sampling = sample_spec(args)
     suite_path, origin = (args.suite, GIVEN) if args.suite else default_suite()
     suite = load_suite(suite_path)
     # with Ray the devices are the cluster's, not this machine's: validate the specs on the CPU here
@@ -105,17 +134,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = prepare_out_dir(out, force=args.force)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    prior_ids = read_ids(out / IDS_FILE, repair=True) if args.resume else ()  # streamed as the run starts
     writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
+    ids_writer = ResultsWriter(out / IDS_FILE, append=args.resume)
     try:
         if args.engine == "ray":
             from compressbench.engines.ray_data import run_suite_ray
 
             result = run_suite_ray(suite, device=args.device, emit=writer, options=run_options(args), shard=shard,
-                                   address=args.address)
+                                   address=args.address, emit_ids=ids_writer, sampling=sampling)
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
-                               options=run_options(args), shard=shard, prior_rows=prior)
+                               options=run_options(args), shard=shard, prior_rows=prior,
+                               emit_ids=ids_writer, prior_ids=prior_ids, sampling=sampling)
         result.provenance["suite_origin"] = origin
     finally:
         writer.close()
+        ids_writer.close()
     return finish_run(out, result, list(writer.errors))

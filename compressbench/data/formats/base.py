@@ -20,7 +20,7 @@ not be read.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar
@@ -173,3 +173,12 @@ class Format:
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
         raise NotImplementedError
+
+    def listed(self, unit: Unit) -> list[str] | None:
+        """The ids of the unit's records when known without reading its data (``--sample`` then opens
+        only units holding a sampled record); None when the unit must be read to know them (a stream)."""
+        return None
+
+    def chosen(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool]) -> Iterator[Record]:
+        """The unit's records whose id ``keep`` accepts; a format that can skip reading the others overrides this."""
+        return (r for r in self.records(unit, spec) if keep(r.id))

@@ -44,6 +44,9 @@ class Files(Format):
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
         yield Record(unit.source.id, unit, name=unit.source.name)
 
+    def listed(self, unit: Unit) -> list[str] | None:
+        return [unit.source.id]
+
 
 def checked_size(source: Found, *, max_bytes: int) -> int | None:
     """A loose file's size in bytes (None when a server does not say); ``Unreadable`` (naming the file)

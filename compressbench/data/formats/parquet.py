@@ -9,7 +9,8 @@ the file. Text is a string column; media a binary column or a struct with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from compressbench.core.errors import SampleError
@@ -52,6 +53,23 @@ class Parquet(Format):
         return units
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
+        return self._rows(unit, spec, None)
+
+    def listed(self, unit: Unit) -> list[str] | None:
+        """Row ids from the footer's row counts (no data read)."""
+        if unit.part is None:
+            return None
+        try:
+            rows = _row_counts(unit.source)[unit.part]
+        except Exception:
+            return None
+        return [record_id(unit, unit.first + i) for i in range(rows)]
+
+    def chosen(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool]) -> Iterator[Record]:
+        return self._rows(unit, spec, keep)
+
+    def _rows(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool] | None) -> Iterator[Record]:
+        """The row group's records (only the rows ``keep`` accepts are turned into records)."""
         index = unit.first
         try:
             with open_source(unit.source) as fh:
@@ -60,14 +78,27 @@ class Parquet(Format):
                     raise SampleError(f"{unit.source.id}: has no readable row groups")
                 columns = [c for c in dict.fromkeys((*spec.fields[:1], *spec.labels)) if c in pf.schema_arrow.names]
                 table = pf.read_row_group(unit.part, columns=columns)
+                positions: list[int] | range = range(table.num_rows)
+                if keep is not None:
+                    positions = [i for i in positions if keep(record_id(unit, unit.first + i))]
+                    table = table.take(positions)
+                rows = iter(positions)
                 for batch in table.to_batches(max_chunksize=ROWS_PER_BATCH):
                     for row in batch.to_pylist():
-                        rid = record_id(unit, index)
-                        index += 1
+                        position = unit.first + next(rows)
+                        rid, index = record_id(unit, position), position + 1  # index: where a failure would be
                         yield row_record(unit, rid, row, spec, pf.schema_arrow.names)
         except Exception as exc:
             where = unit.source.id if unit.part is None else record_id(unit, index)
             yield failed(unit, where, exc, f"cannot read row group {unit.part}")
+
+
+@functools.lru_cache(maxsize=256)
+def _row_counts(source: Found) -> tuple[int, ...]:
+    """Rows per row group, from the footer (read once per file)."""
+    with open_source(source) as fh:
+        meta = _parquet_file(fh, source).metadata
+    return tuple(meta.row_group(g).num_rows for g in range(meta.num_row_groups))
 
 
 def row_record(unit: Unit, rid: str, row: dict[str, Any], spec: ReadSpec, names: list[str]) -> Record:

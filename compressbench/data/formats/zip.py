@@ -9,7 +9,7 @@ is read from its end (random access, also remote), members one at a time.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
 from compressbench.core.errors import SampleError
@@ -33,12 +33,28 @@ class Zip(Format):
         return ()
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
+        return self._members(unit, spec, None)
+
+    def listed(self, unit: Unit) -> list[str] | None:
+        """Member ids from the archive's directory (no member read)."""
+        try:
+            with open_source(unit.source) as fh, zipfile.ZipFile(fh) as archive:
+                return [member_id(unit, i.filename) for i in archive.infolist() if not _skipped(i)]
+        except Exception:
+            return None  # reading it reports why
+
+    def chosen(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool]) -> Iterator[Record]:
+        return self._members(unit, spec, keep)
+
+    def _members(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool] | None) -> Iterator[Record]:
         try:
             with open_source(unit.source) as fh, zipfile.ZipFile(fh) as archive:
                 for info in archive.infolist():
                     if _skipped(info):
                         continue
                     rid = member_id(unit, info.filename)
+                    if keep is not None and not keep(rid):
+                        continue
                     try:
                         if info.file_size > spec.max_bytes:
                             raise SampleError(f"{rid}: member is {info.file_size:,} bytes, over the limit of "

@@ -1,0 +1,94 @@
+"""``run --precision 1`` beside the exhaustive run on a Parquet corpus: time to ±1% on C, and bytes read.
+
+The corpus is the fixtures' text cut into records of very different sizes and ratios (every UDHR
+line in 26 languages, prose paragraphs, 8 KB chunks of Python code), repeated to
+``COMPRESSBENCH_BENCH_RECORDS`` records (default 20,000; 100,000 and 1,000,000 give the figures in
+docs/performance.md) in one Parquet file of ``COMPRESSBENCH_BENCH_ROW_GROUP`` rows per row group
+(default 1,000). Both runs tokenize with tiktoken cl100k_base in this process. Bytes read are the
+process's ``rchar`` (/proc/self/io: every byte read through a system call) over the run.
+``extra_info`` holds the time ratio (exhaustive / sampled), the share of bytes read, the records
+drawn and the rounds, and both C with the sample's interval (one draw, which like any 95% interval
+misses the exhaustive C for about one seed in twenty); the sampled run must reach ±1% or exhaust
+the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.conftest import ROOT
+from compressbench.data.sampling import SampleSpec
+from compressbench.data.suite import parse_suite
+from compressbench.reports.summary import build_summary
+from compressbench.runner import RunOptions, run_suite
+
+RECORDS = int(os.environ.get("COMPRESSBENCH_BENCH_RECORDS", "20000"))
+ROW_GROUP = int(os.environ.get("COMPRESSBENCH_BENCH_ROW_GROUP", "1000"))
+IO = Path("/proc/self/io")
+
+
+def _fixture_records() -> list[str]:
+    text = ROOT / "fixtures" / "text"
+    records = [line for p in sorted((text / "udhr").glob("*.txt"))
+               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records += [b for p in sorted((text / "prose").iterdir()) for b in p.read_text(encoding="utf-8").split("\n\n")
+                if b.strip()]
+    for p in sorted((text / "code").iterdir()):
+        code = p.read_text(encoding="utf-8")
+        records += [code[i:i + 8000] for i in range(0, len(code), 8000)]
+    return records
+
+
+def _corpus(folder: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = _fixture_records()
+    path = folder / "corpus.parquet"
+    pq.write_table(pa.table({"text": [base[i % len(base)] for i in range(RECORDS)]}), path, row_group_size=ROW_GROUP)
+    return path
+
+
+def _bytes_read() -> int:
+    return int(next(line.split()[1] for line in IO.read_text().splitlines() if line.startswith("rchar:")))
+
+
+def _run(path: Path, sampling: SampleSpec | None) -> tuple[dict, float, int]:
+    suite = parse_suite({"tokenizers": ["tiktoken:cl100k_base"], "datasets": [
+        {"name": "corpus", "modality": "text", "paths": [str(path)]}]}, source="bench", base=path.parent)
+    before, start = _bytes_read(), time.perf_counter()
+    result = run_suite(suite, device="cpu", options=RunOptions(workers=1, hash="none"), sampling=sampling)
+    seconds, read = time.perf_counter() - start, _bytes_read() - before
+    return {**build_summary(result)["rows"][0], **result.datasets["corpus"]}, seconds, read
+
+
+@pytest.mark.skipif(not IO.exists(), reason="bytes read are measured with /proc/self/io (Linux)")
+def test_precision_one_percent_vs_exhaustive(benchmark, tmp_path):
+    path = _corpus(tmp_path)
+    _run(path, SampleSpec(count=10))  # load the tokenizer and the imports before timing
+    result = {}
+
+    def both() -> None:
+        result["exhaustive"] = _run(path, None)
+        result["sampled"] = _run(path, SampleSpec(precision=1.0))
+
+    benchmark.group = "sampling"
+    benchmark.pedantic(both, rounds=1, iterations=1)
+    (whole, whole_s, whole_read), (sample, sample_s, sample_read) = result["exhaustive"], result["sampled"]
+    half = (sample["compression_ci_high"] - sample["compression_ci_low"]) / 2 / sample["compression"]
+    assert half < 0.01 or sample["sampled_samples"] == RECORDS
+    assert sample["population_samples"] == whole["samples"] == RECORDS
+    benchmark.extra_info.update({
+        "records": RECORDS, "row_group_rows": ROW_GROUP, "sampled_records": sample["sampled_samples"],
+        "rounds": sample["sample_rounds"], "half_width_percent": round(100 * half, 3),
+        "exhaustive_s": round(whole_s, 2), "sampled_s": round(sample_s, 2), "time_ratio": round(whole_s / sample_s, 2),
+        "exhaustive_bytes_read": whole_read, "sampled_bytes_read": sample_read,
+        "bytes_read_share": round(sample_read / whole_read, 3),
+        "exhaustive_c": whole["compression"], "sampled_c": sample["compression"],
+        "sampled_ci": [sample["compression_ci_low"], sample["compression_ci_high"]],  # one draw: misses 5% of seeds
+    })
+    print(f"\n--precision 1 vs exhaustive: {benchmark.extra_info}")

@@ -1,0 +1,274 @@
+"""The information ledger: what the token ids of a dataset say beyond C = T / N.
+
+A tokenizer that yields token ids reports, per sample, how often each id occurs
+(a sparse count, :func:`count_ids`). A run adds these up per dataset x tokenizer
+and per language (:class:`IdCounts`) and keeps every sample's counts in
+``token_ids.jsonl`` beside results.jsonl, one line per results row, so that
+``--resume``, ``merge`` and the Ray engine rebuild exactly the counts of one run.
+From the counts come the unigram entropy and the efficiencies of Zouhar et al.
+(2023), vocabulary use, bits per byte, and the fairness across languages of
+Petrov et al. (2023) as a Gini coefficient (:func:`ledger_fields`).
+
+>>> counts = {7: 2, 9: 2}
+>>> entropy_bits(counts), renyi_entropy_bits(counts, 2.5)
+(1.0, 1.0)
+>>> round(gini([1.0, 1.0, 1.0, 4.0]), 4)
+0.3214
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compressbench.core.errors import ConfigError, not_utf8, reading
+from compressbench.core.metrics import ratio
+
+DEFAULT_RENYI_ALPHA = 2.5  # Zouhar et al. (2023): the order that best predicts downstream quality
+IDS_FILE = "token_ids.jsonl"  # a run's per-sample token-id counts, beside results.jsonl
+
+IdMap = Mapping[int, int]
+Key = tuple[str, str, str]  # dataset, tokenizer, sample: a results row's identity
+
+
+def count_ids(ids: Any) -> dict[int, int]:
+    """How often each token id occurs in ``ids`` (a sequence of ints or a numpy array).
+
+    >>> count_ids([5, 3, 5])
+    {3: 1, 5: 2}
+    """
+    import numpy as np  # not at import: the command line's --help stays light
+
+    if not len(ids):
+        return {}
+    values, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist()))
+
+
+def add_counts(total: dict[int, int], counts: IdMap) -> None:
+    """Add ``counts`` into ``total`` in place."""
+    get = total.get
+    for token, n in counts.items():
+        total[token] = get(token, 0) + n
+
+
+@dataclass
+class IdCounts:
+    """The token-id counts of one dataset x tokenizer: over all its samples, and per language."""
+
+    total: dict[int, int] = field(default_factory=dict)
+    languages: dict[str, dict[int, int]] = field(default_factory=dict)
+    samples: int = 0
+
+    def add(self, counts: IdMap, language: str | None) -> None:
+        """Count one sample's ids."""
+        self.samples += 1
+        add_counts(self.total, counts)
+        if language is not None:
+            add_counts(self.languages.setdefault(language, {}), counts)
+
+
+def _plogp_sum(counts: Iterable[int], power: float) -> float:
+    """Σ c^power over the counts, correctly rounded (order-free: a merged run sums as the whole)."""
+    return math.fsum(float(c) ** power for c in counts)
+
+
+def entropy_bits(counts: IdMap) -> float | None:
+    """H₁ = −Σ p log₂ p of the ids' unigram distribution, in bits per token (None without tokens).
+
+    Computed as log₂ N − Σ c log₂ c / N, each term exact to the last bit and summed with ``fsum``,
+    so the value does not depend on the order the counts were added in.
+
+    >>> entropy_bits({1: 1, 2: 1, 3: 1, 4: 1})
+    2.0
+    """
+    n = sum(counts.values())
+    if not n:
+        return None
+    return max(0.0, math.log2(n) - math.fsum(c * math.log2(c) for c in counts.values()) / n)
+
+
+def renyi_entropy_bits(counts: IdMap, alpha: float) -> float | None:
+    """H_α = log₂(Σ p^α) / (1 − α) in bits per token; H₁ at α = 1 (its limit).
+
+    >>> round(renyi_entropy_bits({1: 3, 2: 1}, 2.0), 6)  # -log2(0.75² + 0.25²)
+    0.678072
+    """
+    if alpha == 1:
+        return entropy_bits(counts)
+    n = sum(counts.values())
+    if not n:
+        return None
+    # log₂ Σ (c/N)^α = log₂ Σ c^α − α log₂ N
+    return max(0.0, (math.log2(_plogp_sum(counts.values(), alpha)) - alpha * math.log2(n)) / (1 - alpha))
+
+
+def gini(values: list[float]) -> float | None:
+    """The Gini coefficient Σᵢ Σⱼ |vᵢ − vⱼ| / (2 n² μ): 0 when all are equal (None for an empty list
+    or a zero mean).
+
+    >>> gini([2.0, 2.0]), gini([0.0, 0.0, 0.0, 1.0])
+    (0.0, 0.75)
+    """
+    n = len(values)
+    mean = math.fsum(values) / n if n else 0.0
+    if not mean:
+        return None
+    return math.fsum(abs(a - b) for a in values for b in values) / (2 * n * n * mean)
+
+
+def efficiency(entropy: float | None, vocab_size: int) -> float | None:
+    """An entropy over its maximum, log₂|V| (None when either is undefined)."""
+    if entropy is None or vocab_size < 2:
+        return None
+    return entropy / math.log2(vocab_size)
+
+
+def ledger_fields(ids: IdCounts, vocab_size: int, alpha: float, compression: float | None) -> dict[str, Any]:
+    """The ledger of one dataset x tokenizer: summary.json's and summary.csv's fields.
+
+    >>> f = ledger_fields(IdCounts(total={0: 2, 1: 2}), 4, 2.5, 2.0)
+    >>> f["entropy_bits"], f["shannon_efficiency"], f["vocab_utilisation"], f["bits_per_byte"]
+    (1.0, 0.5, 0.5, 0.5)
+    """
+    h1 = entropy_bits(ids.total)
+    return {
+        "vocab_size": vocab_size,
+        "entropy_bits": h1,
+        "shannon_efficiency": efficiency(h1, vocab_size),
+        "renyi_efficiency": efficiency(renyi_entropy_bits(ids.total, alpha), vocab_size),
+        "vocab_utilisation": ratio(len(ids.total), vocab_size),
+        "bits_per_byte": ratio(h1, compression) if h1 is not None and compression else None,
+    }
+
+
+def language_fields(counts: IdMap, vocab_size: int) -> dict[str, Any]:
+    """The ledger of one language of a dataset: H₁ and vocabulary use."""
+    return {"entropy_bits": entropy_bits(counts), "vocab_utilisation": ratio(len(counts), vocab_size)}
+
+
+def rate_fields(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """A codec's nominal rates, from its definition (tokenizer identity): bits and tokens per second of audio.
+
+    >>> rate_fields({"bitrate_bps": 6000.0, "tokens_per_second": 600.0})
+    {'bits_per_second': 6000.0, 'tokens_per_second': 600.0}
+    >>> rate_fields({"vocab_size": 256})
+    {}
+    """
+    if "bitrate_bps" not in identity:
+        return {}
+    return {"bits_per_second": identity["bitrate_bps"], "tokens_per_second": identity.get("tokens_per_second")}
+
+
+def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row: dict[str, Any]) -> dict[str, Any]:
+    """The ledger fields of one summary row (dataset x tokenizer), whose ``languages`` (if any) also get
+    theirs: the ids' ledger for a tokenizer with a vocabulary, a codec's rates, and ``fairness_gini`` for
+    a dataset of two languages or more."""
+    out: dict[str, Any] = {}
+    vocab_size = identity.get("vocab_size")
+    if vocab_size:
+        out.update(ledger_fields(ids, vocab_size, alpha, row.get("compression")))
+        for language, counted in row.get("languages", {}).items():
+            counted.update(language_fields(ids.languages.get(language, {}), vocab_size))
+    out.update(rate_fields(identity))
+    if "languages" in row:
+        out["fairness_gini"] = fairness_gini(row["languages"])
+    return out
+
+
+def fairness_gini(languages: Mapping[str, Mapping[str, Any]]) -> float | None:
+    """The Gini coefficient of per-language tokens per byte c_ℓ = N_ℓ / T_ℓ (None below two languages).
+
+    >>> fairness_gini({"eng": {"tokens": 10, "raw_bytes": 40}, "hin": {"tokens": 30, "raw_bytes": 40}})
+    0.25
+    """
+    rates = [row["tokens"] / row["raw_bytes"] for _, row in sorted(languages.items())
+             if row.get("raw_bytes") and row.get("tokens")]
+    return gini(rates) if len(rates) >= 2 else None
+
+
+# ---- token_ids.jsonl: one line per results row that has ids -------------------------------------
+
+def ids_line(dataset: str, modality: str, tokenizer: str, sample: str, language: str | None,
+             counts: IdMap) -> dict[str, Any]:
+    """The line of ``token_ids.jsonl`` for one sample x tokenizer: its key and sparse id counts
+    (``ids`` ascending, ``counts`` beside them).
+
+    >>> ids_line("d", "text", "bytes", "a.txt", None, {98: 1, 97: 2})["ids"]
+    [97, 98]
+    """
+    ordered = sorted(counts.items())
+    return {"dataset": dataset, "modality": modality, "tokenizer": tokenizer, "sample": sample,
+            "language": language, "ids": [t for t, _ in ordered], "counts": [n for _, n in ordered]}
+
+
+def line_counts(line: Mapping[str, Any]) -> dict[int, int]:
+    """The id counts a ``token_ids.jsonl`` line holds."""
+    return dict(zip(line["ids"], line["counts"]))
+
+
+def read_ids(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:
+    """The lines of a ``token_ids.jsonl``, streamed (the file can be larger than memory). A half-written
+    last line (a killed run) is skipped, and with ``repair`` cut from the file (now, before the lines
+    are read) so appending goes on from a clean line. A missing file has no lines."""
+    if not path.is_file():
+        return iter(())
+    if repair:
+        with reading(path, "token-id counts"):
+            _cut_partial_line(path)
+    return _lines(path)
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    with reading(path, "token-id counts"), path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n"):
+                return  # a killed run's half line
+            try:
+                yield json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise not_utf8(path, exc, IDS_FILE) from None
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
+
+
+def _cut_partial_line(path: Path) -> None:
+    """Truncate a file after its last newline."""
+    with path.open("r+b") as fh:
+        size = fh.seek(0, 2)
+        block = 1 << 16
+        end = size
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            data = fh.read(end - start)
+            at = data.rfind(b"\n")
+            if at >= 0:
+                if start + at + 1 != size:
+                    fh.truncate(start + at + 1)
+                return
+            end = start
+        fh.truncate(0)
+
+
+def kept_lines(lines: Iterable[dict[str, Any]], keys: set[Key]) -> Iterator[dict[str, Any]]:
+    """The lines whose key is a results row of the run, each once: a run killed between a sample's
+    ids line and its results row, then resumed, wrote that sample's ids twice (identical)."""
+    seen: set[Key] = set()
+    for line in lines:
+        key = (line["dataset"], line["tokenizer"], line["sample"])
+        if key in keys and key not in seen:
+            seen.add(key)
+            yield line
+
+
+def add_lines(groups: Mapping[tuple[str, str, str], Any], lines: Iterable[dict[str, Any]]) -> None:
+    """Count ``token_ids.jsonl`` lines into the groups (dataset, modality, tokenizer) -> Group they belong to."""
+    for line in lines:
+        group = groups.get((line["dataset"], line["modality"], line["tokenizer"]))
+        if group is not None:
+            group.ids.add(line_counts(line), line.get("language"))
