@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
@@ -237,3 +238,89 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, timeo
     """One-off :meth:`WorkerPool.map` with a pool of its own."""
     with WorkerPool(workers, in_process=in_process) as pool:
         yield from pool.map(fn, items, timeout=timeout, on_timeout=on_timeout, on_crash=on_crash, window=window)
+
+
+class StreamFailed(RuntimeError):
+    """A :func:`supervised_stream` producer died, stalled or raised; the message says which, in one line."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but not ours to signal
+        return True
+    return True
+
+
+def _watch_pid(pid: int) -> None:
+    while _alive(pid):
+        time.sleep(_PARENT_POLL_S)
+    os._exit(0)
+
+
+def _stream_worker(consumer: int, produce: Callable[..., Iterable[Any]], args: tuple[Any, ...], out: Any) -> None:
+    """A producer process: Ctrl-C is the consumer's to handle, and it ends when the consumer is gone
+    (its parent is the fork server, so the consumer is watched by pid)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_pid, args=(consumer,), daemon=True).start()
+    try:
+        for item in produce(*args):
+            out.put(("item", item))
+    except BaseException as exc:  # the consumer reports it; the process then ends normally
+        out.put(("error", f"{type(exc).__name__}: {exc}".splitlines()[0]))
+    else:
+        out.put(("end", None))
+
+
+def supervised_stream(produce: Callable[..., Iterable[T]], *args: Any, stall_s: float, ahead: int = 2) -> Iterator[T]:
+    """The items of ``produce(*args)``, computed in a separate process and read here in order.
+
+    A native crash of the producer ends its process, not this one; an item that takes longer than
+    ``stall_s`` seconds to come kills it. Either, or an exception it raises, is a :class:`StreamFailed`
+    here, after the items it handed over (a crash may lose the few it had not). At most ``ahead`` items wait in the queue (memory stays
+    bounded), and a consumer that stops early kills the producer. ``produce`` must be importable
+    (a module-level function) and its items picklable.
+    """
+    # forkserver: each producer forks from one clean, single-threaded server process started once
+    # (fork from this process could deadlock on its threads; spawn would pay the imports every time)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([produce.__module__])
+    else:  # Windows
+        ctx = multiprocessing.get_context("spawn")
+    _quiet_resource_tracker()
+    out = ctx.Queue(maxsize=ahead)
+    proc = ctx.Process(target=_stream_worker, args=(os.getpid(), produce, args, out), daemon=True)
+    proc.start()
+    try:
+        waited = 0.0
+        while True:
+            try:
+                kind, value = out.get(timeout=_PARENT_POLL_S)
+            except queue.Empty:
+                waited += _PARENT_POLL_S
+                if not proc.is_alive():
+                    try:  # what it sent just before it ended
+                        kind, value = out.get(timeout=_PARENT_POLL_S)
+                    except queue.Empty:
+                        name = signal_name(proc.exitcode)
+                        raise StreamFailed(f"the process died ({exit_status(proc.exitcode)}"
+                                           f"{f', {name}' if name else ''})") from None
+                elif waited >= stall_s:
+                    raise StreamFailed(f"no progress for {stall_s:g} s: stopped") from None
+                else:
+                    continue
+            waited = 0.0
+            if kind == "end":
+                return
+            if kind == "error":
+                raise StreamFailed(value)
+            yield value
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        out.close()
+        out.cancel_join_thread()

@@ -38,6 +38,7 @@ from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool, exit_status, signal_name
+from compressbench.prefetch import prefetched
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, row_key
 
@@ -374,7 +375,10 @@ def run_suite(
             for records in run.draws(ds, units[ds.name]):
                 needed = _needed(ds, records, run, run.tallies[ds.name], mine, bar)
                 samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
-                for batch in batched(samples, options.batch_size or default_batch_size(ds.modality)):
+                batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
+                if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
+                    batches = prefetched(batches)
+                for batch in batches:
                     for t in mine:
                         for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
                             run.add(m)

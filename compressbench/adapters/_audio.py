@@ -207,7 +207,8 @@ class AudioTokenizer(BatchedTokenizer):
         meter = self.energy_meter(audio)
         if meter is None:
             return self._with_input(self.count_file(audio), audio, None)
-        result = self.count_file(MeteredFile(audio.path, audio.sample_rate, audio.channels, audio.frames, meter))
+        result = self.count_file(MeteredFile(audio.path, audio.sample_rate, audio.channels, audio.frames,
+                                             scan_seconds=audio.scan_seconds, meter=meter))
         finish_meter(meter, audio, STREAM_CHUNK_S * audio.sample_rate)
         return self._with_input(result, audio, meter)
 

@@ -95,11 +95,15 @@ class TextTokenizer(Tokenizer):
         return self._words
 
     def tally(self, text: str, ids: Ids) -> TokenCount:
-        """N and the text counts of one text from its ids."""
-        unk = count_id(ids, self.unk_id) if self.unk_id is not None else 0
-        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": count_flagged(ids, self.flags),
+        """N and the text counts of one text from its ids (unknown and byte tokens in one pass over them)."""
+        table = self.__dict__.get("_kinds")
+        if table is None:
+            table = self._kinds = kind_table(self.flags, self.unk_id)
+        arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
+        unk, byte = count_kinds(arr, table)
+        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte,
                   "continued_words": self.continued.count(text)}
-        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts, ids=count_ids(ids))
+        return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts, ids=count_ids(arr))
 
     def count(self, payload: object) -> TokenCount:
         result = self.count_batch([payload])[0]
@@ -213,9 +217,9 @@ def word_count(text: str) -> int:
     if text.isascii():
         points = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     else:
-        points = np.minimum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _LAST_SPACE + 1)
-    space = _SPACE[points]
-    return int(np.count_nonzero(space[:-1] & ~space[1:])) + (0 if space[0] else 1)
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    space = _SPACE.take(points, mode="clip")  # a code point above the table reads its last entry (not a space)
+    return int(np.count_nonzero(space[:-1] > space[1:])) + (0 if space[0] else 1)  # a space, then a non-space
 
 
 def partial_character(piece: bytes) -> bool:
@@ -232,18 +236,29 @@ def flag_table(size: int, flag: Callable[[int], bool]) -> np.ndarray:
     return np.fromiter((flag(i) for i in range(size)), dtype=bool, count=size)
 
 
-def count_id(ids: Ids, token: int) -> int:
-    """How many of ``ids`` are ``token`` (no copy of a list)."""
-    if isinstance(ids, np.ndarray):
-        return int(np.count_nonzero(ids == token))
-    return ids.count(token) if isinstance(ids, list) else list(ids).count(token)
+_BYTE, _UNK = 1, 2  # bits of a kind_table entry
 
 
-def count_flagged(ids: Sequence[int] | np.ndarray, table: np.ndarray) -> int:
-    """How many of ``ids`` the table flags (ids outside the table count as not flagged)."""
-    if not len(ids):
-        return 0
-    arr = ids if isinstance(ids, np.ndarray) else np.array(ids, dtype=np.int64)
-    if arr.max() >= len(table):
-        arr = arr[arr < len(table)]
-    return int(np.count_nonzero(table[arr]))
+def kind_table(flags: np.ndarray, unk_id: int | None) -> np.ndarray:
+    """Per token id, bit 1 for a byte piece or partial character (``flags``) and bit 2 for the unknown
+    token; one more entry, 0, stands for every id outside the vocabulary (read with ``mode="clip"``).
+
+    >>> kind_table(np.array([False, True, False]), 0).tolist()
+    [2, 1, 0, 0]
+    """
+    table = np.zeros(len(flags) + 1, dtype=np.uint8)
+    table[:-1][flags] = _BYTE
+    if unk_id is not None and 0 <= unk_id < len(flags):
+        table[unk_id] |= _UNK
+    return table
+
+
+def count_kinds(ids: Ids, table: np.ndarray) -> tuple[int, int]:
+    """How many of ``ids`` are the unknown token, and how many are byte pieces, by :func:`kind_table`.
+
+    >>> count_kinds([0, 1, 1, 2, 7], kind_table(np.array([False, True, False]), 0))
+    (1, 2)
+    """
+    arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
+    tally = np.bincount(table.take(arr, mode="clip"), minlength=4)
+    return int(tally[_UNK] + tally[_BYTE | _UNK]), int(tally[_BYTE] + tally[_BYTE | _UNK])

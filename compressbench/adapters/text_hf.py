@@ -65,7 +65,9 @@ class HFTokenizer(FileTextTokenizer):
         return flag_table(backend.get_vocab_size(with_added_tokens=True), flag)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        """``encode_batch``: tokenizers' own thread pool over all cores (RAYON_NUM_THREADS caps it)."""
+        """``encode_batch_fast`` (tokenizers 0.21 and later: the same ids, no character offsets computed) or
+        ``encode_batch``: tokenizers' own thread pool over all cores (RAYON_NUM_THREADS caps it)."""
         if len(texts) == 1:  # no pool to start for one text
             return [self.backend.encode(texts[0], add_special_tokens=False).ids]
-        return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
+        encode = getattr(self.backend, "encode_batch_fast", self.backend.encode_batch)
+        return [e.ids for e in encode(texts, add_special_tokens=False)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compressbench.adapters._text import FileTextTokenizer, cores, flag_table
+from compressbench.adapters._text import FileTextTokenizer, Ids, cores, flag_table
 from compressbench.core.registry import register_tokenizer
 
 
@@ -36,7 +36,9 @@ class SentencePieceTokenizer(FileTextTokenizer):
         self.backend = sentencepiece.SentencePieceProcessor(model_file=str(path))
         self.unk_id = self.backend.unk_id()
         self.flags = flag_table(self.backend.get_piece_size(), self.backend.is_byte)
+        self._out_type = "numpy" if hasattr(self.backend, "encode_as_numpy") else int
 
-    def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        """SentencePiece's own batch call, a thread per core."""
-        return self.backend.encode(texts, out_type=int, num_threads=cores())
+    def encode_batch(self, texts: list[str]) -> list[Ids]:
+        """SentencePiece's own batch call, a thread per core; ids as numpy arrays where the library offers
+        them (0.2 and later: no Python int per token to build, then convert for counting)."""
+        return self.backend.encode(texts, out_type=self._out_type, num_threads=cores())

@@ -22,6 +22,7 @@ N equal the whole decode's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ class AudioFile:
     sample_rate: int
     channels: int
     frames: int
+    scan_seconds: float = 0.0  # how long the first, counting decode took (bounds the second's stalls)
 
     @property
     def duration_s(self) -> float:
@@ -77,9 +79,36 @@ class AudioFile:
         return next(self.windows(min(max(frames, 1), self.frames)))
 
     def _chunks(self) -> Iterator[np.ndarray]:
-        with self.path.open("rb") as fh, open_audio(fh) as (container, stream):
-            for chunk, _ in decoded_chunks(container, stream):
-                yield chunk
+        """The decoded samples in blocks of about a second, decoded in a supervised process of their own
+        (:func:`~compressbench.parallel.supervised_stream`): tokenizers run in the main process, and a
+        decoder that crashes or hangs on this second pass fails the sample, not the run. A block that
+        takes longer than twice the whole first pass (and at least a minute) is a hang."""
+        from compressbench.parallel import StreamFailed, supervised_stream
+
+        try:
+            yield from supervised_stream(_blocks, self.path, self.sample_rate,
+                                         stall_s=max(STALL_MIN_S, 2 * self.scan_seconds))
+        except StreamFailed as exc:
+            raise SampleError(f"decoding the audio again, window by window, failed: {exc}") from None
+
+
+STALL_MIN_S = 60.0  # the least time a block of the second decode may take before it counts as a hang
+
+
+def _blocks(path: Path, frames: int) -> Iterator[np.ndarray]:
+    """The file's decoded samples (channels x frames) in blocks of at least ``frames`` frames (the last
+    one shorter): fewer, larger messages from the decoding process."""
+    with path.open("rb") as fh, open_audio(fh) as (container, stream):
+        pending: list[np.ndarray] = []
+        held = 0
+        for chunk, _ in decoded_chunks(container, stream):
+            pending.append(chunk)
+            held += chunk.shape[1]
+            if held >= frames:
+                yield np.concatenate(pending, axis=1)
+                pending, held = [], 0
+        if pending:
+            yield np.concatenate(pending, axis=1)
 
 
 def scan_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> tuple[AudioFile, dict[str, Any]]:
@@ -88,6 +117,7 @@ def scan_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> tuple[A
     The same limits and checks as a whole decode: over ``max_duration_s``, no frames, or shorter than
     the header declares is a one-line SampleError.
     """
+    start = time.perf_counter()
     with path.open("rb") as fh, open_audio(fh) as (container, stream):
         codec = stream.codec_context.codec.canonical_name
         declared = declared_seconds(container, stream)
@@ -99,7 +129,8 @@ def scan_audio(path: Path, *, max_duration_s: float = MAX_DURATION_S) -> tuple[A
             channels = chunk.shape[0]
     if frames == 0:
         raise SampleError(f"the {codec} audio stream has no frames (nothing to tokenize)")
-    audio = AudioFile(path=path, sample_rate=rate, channels=channels, frames=frames)
+    audio = AudioFile(path=path, sample_rate=rate, channels=channels, frames=frames,
+                      scan_seconds=time.perf_counter() - start)
     check_length(codec, declared, audio.duration_s)
     meta = {"sample_rate": rate, "channels": channels, "duration_s": audio.duration_s, "codec": codec}
     return audio, meta

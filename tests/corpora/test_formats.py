@@ -150,3 +150,29 @@ def test_a_hugging_face_save_to_disk_folder(tmp_path, text_tokenizers, loose_tex
     (folder / "data-00001-of-00002.arrow").unlink()
     rows = measure([str(folder)], "text", text_tokenizers[:1], format="hf")
     assert [r["error"] for r in rows] == [f"{folder}: no file that format 'hf' reads"]
+
+
+def test_datasets_save_to_disk_counts_as_loose_files(tmp_path, text_tokenizers, loose_text, image_tokenizers,
+                                                     loose_photos):
+    """Folders written by the real ``datasets`` library (``pip install datasets``): text, and images as its
+    ``Image`` feature ({bytes, path} structs), each in two shards, count as the same records as loose files."""
+    datasets = pytest.importorskip("datasets", reason="pip install datasets (to write save_to_disk folders)")
+
+    text = tmp_path / "udhr"
+    datasets.Dataset.from_dict({"lang": list(texts()), "text": list(texts().values())}).save_to_disk(
+        str(text), num_shards=2)
+    assert sorted(p.name for p in text.iterdir() if p.suffix == ".arrow") == [
+        "data-00000-of-00002.arrow", "data-00001-of-00002.arrow"]
+    rows = measure([str(text)], "text", text_tokenizers, format="hf", language="{field:lang}")
+    assert all(r["error"] is None for r in rows), [r["error"] for r in rows if r["error"]]
+    assert tokens_by(rows, "language") == loose_text
+    assert rows[0]["sample"] == f"{text}/data-00000-of-00002.arrow#0"
+
+    images = tmp_path / "photos"
+    items = photos()
+    table = datasets.Dataset.from_dict({"name": [Path(n).stem for n in items],
+                                        "image": [{"bytes": d, "path": n} for n, d in items.items()]})
+    table.cast_column("image", datasets.Image()).save_to_disk(str(images), num_shards=2)
+    rows = measure([str(images)], "image", image_tokenizers, format="hf", language="{field:name}")
+    assert all(r["error"] is None for r in rows), [r["error"] for r in rows if r["error"]]
+    assert tokens_by(rows, "language") == loose_photos

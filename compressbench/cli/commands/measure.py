@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from compressbench.core.registry import get_entry
     from compressbench.core.spec import expand_specs, parse_spec
     from compressbench.data.suite import Dataset, Suite, check_format
+    from compressbench.reports.spool import RowSpool, print_json, print_table
     from compressbench.reports.summary import build_summary
     from compressbench.reports.tables import SUMMARY_COLUMNS, render
     from compressbench.runner import run_suite
@@ -58,14 +59,17 @@ def run(args: argparse.Namespace) -> int:
     dataset = Dataset(name="measure", modality=modalities[0], paths=tuple(args.paths), base=Path.cwd(), options=options,
                       format=fmt, field=args.field)
     suite = Suite(name="measure", datasets=(dataset,), tokenizers=specs, base=Path.cwd())
-    rows: list[dict] = []
-    result = run_suite(suite, device=args.device, emit=rows.append, options=run_options(args))
-    summary = build_summary(result)
-    if args.json:
-        print(json.dumps({"results": rows, "summary": summary["rows"], "tokenizers": summary["tokenizers"],
-                          "units": summary["units"]}, indent=2, ensure_ascii=False))
-    else:
-        print(render(rows, _COLUMNS))
-        print()
-        print(render(summary["rows"], [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")]))
+    rows = RowSpool()  # on disk until printed: memory stays bounded by the batch however many samples
+    try:
+        result = run_suite(suite, device=args.device, emit=rows.add, options=run_options(args))
+        summary = build_summary(result)
+        if args.json:
+            print_json(rows, {"summary": summary["rows"], "tokenizers": summary["tokenizers"],
+                              "units": summary["units"]}, sys.stdout)
+        else:
+            print_table(rows, _COLUMNS, sys.stdout)
+            print()
+            print(render(summary["rows"], [c for c in SUMMARY_COLUMNS if c[0] not in ("dataset", "modality")]))
+    finally:
+        rows.close()
     return EXIT_FAILED_SAMPLES if result.failed else EXIT_OK

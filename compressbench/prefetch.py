@@ -1,0 +1,75 @@
+"""Reading ahead on a thread: the next batch is read while this one is tokenized.
+
+Text is read and decoded in the main process (shipping it from a worker costs more than reading it),
+which is serial Python work. Run between batches it leaves every core but one idle while the files of
+the next batch are read; on a thread it overlaps the tokenizer's own threads, which release the GIL
+while they encode. At most ``ahead`` items wait, so memory stays bounded by the batch.
+
+>>> list(prefetched(iter(range(5))))
+[0, 1, 2, 3, 4]
+>>> def broken():
+...     yield 1
+...     raise ValueError("bad")
+>>> it = prefetched(broken())
+>>> next(it), next(it, None)
+Traceback (most recent call last):
+ValueError: bad
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_END: Any = object()
+_POLL_S = 0.1  # how often a producer waiting on a full queue checks whether the consumer has gone
+_JOIN_S = 1.0  # how long a consumer that stops waits for the producer to stop
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
+    """``items`` in order, produced on a thread up to ``ahead`` items before they are asked for.
+
+    An exception of ``items`` is raised here, where the consumer would have met it. A consumer that
+    stops early (an exception, Ctrl-C, ``close()``) stops the thread at its next item (it is a daemon:
+    it never keeps the process alive).
+    """
+    ready: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(_Raised(exc))
+        else:
+            put(_END)
+
+    thread = threading.Thread(target=produce, name="compressbench-prefetch", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join(_JOIN_S)  # a producer inside a long read (a huge file's scan) is left to finish alone
