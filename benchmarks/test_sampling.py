@@ -20,34 +20,22 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.conftest import ROOT
 from compressbench.data.sampling import SampleSpec
 from compressbench.data.suite import parse_suite
 from compressbench.reports.summary import build_summary
 from compressbench.runner import RunOptions, run_suite
+from tests.test_sampling import heterogeneous_records
 
 RECORDS = int(os.environ.get("COMPRESSBENCH_BENCH_RECORDS", "20000"))
 ROW_GROUP = int(os.environ.get("COMPRESSBENCH_BENCH_ROW_GROUP", "1000"))
 IO = Path("/proc/self/io")
 
 
-def _fixture_records() -> list[str]:
-    text = ROOT / "fixtures" / "text"
-    records = [line for p in sorted((text / "udhr").glob("*.txt"))
-               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    records += [b for p in sorted((text / "prose").iterdir()) for b in p.read_text(encoding="utf-8").split("\n\n")
-                if b.strip()]
-    for p in sorted((text / "code").iterdir()):
-        code = p.read_text(encoding="utf-8")
-        records += [code[i:i + 8000] for i in range(0, len(code), 8000)]
-    return records
-
-
 def _corpus(folder: Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    base = _fixture_records()
+    base = heterogeneous_records()
     path = folder / "corpus.parquet"
     pq.write_table(pa.table({"text": [base[i % len(base)] for i in range(RECORDS)]}), path, row_group_size=ROW_GROUP)
     return path
