@@ -207,9 +207,9 @@ class Comparison:
         return 1 if self.regressions else 0
 
     def to_dict(self) -> dict[str, Any]:
-        gates = {"max_compression_drop": self.gates.max_compression_drop,
-                 "max_token_increase": self.gates.max_token_increase,
-                 "max_throughput_drop": self.gates.max_throughput_drop,
+        gates = {"max_compression_drop": self.gates.limit(COMPRESSION),  # what applied, --max-drop included
+                 "max_token_increase": self.gates.limit(TOKENS),
+                 "max_throughput_drop": self.gates.limit(THROUGHPUT),
                  **({"max_drop": dict(self.gates.max_drop)} if self.gates.max_drop else {})}
         return {
             "schema": COMPARE_SCHEMA, "comparable": True, "exit_code": self.exit_code,
@@ -332,6 +332,10 @@ def _provenance_notes(base: Summary, new: Summary) -> list[str]:
     bm, nm = bp.get("machine", {}).get("platform"), np_.get("machine", {}).get("platform")
     if bm != nm:
         notes.append(f"machine differs ({bm} → {nm}): throughput changes reflect the machine as much as the code")
+    for key, what in (("renyi_alpha", "Rényi efficiency is not comparable"),
+                      ("sampling", "C and its interval come from different samples")):
+        if bp.get(key) != np_.get(key):
+            notes.append(f"{key} differs ({bp.get(key)} → {np_.get(key)}): {what}")
     for what in ("datasets", "tokenizers"):
         for side, mine, other in (("baseline", base, new), ("new run", new, base)):
             only = sorted(mine[what].keys() - other[what].keys())  # type: ignore[literal-required]

@@ -64,10 +64,12 @@ class SummaryRow(TypedDict, total=False):
     fairness_gini: float | None  # datasets with language labels
     bits_per_second: float  # codecs
     tokens_per_second: float  # codecs
-    # what the model's input keeps, means over samples (audio, video; see docs/fidelity-audio-video.md)
-    input_coverage: float
-    input_energy_share: float
-    input_frame_share: float
+    # what the model's input keeps, means over samples (docs/fidelity.md, docs/fidelity-audio-video.md)
+    input_coverage: float  # image: pixels; audio and video: seconds
+    input_psnr_db: float  # image and video frames
+    input_ssim: float  # image and video frames
+    input_energy_share: float  # audio
+    input_frame_share: float  # video
     languages: dict[str, LanguageRow]  # summary.json only, for datasets with language labels
 
 

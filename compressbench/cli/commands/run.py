@@ -57,6 +57,8 @@ def sample_spec(args: argparse.Namespace) -> Any:
     from compressbench.data.sampling import SampleSpec
 
     if args.sample is None and args.precision is None:
+        if args.seed != 0:
+            raise ConfigError("--seed chooses a random sample: give it with --sample or --precision")
         return None
     if args.precision is not None and args.shard:
         raise ConfigError("--precision decides when to stop from the whole dataset: run it without --shard, "
@@ -72,8 +74,8 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
             **({"shard_scheme": SHARD_SCHEME} if args.shard else {}), "count_only": args.count_only,
             "hash": args.hash, "engine": args.engine,
             "max_file_bytes": args.max_file_bytes, "renyi_alpha": args.renyi_alpha,
+            "fidelity": not args.no_fidelity,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
-            # only when sampling, so runs from before --sample existed still resume
             **({"sampling": sample_spec(args).provenance()} if sample_spec(args) else {}),
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
                                   "reference_language": d.reference_language, "options": d.options,
