@@ -137,3 +137,10 @@ def test_report_and_predict_show_the_sampling_interval(corpus):
     assert whole.measured.interval == "per-sample C spread p10..p90"
     full = next(r for r in exhaustive["rows"] if r["dataset"] == "table" and r["tokenizer"] == row["tokenizer"])
     assert whole.tokens_low == pytest.approx(1e9 / full["compression_p90"])
+
+
+def test_a_seed_without_a_sample_is_refused(tmp_path):
+    proc = cli("run", "--seed", "3", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "--seed" in proc.stderr and "--sample" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

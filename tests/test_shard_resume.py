@@ -120,6 +120,8 @@ def test_resume_refuses_a_changed_run(whole, tmp_path):
     assert proc.returncode == 2 and "nothing to resume" in proc.stderr
     proc = cli("run", DEMO, "--out", str(whole), "--resume", "--force")
     assert proc.returncode == 2 and "choose one" in proc.stderr
+    proc = cli("run", DEMO, "--out", str(whole), "--resume", "--no-fidelity")  # rows with and without PSNR
+    assert proc.returncode == 2 and "cannot resume" in proc.stderr and "fidelity" in proc.stderr
 
 
 def test_runs_are_deterministic_apart_from_timing(whole, tmp_path):

@@ -49,7 +49,9 @@ def test_max_drop_compression_is_the_compression_gate(capsys, base_run, latin_ru
     # --max-drop replaces the dedicated gate of the same metric (here: the default 1%)
     rc, out, err = cli(capsys, "compare", base_run, latin_run, *ALLOW, "--max-drop", "compression=100", "--json")
     assert rc == 0, err
-    assert json.loads(out)["gates"]["max_drop"] == {"compression": 100.0}
+    gates = json.loads(out)["gates"]
+    assert gates["max_drop"] == {"compression": 100.0}
+    assert gates["max_compression_drop"] == 100.0  # the gate that applied, not the overridden default
 
 
 def test_max_drop_gates_token_premium_per_language(capsys, base_run, latin_run):
