@@ -3,7 +3,7 @@
 ``compressbench run --in-process`` measures a single 48 kHz stereo 16-bit WAV of
 ``COMPRESSBENCH_BENCH_AUDIO_S`` seconds (default 120; 3600 gives the one-hour figures in
 docs/memory.md) and then one of four times that length, each in a fresh process whose peak resident
-set size (ru_maxrss) is read, with ``whisper``, ``ast`` and ``codec:encodec_24khz``. ``--in-process``
+set size (VmHWM) is read, with ``whisper``, ``ast`` and ``codec:encodec_24khz``. ``--in-process``
 keeps decoding in the measured process (a decode worker's peak cannot be read from its parent). The
 WAV (a chirp) is written a second at a time with the ``wave`` module and deleted afterwards. The
 suite sets ``stream_above_bytes`` to 1 MiB so that even the short default takes the windowed path

@@ -2,7 +2,7 @@
 
 ``compressbench run`` measures a single text file of ``COMPRESSBENCH_BENCH_TEXT_MB`` MB (default 16;
 256 gives the figures in docs/memory.md) and then one of four times that size, each in a fresh
-process whose peak resident set size (ru_maxrss) is read, with ``tiktoken:cl100k_base``. The file is
+process whose peak resident set size (VmHWM) is read, with ``tiktoken:cl100k_base``. The file is
 the UDHR fixtures and compressbench's own source cycled to the size, written sequentially and
 deleted afterwards. The suite sets ``stream_above_bytes`` to 1 MiB so that even the small default
 size takes the streaming path (above 64 MiB it is the default anyway). Asserted: peak RSS under
