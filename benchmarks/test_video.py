@@ -91,16 +91,7 @@ def test_tokenize_bare_conv3d(benchmark, video, device):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("spec", SPECS)
 def test_tokenize_compressbench(benchmark, video, spec, device):
-    tok = get_tokenizer(spec, device=device)
-
-    def run() -> int:
-        tokens = tok.count(video).tokens
-        tok.synchronize()
-        return tokens
-
-    benchmark.group = f"tokenize {spec.split(':')[0]} {device}"
-    tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
-    rates(benchmark, video.frames.size, tokens)
+    _time_count(benchmark, get_tokenizer(spec, device=device), video, f"tokenize {spec.split(':')[0]} {device}")
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -111,12 +102,17 @@ def test_tokenize_with_and_without_fidelity(benchmark, video, spec, device, fide
     the ratio of the two means is the overhead docs/performance.md states."""
     tok = get_tokenizer(spec, device=device)
     tok.measure_fidelity = fidelity
+    _time_count(benchmark, tok, video, f"fidelity overhead {spec} {device}")
+
+
+def _time_count(benchmark, tok, video, group: str) -> None:
+    """Time ``tok.count`` on the clip (device work included) and record the rates."""
 
     def run() -> int:
         tokens = tok.count(video).tokens
         tok.synchronize()
         return tokens
 
-    benchmark.group = f"fidelity overhead {spec} {device}"
+    benchmark.group = group
     tokens = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
     rates(benchmark, video.frames.size, tokens)
