@@ -67,26 +67,25 @@ def run_options(args: argparse.Namespace) -> "RunOptions":
                       hash=args.hash, renyi_alpha=args.renyi_alpha, fidelity=not args.no_fidelity)
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
+def _positive_number(text: str, example: str) -> float:
+    """A finite number > 0 from ``text``; ``example`` says what was expected."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}") from None
+    if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number of seconds > 0."""
+    return _positive_number(text, "a number of seconds")
 
 
 def renyi_alpha(text: str) -> float:
     """argparse type: the order of a Rényi entropy, a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, e.g. 2.5, got {text!r}") from None
-    if not (0 < value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+    return _positive_number(text, "a number, e.g. 2.5")
 
 
 def positive_int(text: str) -> int:
