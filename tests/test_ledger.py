@@ -70,9 +70,11 @@ SUITE = ("tokenizers = [{tokenizers}]\n[[datasets]]\nname = \"udhr\"\nmodality =
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
     root = tmp_path_factory.mktemp("ledger")
+    for lang in LANGUAGES:  # beside the suite: sample ids "eng.txt"..., so the shard split is the same in any clone
+        shutil.copyfile(UDHR / f"{lang}.txt", root / f"{lang}.txt")
     path = root / "suite.toml"
     path.write_text(SUITE.format(tokenizers=", ".join(f'"{s}"' for s in SPECS),
-                                 paths=", ".join(f'"{UDHR / lang}.txt"' for lang in LANGUAGES)))
+                                 paths=", ".join(f'"{lang}.txt"' for lang in LANGUAGES)))
     return path
 
 
