@@ -5,13 +5,15 @@ every core (tiktoken ``encode_ordinary_batch(num_threads=cores)``, tokenizers ``
 where the installed version has it, else ``encode_batch``, SentencePiece ``encode(...,
 num_threads=cores)`` with numpy ids where the version has them) and through ``measure_batch`` in
 batches of the runner's default size (64 texts: the path ``compressbench run`` and ``measure`` take,
-counting characters, words, unknown and byte tokens too), and, written as one file per text, through
-the whole run ``compressbench measure DIR`` makes (``run_suite``: listing, reading, hashing, rows).
-They alternate for a few rounds and the best time of each is kept. ``extra_info``:
-``throughput_ratio`` is ``measure_batch``'s throughput over the bare call's (goal: at least 0.9),
-``cpu_ratio`` the same with CPU time (all threads) in place of wall time, steadier on a shared
-machine, and ``end_to_end_ratio`` the whole run's throughput over the bare call's on texts already
-in memory. Token counts must be identical.
+counting characters, words, unknown and byte tokens too), once with the information ledger (token-id
+counts and continued words, the default) and once without (``--no-ledger``), and, written as one
+file per text, through the whole run ``compressbench measure DIR`` makes (``run_suite``: listing,
+reading, hashing, rows, the ledger). They alternate for a few rounds and the best time of each is
+kept. ``extra_info``: ``throughput_ratio`` is ``measure_batch``'s throughput over the bare call's
+with the ledger, ``no_ledger_throughput_ratio`` without it (goal: at least 0.9), ``cpu_ratio`` and
+``no_ledger_cpu_ratio`` the same with CPU time (all threads) in place of wall time, steadier on a
+shared machine, and ``end_to_end_ratio`` the whole run's throughput over the bare call's on texts
+already in memory. Token counts must be identical.
 
 The corpus is the text fixtures cut into pieces of about 8 KB, cycled to
 ``COMPRESSBENCH_BENCH_TEXTS`` texts (default 600), in ``COMPRESSBENCH_BENCH_ROUNDS`` rounds (default 3).
@@ -73,12 +75,19 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
                         source="bench", base=folder)
     bare = _bare(spec, tok)
     size = default_batch_size("text")
-    best = {"bare": float("inf"), "compressbench": float("inf"), "end_to_end": float("inf")}
+    best = {"bare": float("inf"), "compressbench": float("inf"), "no_ledger": float("inf"), "end_to_end": float("inf")}
     cpu = dict(best)
     counts: dict[str, list[int]] = {}
 
     def ours() -> list[int]:
         return [m.tokens for batch in batched(iter(samples), size) for m in measure_batch(tok, batch)]
+
+    def lean() -> list[int]:
+        tok.measure_ledger = False
+        try:
+            return ours()
+        finally:
+            tok.measure_ledger = True
 
     def whole_run() -> list[int]:
         rows: list[dict] = []
@@ -87,7 +96,8 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
 
     def rounds() -> None:
         for _ in range(ROUNDS):
-            for name, fn in (("bare", lambda: bare(texts)), ("compressbench", ours), ("end_to_end", whole_run)):
+            for name, fn in (("bare", lambda: bare(texts)), ("compressbench", ours), ("no_ledger", lean),
+                             ("end_to_end", whole_run)):
                 start, start_cpu = time.perf_counter(), time.process_time()
                 counts[name] = fn()
                 best[name] = min(best[name], time.perf_counter() - start)
@@ -95,12 +105,14 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
 
     benchmark.group = "text over all cores"
     benchmark.pedantic(rounds, rounds=1, iterations=1)
-    assert counts["compressbench"] == counts["bare"] == counts["end_to_end"]
+    assert counts["compressbench"] == counts["bare"] == counts["no_ledger"] == counts["end_to_end"]
     mb = sum(len(t.encode()) for t in texts) / 1e6
     benchmark.extra_info.update({"texts": TEXTS, "mb": round(mb, 2), "cores": cores(),
                                  "bare_mb_per_s": round(mb / best["bare"], 2),
                                  "compressbench_mb_per_s": round(mb / best["compressbench"], 2),
                                  "throughput_ratio": round(best["bare"] / best["compressbench"], 3),
                                  "cpu_ratio": round(cpu["bare"] / cpu["compressbench"], 3),
+                                 "no_ledger_throughput_ratio": round(best["bare"] / best["no_ledger"], 3),
+                                 "no_ledger_cpu_ratio": round(cpu["bare"] / cpu["no_ledger"], 3),
                                  "end_to_end_ratio": round(best["bare"] / best["end_to_end"], 3)})
     print(f"\n{spec}: {benchmark.extra_info}")

@@ -1,7 +1,9 @@
 """Text throughput: bare tiktoken vs the same encoding through compressbench, on the same corpus.
 
 The goal is at most 10% overhead for the adapter (it also counts characters,
-words and byte tokens). Compare the ``mean`` of the two rows of each group:
+words and byte tokens); the information ledger (every token id and continued
+word, on by default) costs more, so the adapter is timed with it and without it
+(``--no-ledger``). Compare the ``mean`` of the rows of each group:
 
     make bench                                    # or:
     .venv/bin/python -m pytest benchmarks --benchmark-only --benchmark-group-by=group
@@ -29,9 +31,11 @@ def test_bare_tiktoken(benchmark, udhr_texts, encoding):
     assert total > 0
 
 
+@pytest.mark.parametrize("ledger", [True, False], ids=["ledger", "no-ledger"])
 @pytest.mark.parametrize("encoding", ENCODINGS)
-def test_compressbench_tiktoken(benchmark, udhr_texts, encoding):
+def test_compressbench_tiktoken(benchmark, udhr_texts, encoding, ledger):
     tok = get_tokenizer(f"tiktoken:{encoding}")
+    tok.measure_ledger = ledger
     benchmark.group = f"tokenize tiktoken:{encoding}"
     samples = [Sample(dataset="b", modality="text", id=str(i), path=None, payload=t, raw_bytes=len(t.encode()))
                for i, t in enumerate(udhr_texts)]

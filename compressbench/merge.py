@@ -86,6 +86,10 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
     if len(fidelity) > 1:
         raise ConfigError("cannot merge: some runs measured input PSNR/SSIM and others ran with --no-fidelity; "
                           "rerun the shards with one setting")
+    ledger = {s["provenance"].get("ledger", True) for _, s in runs}
+    if len(ledger) > 1:
+        raise ConfigError("cannot merge: some runs counted token ids and others ran with --no-ledger; "
+                          "rerun the shards with one setting")
     for path, _ in runs:
         if not (path / IDS_FILE).is_file():
             raise ConfigError(f"cannot merge: {path} has no {IDS_FILE} (an older compressbench ran it, without "
@@ -127,7 +131,7 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
         "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
         "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
         "count_only": first["provenance"].get("count_only", False), "hash": modes.pop(), "shard": None,
-        "renyi_alpha": alphas.pop(), "fidelity": fidelity.pop(),
+        "renyi_alpha": alphas.pop(), "fidelity": fidelity.pop(), "ledger": ledger.pop(),
         **({"sampling": sampling} if sampling else {}),
         "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
                          "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}

@@ -199,13 +199,18 @@ class RunOptions:
     hash: str = "full"  # how each sample's bytes are hashed: full, quick (size, first and last 64 KiB) or none
     renyi_alpha: float = DEFAULT_RENYI_ALPHA  # the order of the Rényi efficiency in the summary
     fidelity: bool = True  # PSNR and SSIM of what image and video models' input keeps (off: --no-fidelity)
+    ledger: bool = True  # token-id counts and continued words of text tokenizers (off: --no-ledger)
 
 
-def set_fidelity(tokenizers: list[Tokenizer], on: bool) -> None:
-    """Turn the PSNR and SSIM of image and video tokenizers on or off (coverage is always reported)."""
+def set_measures(tokenizers: list[Tokenizer], options: RunOptions) -> None:
+    """Turn the optional measures on or off as ``options`` ask: PSNR and SSIM of image and video
+    tokenizers (coverage is always reported) and the information ledger of text tokenizers (N and the
+    text counts always are)."""
     for t in tokenizers:
         if hasattr(t, "measure_fidelity"):
-            t.measure_fidelity = on
+            t.measure_fidelity = options.fidelity
+        if hasattr(t, "measure_ledger"):
+            t.measure_ledger = options.ledger
 
 
 class Run:
@@ -292,7 +297,7 @@ class Run:
             "device": ",".join(sorted({t.device for t in tokenizers})),
             "started_utc": self.started, "finished_utc": utc_now(), "suite_source": self.suite.source,
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
-            "fidelity": self.options.fidelity and not self.options.count_only,
+            "fidelity": self.options.fidelity and not self.options.count_only, "ledger": self.options.ledger,
             **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
             "resumed_rows": len(self.work.rows), "renyi_alpha": self.options.renyi_alpha,
             **({"sampling": self.sampling.provenance()} if self.sampling else {}), **provenance,
@@ -364,7 +369,7 @@ def run_suite(
     """
     if tokenizers is None:
         tokenizers = build_tokenizers(suite.tokenizers, device=device, base=suite.base)
-    set_fidelity(tokenizers, options.fidelity)
+    set_measures(tokenizers, options)
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit,
               emit_ids=emit_ids, prior_ids=prior_ids, sampling=sampling)
     units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample

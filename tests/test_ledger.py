@@ -223,3 +223,21 @@ def test_the_word_cache_stays_bounded_and_exact(tokenizer):
     for text in texts().values():
         assert small.count(text) == continued_words("tiktoken:cl100k_base", text)
         assert len(small.spaced) <= 50 and len(small.bare) <= 50
+
+
+def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):
+    out = tmp_path / "lean"
+    proc = cli("run", str(suite), "--out", str(out), "--no-ledger")
+    assert proc.returncode == 0, proc.stderr
+    ledger_keys = {"entropy_bits", "shannon_efficiency", "renyi_efficiency", "vocab_utilisation", "bits_per_byte",
+                   "continued_words", "continued_word_rate"}
+    for lean, full in zip(_summary(out)["rows"], _summary(whole)["rows"], strict=True):
+        assert {k: v for k, v in lean.items() if k not in TIMING | ledger_keys | {"languages"}} == \
+               {k: v for k, v in full.items() if k not in TIMING | ledger_keys | {"languages"}}
+        assert all(lean.get(k) is None for k in ledger_keys) and full["entropy_bits"] > 0
+    assert (out / "token_ids.jsonl").read_text() == ""
+    assert _summary(out)["provenance"]["ledger"] is False and _summary(whole)["provenance"]["ledger"] is True
+    proc = cli("run", str(suite), "--out", str(out), "--resume")  # the ledger cannot be added afterwards
+    assert proc.returncode == 2 and "ledger changed" in proc.stderr
+    proc = cli("merge", str(whole), str(out), "--out", str(tmp_path / "m"))
+    assert proc.returncode == 2 and "--no-ledger" in proc.stderr

@@ -62,13 +62,15 @@ class TextTokenizer(Tokenizer):
     pays for it. The flag table spans the vocabulary: its length is ``vocab_size``, |V|.
 
     Besides N, each text reports how often each token id occurs (``ids``, for the information
-    ledger) and its ``continued_words`` (:mod:`compressbench.adapters._words`).
+    ledger) and its ``continued_words`` (:mod:`compressbench.adapters._words`), unless
+    ``measure_ledger`` is off (``--no-ledger``).
     """
 
     modality = "text"
     exact_pieces: ClassVar[bool] = True
     unk_id: int | None = None
     flags: np.ndarray
+    measure_ledger: bool = True  # token-id counts and continued words (off: --no-ledger)
 
     @abstractmethod
     def encode_batch(self, texts: list[str]) -> Sequence[Ids]:
@@ -101,8 +103,10 @@ class TextTokenizer(Tokenizer):
             table = self._kinds = kind_table(self.flags, self.unk_id)
         arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
         unk, byte = count_kinds(arr, table)
-        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte,
-                  "continued_words": self.continued.count(text)}
+        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte}
+        if not self.measure_ledger:
+            return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
+        counts["continued_words"] = self.continued.count(text)
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts, ids=count_ids(arr))
 
     def count(self, payload: object) -> TokenCount:
@@ -137,7 +141,7 @@ class TextTokenizer(Tokenizer):
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
         """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
         total: dict[str, float] = {"forced_cuts": 0}
-        ids: dict[int, int] = {}
+        ids: dict[int, int] | None = {} if self.measure_ledger else None
         tokens = input_bytes = 0
         last = ""  # the previous piece's last character
         try:
@@ -146,7 +150,8 @@ class TextTokenizer(Tokenizer):
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
                     for key, value in counted.counts.items():
                         total[key] = total.get(key, 0) + value
-                    add_counts(ids, counted.ids or {})
+                    if ids is not None:
+                        add_counts(ids, counted.ids or {})
                     if not exact:
                         total["forced_cuts"] += 1
                     if last and not last.isspace() and not text[0].isspace() and "words" in total:

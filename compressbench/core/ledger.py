@@ -167,13 +167,17 @@ def rate_fields(identity: Mapping[str, Any]) -> dict[str, Any]:
 def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row: dict[str, Any]) -> dict[str, Any]:
     """The ledger fields of one summary row (dataset x tokenizer), whose ``languages`` (if any) also get
     theirs: the ids' ledger for a tokenizer with a vocabulary, a codec's rates, and ``fairness_gini`` for
-    a dataset of two languages or more."""
+    a dataset of two languages or more. Tokens without ids (a run with ``--no-ledger``) leave the ids'
+    fields None."""
     out: dict[str, Any] = {}
     vocab_size = identity.get("vocab_size")
     if vocab_size:
-        out.update(ledger_fields(ids, vocab_size, alpha, row.get("compression")))
+        fields = ledger_fields(ids, vocab_size, alpha, row.get("compression"))
+        uncounted = not ids.total and bool(row.get("tokens"))
+        out.update(dict.fromkeys(fields, None) | {"vocab_size": vocab_size} if uncounted else fields)
         for language, counted in row.get("languages", {}).items():
-            counted.update(language_fields(ids.languages.get(language, {}), vocab_size))
+            fields = language_fields(ids.languages.get(language, {}), vocab_size)
+            counted.update(dict.fromkeys(fields, None) if uncounted else fields)
     out.update(rate_fields(identity))
     if "languages" in row:
         out["fairness_gini"] = fairness_gini(row["languages"])

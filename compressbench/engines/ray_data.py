@@ -33,7 +33,7 @@ from compressbench.data.sampling import DatasetDraw, SampleSpec, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import batched, load_sample, measure_batch
 from compressbench.results import RunResult
-from compressbench.runner import Run, RunOptions, Shard, build_tokenizers, sample_rounds, set_fidelity
+from compressbench.runner import Run, RunOptions, Shard, build_tokenizers, sample_rounds, set_measures
 
 
 class _Measurer:
@@ -43,7 +43,7 @@ class _Measurer:
     def __init__(self, suite: Suite, dataset: Dataset, specs: list[str], device: str, options: RunOptions) -> None:
         self.dataset, self.options = dataset, options
         self.tokenizers = build_tokenizers(specs, device=device, base=suite.base)
-        set_fidelity(self.tokenizers, options.fidelity)
+        set_measures(self.tokenizers, options)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

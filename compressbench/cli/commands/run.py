@@ -74,7 +74,7 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
             **({"shard_scheme": SHARD_SCHEME} if args.shard else {}), "count_only": args.count_only,
             "hash": args.hash, "engine": args.engine,
             "max_file_bytes": args.max_file_bytes, "renyi_alpha": args.renyi_alpha,
-            "fidelity": not args.no_fidelity,
+            "fidelity": not args.no_fidelity, "ledger": not args.no_ledger,
             "tokenizers": {t.name: t.fingerprint() for t in tokenizers},
             **({"sampling": sample_spec(args).provenance()} if sample_spec(args) else {}),
             "datasets": {d.name: {"modality": d.modality, "paths": list(d.paths), "language": d.language,
@@ -97,6 +97,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: unreadable ({exc}); use another --out or --force to start over") from None
     before.setdefault("hash", "full")  # a run.json written before --hash existed hashed every byte
+    before.setdefault("ledger", True)  # and one written before --no-ledger counted token ids
     if before.get("shard") and before.get("shard_scheme") != manifest.get("shard_scheme"):
         raise ConfigError(f"{out}: cannot resume, its --shard {before['shard']} was split by sample id (an older "
                           "compressbench); shards now own whole reading units. Use another --out or --force "
