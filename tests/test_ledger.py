@@ -241,3 +241,5 @@ def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):
     assert proc.returncode == 2 and "ledger changed" in proc.stderr
     proc = cli("merge", str(whole), str(out), "--out", str(tmp_path / "m"))
     assert proc.returncode == 2 and "--no-ledger" in proc.stderr
+    proc = cli("compare", str(whole), str(out))  # N and C still compare; the ledger's absence is said
+    assert proc.returncode == 0 and "the new run ran with --no-ledger" in proc.stdout, proc.stdout[-500:]

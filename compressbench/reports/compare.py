@@ -336,6 +336,11 @@ def _provenance_notes(base: Summary, new: Summary) -> list[str]:
                       ("sampling", "C and its interval come from different samples")):
         if bp.get(key) != np_.get(key):
             notes.append(f"{key} differs ({bp.get(key)} → {np_.get(key)}): {what}")
+    ledger = {side: p.get("ledger", True) for side, p in (("baseline", bp), ("new run", np_))}
+    if len(set(ledger.values())) > 1:
+        off = next(side for side, on in ledger.items() if not on)
+        notes.append(f"the {off} ran with --no-ledger: its token-id fields (entropy, efficiencies, vocabulary "
+                     "utilisation, bits per byte, continued words) are empty and not compared")
     for what in ("datasets", "tokenizers"):
         for side, mine, other in (("baseline", base, new), ("new run", new, base)):
             only = sorted(mine[what].keys() - other[what].keys())  # type: ignore[literal-required]
