@@ -107,7 +107,8 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
             rows.append(row)
     first = runs[0][1]
     drawn = len(rows)
-    if sampling and sampling["sample"] and not sampling["sample"].endswith("%"):  # --sample N: the N smallest keys
+    if (sampling and sampling["sample"] and not sampling["sample"].endswith("%")  # --sample N: the N smallest keys
+            and sampling.get("sample_by", "record") == "record"):  # (whole units: each shard drew its own exactly)
         rows = keep_smallest(rows, sampling["seed"], int(sampling["sample"]))
     groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
     for row in rows:

@@ -32,9 +32,9 @@ from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit, unit_id
 from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
-from compressbench.core.aggregate import Aggregate
 from compressbench.core.confidence import half_width, needed
-from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, key
+from compressbench.data.clusters import UnitDraw, refuse_uncounted, with_unit
+from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, dataset_draw
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool, exit_status, signal_name
@@ -170,14 +170,17 @@ def _needed(ds: Dataset, records: Iterable[Record], run: "Run", tally: DatasetTa
 
 
 def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options: RunOptions, pool: WorkerPool,
-             bar: Any) -> Iterator[Sample]:
+             bar: Any, *, by_unit: bool = False) -> Iterator[Sample]:
     """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
 
     Media decode in ``options.workers`` supervised processes (records are read here, with bounded
     read-ahead; a decoder that crashes fails its sample only); text decodes here (cheaper than shipping it).
+    ``by_unit``: each sample names its reading unit (a sample of whole units).
     """
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
                    hash_mode=options.hash)
+    if by_unit:
+        load = partial(with_unit, load)
     loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout),
                        on_crash=_crashed(ds)) if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
@@ -268,7 +271,7 @@ class Run:
         if self.sampling is None:
             yield (r for u in self.mine(units) for r in reading.records(ds, u, max_bytes=max_bytes))
             return
-        drawn = self.drawn[ds.name] = DatasetDraw(
+        drawn = self.drawn[ds.name] = dataset_draw(
             self.sampling, units, mine=lambda u: self.shard is None or self.shard.owns_unit(u),
             read=lambda u, keep: reading.records(ds, u, max_bytes=max_bytes, keep=keep))
         for draw in sample_rounds(self, ds, drawn):
@@ -279,7 +282,7 @@ class Run:
         drawn = self.drawn.get(name)
         if drawn is None:
             return {}
-        return {**drawn.population.info(sharded=self.shard is not None), "sample_rounds": drawn.rounds}
+        return drawn.info(sharded=self.shard is not None)
 
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
@@ -309,14 +312,14 @@ class Run:
                          provenance=info)
 
 
-def sample_rounds(run: Run, ds: Dataset, drawn: DatasetDraw) -> Iterator[Draw]:
+def sample_rounds(run: Run, ds: Dataset, drawn: DatasetDraw | UnitDraw) -> Iterator[Draw]:
     """The draws of a dataset's sample, one per round, whichever engine reads them: one without
     ``--precision``; else each round is read before the next is planned, until every tokenizer's
     95% interval of C on ``ds`` is as narrow as asked or the dataset is exhausted."""
     spec = run.sampling
     if spec is None:
         return
-    draw = spec.first()
+    draw = drawn.first()
     while True:
         yield draw
         drawn.rounds.append(draw.label)
@@ -325,21 +328,18 @@ def sample_rounds(run: Run, ds: Dataset, drawn: DatasetDraw) -> Iterator[Draw]:
         more = _more_needed(run, ds, drawn, spec.precision / 100)
         if more is None:
             return
-        draw = spec.next(draw, *more)
+        draw = drawn.next(draw, *more)
 
 
-def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw, precision: float) -> tuple[int, float | None] | None:
-    """None when every tokenizer's interval is narrow enough; else the records drawn so far and the most
-    any tokenizer is projected to need. Rows an interrupted run measured beyond the sample so far
-    are left out, so a resumed run plans the rounds the uninterrupted one did."""
-    seed, population = drawn.spec.seed, drawn.population.info(sharded=run.shard is not None)["population_samples"]
+def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw | UnitDraw,
+                 precision: float) -> tuple[int, float | None] | None:
+    """None when every tokenizer's interval is narrow enough; else the records (or units) drawn so far and
+    the most any tokenizer is projected to need (:meth:`DatasetDraw.observed`)."""
     sampled, most, enough = 0, 0.0, True
     for t in run.tokenizers_for(ds):
-        total, beyond = run.groups[(ds.name, ds.modality, t.name)].total, Aggregate()
-        for row in run.work.rows:
-            if row["dataset"] == ds.name and row["tokenizer"] == t.name and key(seed, row["sample"]) >= drawn.low:
-                beyond.add(Measurement.from_row(row))
-        m, sampled = total.sample_moments() - beyond.sample_moments(), total.samples - beyond.samples
+        rows = (r for r in run.work.rows if r["dataset"] == ds.name and r["tokenizer"] == t.name)
+        m, sampled, population = drawn.observed(run.groups[(ds.name, ds.modality, t.name)].total, rows,
+                                                sharded=run.shard is not None)
         width = half_width(m, population=population, sampled=sampled)
         if width is None or width >= precision:
             enough = False
@@ -373,13 +373,15 @@ def run_suite(
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=prior_rows, emit=emit,
               emit_ids=emit_ids, prior_ids=prior_ids, sampling=sampling)
     units = {ds.name: run.units(ds) for ds in suite.datasets}  # listed up front: a missing back-end stops the run before any sample
+    refuse_uncounted(sampling, units.values())
     with (_progress(sum(run.expected(u) for u in units.values())) as bar,
           WorkerPool(options.workers, in_process=options.in_process) as pool):
         for ds in suite.datasets:
             mine = run.tokenizers_for(ds)
             for records in run.draws(ds, units[ds.name]):
                 needed = _needed(ds, records, run, run.tallies[ds.name], mine, bar)
-                samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar)
+                samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar,
+                                   by_unit=sampling is not None and sampling.sample_by == "unit")
                 batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
                 if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
                     batches = prefetched(batches)

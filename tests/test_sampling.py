@@ -5,12 +5,15 @@ about 1 to 4.5 bytes/token with cl100k), with prose paragraphs and 8 KB chunks o
 Python code (C about 4): records of very different sizes and ratios, where a naive
 interval fails. Per-record (T, N) come once from the real tokenizer; each seed draws
 with the project's sampler (the records with the smallest keys) and builds the
-interval from the same exact sums a run keeps.
+interval from the same exact sums a run keeps. Cut into units of ten records (``--sample-by
+unit``), each seed draws the units with the smallest keys and the interval stands on the
+units' totals.
 """
 
 from __future__ import annotations
 
 import heapq
+import random
 
 import pytest
 
@@ -71,3 +74,46 @@ def test_95_percent_interval_covers_the_exhaustive_compression_95_percent_of_the
 def test_an_exhaustive_sample_has_an_interval_of_zero_width(measured):
     m = moments(measured)
     assert ratio_interval(m, population=len(measured)) == (m.ratio(), m.ratio())
+
+
+GROUP = 10  # records per unit, as rows per Parquet row group
+
+
+def unit_totals(measured: list[tuple[str, int, int]], order: list[int]) -> list[tuple[str, int, int]]:
+    """(unit id, ΣT, ΣN) of the records taken in ``order``, GROUP at a time, as row groups of one file."""
+    groups = [order[i:i + GROUP] for i in range(0, len(order), GROUP)]
+    return [(f"corpus.parquet@{g}", sum(measured[i][1] for i in members), sum(measured[i][2] for i in members))
+            for g, members in enumerate(groups)]
+
+
+def unit_coverage(measured, order: list[int], drawn: int) -> tuple[float, float]:
+    """Over SEEDS seeds drawing the ``drawn`` units with the smallest keys: how often the interval over the
+    units' totals covers the exhaustive C, and how often the interval over the same records taken as a
+    record sample does."""
+    units = unit_totals(measured, order)
+    exhaustive = sum(t for _, t, _ in measured) / sum(n for _, _, n in measured)
+    covered = naive = 0
+    for seed in range(SEEDS):
+        chosen = heapq.nsmallest(drawn, range(len(units)), key=lambda g: key(seed, units[g][0]))
+        low, high = ratio_interval(moments([units[g] for g in chosen]), population=len(units))
+        covered += low <= exhaustive <= high
+        records = [measured[i] for g in chosen for i in order[g * GROUP:(g + 1) * GROUP]]
+        low, high = ratio_interval(moments(records), population=len(measured))
+        naive += low <= exhaustive <= high
+    return covered / SEEDS, naive / SEEDS
+
+
+def test_unit_sample_interval_covers_95_percent_with_records_shuffled_into_units(measured):
+    order = list(range(len(measured)))
+    random.Random(0).shuffle(order)  # units of records of every kind, as a shuffled corpus's row groups
+    covered, _ = unit_coverage(measured, order, drawn=40)
+    assert 0.93 <= covered <= 0.97, covered
+
+
+def test_unit_sample_interval_covers_95_percent_where_records_in_a_unit_are_alike(measured):
+    """Units of consecutive records (lines of one language, one file's code): the units' totals vary much
+    more than ten independent records' would, the interval over them widens accordingly, and the
+    interval that takes the same records as a record sample misses the exhaustive C a third of the time."""
+    covered, naive = unit_coverage(measured, list(range(len(measured))), drawn=60)
+    assert 0.93 <= covered <= 0.97, covered
+    assert naive < 0.8, naive

@@ -58,7 +58,7 @@ def test_same_seed_same_sample_whatever_the_workers_and_shards_merge_into_it(cor
     row = a["rows"][1]
     assert row["sampled_samples"] == 12 and row["population_samples"] == len(every[row["dataset"]])
     assert row["compression_ci_low"] < row["compression"] < row["compression_ci_high"]
-    assert a["provenance"]["sampling"] == {"sample": "12", "seed": 3, "precision": None}
+    assert a["provenance"]["sampling"] == {"sample": "12", "seed": 3, "precision": None, "sample_by": "record"}
     proc = cli("run", str(suite), "--sample", "13", "--seed", "3", "--out", str(whole), "--resume")
     assert proc.returncode == 2 and "sampling changed" in proc.stderr
     proc = cli("run", str(suite), "--precision", "1", "--shard", "1/2", "--out", str(tmp_path / "p"))

@@ -15,6 +15,7 @@ of a dataset aggregated apart and merged equal the whole, exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +43,18 @@ class Aggregate:
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
     means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
     moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
+    units: dict[str, tuple[int, int]] = field(default_factory=dict)  # ΣT, ΣN per reading unit (--sample-by unit)
 
     def add(self, m: Measurement) -> None:
-        """Count one measurement; a failed one counts as a sample and an error only."""
+        """Count one measurement; a failed one counts as a sample and an error only. A row of a run that
+        sampled whole units names its unit (``unit``): the unit's totals are kept for the interval."""
         self.samples += 1
+        unit = m.meta.get("unit")
+        if unit is not None:
+            t, n = self.units.get(unit, (0, 0))
+            if m.error is None:
+                t, n = t + (m.raw_bytes or 0), n + (m.tokens or 0)
+            self.units[unit] = (t, n)
         if m.error is not None:
             self.errors += 1
             return
@@ -83,6 +92,8 @@ class Aggregate:
             means={k: _merge_mean(self.means.get(k), other.means.get(k))
                    for k in dict.fromkeys([*self.means, *other.means])},
             moments={k: v.merge(other.moments[k]) for k, v in self.moments.items()},
+            units={u: _add_pairs(self.units.get(u), other.units.get(u))
+                   for u in dict.fromkeys([*self.units, *other.units])},
         )
 
     def total(self, key: str) -> float:
@@ -124,6 +135,11 @@ class Aggregate:
         return Moments(self.samples - self.errors, self.sums["raw_bytes"].value, self.sums["tokens"].value,
                        tt, nn, tn, tuple(fourth))
 
+    def unit_moments(self, drawn: int, keep: Callable[[str], bool] | None = None) -> Moments:
+        """The sums the interval of a sample of whole units needs: one observation (ΣT, ΣN) per unit,
+        ``drawn`` units in all (those without a row count as zeros); ``keep`` selects units by id."""
+        return Moments.of((tn for u, tn in self.units.items() if keep is None or keep(u)), n=drawn)
+
     def spread(self) -> dict[str, float | None]:
         """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""
         if not self.compressions:
@@ -143,3 +159,9 @@ def _merge_mean(a: tuple[ExactSum, int] | None, b: tuple[ExactSum, int] | None) 
     a = a or (ExactSum(), 0)
     b = b or (ExactSum(), 0)
     return a[0].merge(b[0]), a[1] + b[1]
+
+
+def _add_pairs(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int]:
+    """A unit's (ΣT, ΣN) over both sides."""
+    a, b = a or (0, 0), b or (0, 0)
+    return a[0] + b[0], a[1] + b[1]

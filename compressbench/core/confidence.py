@@ -19,6 +19,14 @@ as one run. An exhaustive run has f = 1: an interval of zero width.
 The population's raw bytes are estimated as population × mean T (Cochran §2.4)
 with v = population² (1 - f) s_T² / n.
 
+A **cluster sample** (``run --sample-by unit``: whole reading units drawn, every
+record of a drawn unit measured) uses the same formulas with the units as the
+observations: T_i and N_i are a unit's totals, n the units drawn and f = drawn
+units / all units of the dataset (single-stage cluster sampling with clusters of
+unequal sizes, Cochran ch. 9: the ratio-to-size estimate is the ratio
+estimator of ch. 6 over cluster totals). C = ΣT/ΣN is unchanged; its interval
+widens when records within a unit are alike (:func:`cluster_columns`).
+
 >>> m = Moments(n=4, t=40, n_tokens=10, tt=420, nn=26, tn=104)
 >>> round(m.ratio(), 3)
 4.0
@@ -32,6 +40,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -55,6 +64,22 @@ class Moments:
     nn: float
     tn: float
     fourth: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, int]], n: int | None = None) -> "Moments":
+        """The sums over observations (T_i, N_i); ``n`` counts observations beyond those listed,
+        whose T and N are 0 (a drawn unit of no records, or of failed ones only).
+
+        >>> Moments.of([(10, 5), (30, 5)], n=3)
+        Moments(n=3, t=40, n_tokens=10, tt=1000, nn=50, tn=200, fourth=(820000, 140000, 25000, 5000, 1250))
+        """
+        pairs = list(pairs)
+
+        def total(a: int, b: int) -> int:
+            return sum(t ** a * m ** b for t, m in pairs)
+
+        return cls(len(pairs) if n is None else max(n, len(pairs)), total(1, 0), total(0, 1), total(2, 0),
+                   total(0, 2), total(1, 1), tuple(total(a, b) for a, b in FOURTH))
 
     def ratio(self) -> float | None:
         return self.t / self.n_tokens if self.n_tokens else None
@@ -186,3 +211,18 @@ def columns(m: Moments, *, samples: int, population: int | None) -> dict[str, An
             "sampled_samples": samples, "population_samples": population,
             "population_raw_bytes_estimate": estimate,
             "population_raw_bytes_ci_low": low, "population_raw_bytes_ci_high": high}
+
+
+def cluster_columns(units: Moments, *, samples: int, population: int | None,
+                    population_units: int) -> dict[str, Any]:
+    """The sampling columns of a sample of whole reading units: C's and the whole dataset's bytes'
+    intervals from the units' totals (``units``: one observation per drawn unit, f = drawn units /
+    ``population_units``); ``samples`` and ``population`` count records.
+
+    >>> row = cluster_columns(Moments.of([(10, 5), (30, 5), (20, 4)]), samples=9, population=None, population_units=6)
+    >>> row["sampled_units"], row["population_units"], row["sampled_samples"], row["population_raw_bytes_estimate"]
+    (3, 6, 9, 120.0)
+    """
+    return {**columns(units, samples=units.n, population=population_units),
+            "sampled_samples": samples, "population_samples": population,
+            "sampled_units": units.n, "population_units": population_units}

@@ -27,12 +27,18 @@ UNITS: dict[str, str] = {
     "compression_p50": "bytes/token (median of per-sample C)",
     "compression_p90": "bytes/token (90th percentile of per-sample C)",
     "compression_ci_low": "bytes/token (lower end of the 95% confidence interval of the dataset's C under "
-                          "sampling: ratio estimator, delta method; equals C for an exhaustive run)",
+                          "sampling: ratio estimator, Fieller's interval, over records or with --sample-by unit "
+                          "over the drawn units' totals; equals C for an exhaustive run)",
     "compression_ci_high": "bytes/token (upper end of the 95% confidence interval of the dataset's C under sampling)",
     "sampled_samples": "count of samples measured (drawn by --sample, or all of them), failed ones included",
     "population_samples": "count of samples in the whole dataset (from Parquet footers, zip directories, "
                           "folder listings or streams read through; null when unknown)",
-    "population_raw_bytes_estimate": "bytes (estimated T of the whole dataset: population x mean T of the sample)",
+    "sampled_units": "count of reading units drawn whole by --sample-by unit (Parquet row groups, tar, JSONL, "
+                     "CSV or zip files, loose files), failed and empty ones included",
+    "population_units": "count of reading units in the whole dataset (listed before reading: Parquet footers, "
+                        "folder listings); with --sample-by unit",
+    "population_raw_bytes_estimate": "bytes (estimated T of the whole dataset: population x mean T of the sample; "
+                                     "with --sample-by unit, units x mean T of a drawn unit)",
     "population_raw_bytes_ci_low": "bytes (lower end of the 95% confidence interval of the whole dataset's T)",
     "population_raw_bytes_ci_high": "bytes (upper end of the 95% confidence interval of the whole dataset's T)",
     "preprocessing_factor": "ratio (raw bytes T / input bytes): what preprocessing removes",

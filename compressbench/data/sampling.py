@@ -24,6 +24,7 @@ threshold and the new one. Sharded runs agree because keys do: with ``--sample P
 keeps its own records below P/100; with ``--sample N`` each shard keeps the records
 of its own units among the N smallest keys it can see (every listed record of the
 dataset plus its own streams), and ``merge`` keeps the N smallest over all shards.
+``--sample-by unit`` draws whole reading units instead (:mod:`compressbench.data.clusters`).
 
 >>> key(0, "a.jsonl#3") == key(0, "a.jsonl#3") != key(1, "a.jsonl#3")
 True
@@ -48,13 +49,20 @@ import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from compressbench.core.aggregate import Aggregate
+from compressbench.core.confidence import Moments
 from compressbench.core.errors import ConfigError
+from compressbench.core.sample import Measurement
 from compressbench.data.formats import get_format
 from compressbench.data.formats.base import Record, Unit
 
+if TYPE_CHECKING:
+    from compressbench.data.clusters import UnitDraw
+
 DEFAULT_FIRST_ROUND = 1000  # records in the first round of --precision without --sample
+SAMPLE_BY = ("record", "unit")  # what --sample-by draws: records, or whole reading units
 PROJECTION_MARGIN = 1.2  # a round projected to reach --precision draws this much more than projected
 
 
@@ -102,25 +110,30 @@ class SampleSpec:
     share: float | None = None
     seed: int = 0
     precision: float | None = None  # target 95% CI half-width, % of C
+    sample_by: str = "record"  # or "unit": whole reading units (compressbench.data.clusters)
 
     @classmethod
-    def parse(cls, text: str | None, *, seed: int = 0, precision: float | None = None) -> "SampleSpec":
+    def parse(cls, text: str | None, *, seed: int = 0, precision: float | None = None,
+              sample_by: str = "record") -> "SampleSpec":
         """``N`` (records per dataset) or ``P%`` (a share of each dataset)."""
         if precision is not None and not (0 < precision < 100):
             raise ConfigError(f"--precision {precision:g}: give a percentage of C between 0 and 100, e.g. 1")
-        if text is None:
-            return cls(count=DEFAULT_FIRST_ROUND if precision else None, seed=seed, precision=precision)
+        if sample_by not in SAMPLE_BY:
+            raise ConfigError(f"--sample-by {sample_by!r}: choose {' or '.join(SAMPLE_BY)}")
+        by = {"seed": seed, "precision": precision, "sample_by": sample_by}
+        if text is None:  # --precision alone (by unit, clusters.UnitDraw.first sizes the first round)
+            return cls(count=DEFAULT_FIRST_ROUND if precision and sample_by == "record" else None, **by)
         t = text.strip()
         try:
             if t.endswith("%"):
                 share = float(t[:-1]) / 100
                 if not 0 < share <= 1:
                     raise ValueError
-                return cls(share=share, seed=seed, precision=precision)
+                return cls(share=share, **by)
             count = int(t)
             if count < 1:
                 raise ValueError
-            return cls(count=count, seed=seed, precision=precision)
+            return cls(count=count, **by)
         except ValueError:
             raise ConfigError(f"--sample {text!r}: give a number of records per dataset (e.g. 500) "
                               "or a share of each dataset (e.g. 10%)") from None
@@ -146,7 +159,7 @@ class SampleSpec:
 
     def provenance(self) -> dict[str, Any]:
         """How the sample was drawn, for run.json and the summary's provenance."""
-        return {"sample": self.label(), "seed": self.seed, "precision": self.precision}
+        return {"sample": self.label(), "seed": self.seed, "precision": self.precision, "sample_by": self.sample_by}
 
     def label(self) -> str | None:
         return (f"{self.count}" if self.count is not None else
@@ -192,6 +205,30 @@ class DatasetDraw:
     def exhausted(self) -> bool:
         """Whether every record has been drawn."""
         return self.low >= 1.0
+
+    def first(self) -> Draw:
+        """The first round."""
+        return self.spec.first()
+
+    def next(self, draw: Draw, drawn: int, needed: float | None) -> Draw:
+        """The round after ``draw``, which drew ``drawn`` records (:meth:`SampleSpec.next`)."""
+        return self.spec.next(draw, drawn, needed)
+
+    def observed(self, total: Aggregate, rows: Iterable[dict[str, Any]], *,
+                 sharded: bool) -> tuple[Moments, int, int | None]:
+        """What the interval so far stands on: the sums of one tokenizer's records drawn so far, how many
+        were drawn and the population; ``rows`` (of that tokenizer) an interrupted run measured beyond
+        the sample so far are left out, so a resumed run plans the rounds the uninterrupted one did."""
+        beyond = Aggregate()
+        for row in rows:
+            if key(self.spec.seed, row["sample"]) >= self.low:
+                beyond.add(Measurement.from_row(row))
+        m, sampled = total.sample_moments() - beyond.sample_moments(), total.samples - beyond.samples
+        return m, sampled, self.population.info(sharded=sharded)["population_samples"]
+
+    def info(self, *, sharded: bool) -> dict[str, Any]:
+        """The dataset's sampling entries of the summary (population and rounds)."""
+        return {**self.population.info(sharded=sharded), "sample_rounds": self.rounds}
 
     def listed(self) -> dict[Unit, array]:
         """The keys of every record of the units that list their records, by unit, in the unit's order
@@ -307,6 +344,17 @@ class DatasetDraw:
         return final
 
 
+def dataset_draw(spec: SampleSpec, units: list[Unit], *, mine: Callable[[Unit], bool],
+                 read: Callable[[Unit, Callable[[str], bool] | None], Iterator[Record]]) -> DatasetDraw | UnitDraw:
+    """The draw of one dataset: of records (:class:`DatasetDraw`) or of whole units
+    (:class:`compressbench.data.clusters.UnitDraw`), as ``spec.sample_by`` says."""
+    if spec.sample_by == "unit":
+        from compressbench.data.clusters import UnitDraw
+
+        return UnitDraw(spec, units, mine, read)
+    return DatasetDraw(spec, units, mine, read)
+
+
 def keep_smallest(rows: list[dict[str, Any]], seed: int, count: int) -> list[dict[str, Any]]:
     """``merge`` of ``--sample N`` shards with streams: per dataset, the rows of the ``count`` samples
     with the smallest keys (each shard may hold more, drawn from what it alone could see)."""
@@ -321,18 +369,22 @@ def merged_sampling(provenances: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The sampling of shards being merged (None: exhaustive); shards sampled differently do not merge."""
     setups = [p.get("sampling") for p in provenances]
     if any(s != setups[0] for s in setups[1:]):
-        raise ConfigError("cannot merge: the runs sampled differently (--sample, --seed or --precision differ); "
-                          "rerun the shards with one sampling")
+        raise ConfigError("cannot merge: the runs sampled differently (--sample, --seed, --precision or --sample-by "
+                          "differ); rerun the shards with one sampling")
     return setups[0]
 
 
 def merged_population(infos: list[dict[str, Any]], *, complete: bool) -> dict[str, Any]:
     """A sampled dataset's population over merged shards: listed records (every shard lists them all) plus
-    each shard's streamed ones; unknown when streams were read and some shard is missing."""
+    each shard's streamed ones; unknown when streams were read and some shard is missing, or (sampling
+    whole units) some stream was not drawn. Units drawn add up over the shards."""
     first = infos[0]
     if "sample_rounds" not in first:
         return {}
     streamed = sum(i.get("streamed_samples", 0) for i in infos)
-    known = complete or not first.get("has_streams")
+    unread = any(i.get("streams_unread") for i in infos)
+    known = (complete or not first.get("has_streams")) and not unread
+    units = ({"sampled_units": sum(i["sampled_units"] for i in infos), "streams_unread": unread}
+             if "sampled_units" in first else {})
     return {"population_samples": first["listed_samples"] + streamed if known else None,
-            "streamed_samples": streamed}
+            "streamed_samples": streamed, **units}

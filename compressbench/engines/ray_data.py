@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +30,8 @@ from compressbench.data.discover import Found
 from compressbench.data.modalities import default_batch_size
 from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit
-from compressbench.data.sampling import DatasetDraw, SampleSpec, key
+from compressbench.data.clusters import UnitDraw, refuse_uncounted, with_unit
+from compressbench.data.sampling import SampleSpec, dataset_draw, key
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import batched, load_sample, measure_batch
 from compressbench.results import RunResult
@@ -49,10 +51,10 @@ class _Measurer:
         import numpy as np
 
         ds, options = self.dataset, self.options
-        records = (r for item in _items(batch) for r in _records(ds, item, options.max_file_bytes))
-        samples = (load_sample(ds, r, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
-                               hash_mode=options.hash)
-                   for r in records)
+        load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
+                       hash_mode=options.hash)
+        samples = (with_unit(load, r) if _whole(item) else load(r)
+                   for item in _items(batch) for r in _records(ds, item, options.max_file_bytes))
         measured = [m for chunk in batched(samples, options.batch_size or default_batch_size(ds.modality))
                     for t in self.tokenizers for m in measure_batch(t, chunk)]
         rows = [json.dumps(m.to_row(), ensure_ascii=False) for m in measured]
@@ -72,10 +74,16 @@ def _item(unit: Unit, draw: dict[str, Any] | None = None) -> dict[str, Any]:
             "draw": json.dumps(draw) if draw else ""}
 
 
+def _whole(item: dict[str, Any]) -> bool:
+    """Whether the item is a unit drawn whole (``--sample-by unit``): its rows name it."""
+    return bool(item["draw"]) and json.loads(item["draw"]).get("whole", False)
+
+
 def _records(ds: Dataset, item: dict[str, Any], max_bytes: int) -> Iterator[Record]:
-    """A unit's records, or with a draw, its sampled ones: listed ids, or a stream's keys in [low, high)."""
+    """A unit's records, or with a draw, its sampled ones: listed ids, or a stream's keys in [low, high)
+    (all of them for a unit drawn whole)."""
     unit, draw = _unit(item), json.loads(item["draw"]) if item["draw"] else None
-    if draw is None:
+    if draw is None or draw.get("whole"):
         return reading.records(ds, unit, max_bytes=max_bytes)
     if draw["ids"] is not None:
         return reading.records(ds, unit, max_bytes=max_bytes, keep=set(draw["ids"]).__contains__)
@@ -115,11 +123,14 @@ def _rounds(run: Run, ds: Dataset, units: list[Unit]) -> Iterator[list[dict[str,
         yield [_item(u) for u in mine]
         return
     max_bytes = run.options.max_file_bytes
-    drawn = run.drawn[ds.name] = DatasetDraw(
+    drawn = run.drawn[ds.name] = dataset_draw(
         spec, units, mine=lambda u: run.shard is None or run.shard.owns_unit(u),
         read=lambda u, keep: reading.records(ds, u, max_bytes=max_bytes, keep=keep))
     for draw in sample_rounds(run, ds, drawn):
         low, high = drawn.bounds(draw)
+        if isinstance(drawn, UnitDraw):  # whole units: found from their keys, read by the actors
+            yield [_item(u, {"whole": True}) for u in drawn.drawn(low, high)]
+            continue
         items = []
         for u in mine:
             ids = drawn.chosen(u, low, high)
@@ -141,11 +152,14 @@ def _measure(ray: Any, run: Run, suite: Suite, ds: Dataset, items: list[dict[str
         num_gpus=1 if wants_gpu else 0,
     )
     seen: set[str] = set()
+    drawn = run.drawn.get(ds.name)
     for record in rows.iter_rows():
         row = json.loads(record["row"])
         if row["sample"] not in seen:
             seen.add(row["sample"])
             run.tallies[ds.name].content.add(row["sample"], row.get("file_sha256") or "")
+            if isinstance(drawn, UnitDraw):
+                drawn.seen(row["unit"])  # the population counts the records of streams read
         m = Measurement.from_row(row)
         if record["ids"]:
             m.token_ids = dict(json.loads(record["ids"]))
@@ -160,6 +174,7 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     run = Run(suite, tokenizers, options=options, shard=shard, prior_rows=(), emit=emit, emit_ids=emit_ids,
               sampling=sampling)
     specs = list(zip(suite.tokenizers, tokenizers))  # actors rebuild from the specs as written (vocab=, download=)
+    refuse_uncounted(sampling, [run.units(ds) for ds in suite.datasets])  # before Ray starts
     ray = _init(address)
     gpus = ray.cluster_resources().get("GPU", 0)
     for ds in suite.datasets:

@@ -52,7 +52,9 @@ def _drawn(info: dict[str, Any]) -> str:
     population = info.get("population_samples")
     of = f" of {population:,}" if population is not None else ""
     rounds = info["sample_rounds"]
-    return (f" drawn at random{of} (--sample {rounds[-1]}"
+    units = (f" in {info['sampled_units']:,} whole reading units of {info['population_units']:,}"
+             if "sampled_units" in info else "")
+    return (f" drawn at random{of}{units} (--sample {rounds[-1]}"
             + (f", {len(rounds)} rounds" if len(rounds) > 1 else "") + "); C with its 95% confidence interval")
 
 

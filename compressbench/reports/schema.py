@@ -44,6 +44,8 @@ class SummaryRow(TypedDict, total=False):
     compression_ci_high: float | None
     sampled_samples: int
     population_samples: int | None
+    sampled_units: int  # --sample-by unit: reading units drawn whole, and all of them
+    population_units: int
     population_raw_bytes_estimate: float | None
     population_raw_bytes_ci_low: float | None
     population_raw_bytes_ci_high: float | None

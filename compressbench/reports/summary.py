@@ -41,8 +41,13 @@ def build_summary(result: RunResult) -> Summary:
         row.update(group.total.summary())
         info = result.datasets[dataset]  # a sampled dataset knows its population; else the run saw all of it
         population = info.get("population_samples") if "sample_rounds" in info else group.total.samples
-        row.update(confidence.columns(group.total.sample_moments(), samples=group.total.samples,
-                                      population=population))
+        if "sampled_units" in info:  # whole units drawn: the interval stands on the units' totals
+            row.update(confidence.cluster_columns(group.total.unit_moments(info["sampled_units"]),
+                                                  samples=group.total.samples, population=population,
+                                                  population_units=info["population_units"]))
+        else:
+            row.update(confidence.columns(group.total.sample_moments(), samples=group.total.samples,
+                                          population=population))
         if group.languages:
             langs = {lang: {k: v for k, v in agg.summary().items() if k in _LANGUAGE_KEYS}
                      for lang, agg in sorted(group.languages.items())}

@@ -24,6 +24,7 @@ EXAMPLES = [
     "compressbench run images.toml --count-only --hash quick  # N from headers, reading little of each file",
     "compressbench run big.toml --sample 2000 --seed 1  # 2000 random records per dataset, C with a 95% interval",
     "compressbench run big.toml --precision 1        # sample until C is known to within ±1%",
+    "compressbench run s3.toml --precision 1 --sample-by unit  # whole row groups/shards: read a small share",
 ]
 MANIFEST = "run.json"
 
@@ -49,6 +50,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", type=float, metavar="PCT",
                    help="sample in rounds (each at least doubling the sample) until the 95%% interval of C is within ±PCT%% of C "
                         "for every dataset and tokenizer (or the dataset is exhausted)")
+    p.add_argument("--sample-by", choices=("record", "unit"), metavar="record|unit",
+                   help="what --sample and --precision draw: records (default; a row group or shard holding one "
+                        "is read) or whole reading units (Parquet row groups, tar, JSONL, CSV or zip files, loose "
+                        "files), each read once and measured whole, the others never opened; with unit, P%% is a "
+                        "share of the units and the interval of C accounts for records alike within a unit")
     add_run_options(p)
 
 
@@ -59,11 +65,14 @@ def sample_spec(args: argparse.Namespace) -> Any:
     if args.sample is None and args.precision is None:
         if args.seed != 0:
             raise ConfigError("--seed chooses a random sample: give it with --sample or --precision")
+        if args.sample_by is not None:
+            raise ConfigError("--sample-by says how a random sample is drawn: give it with --sample or --precision")
         return None
     if args.precision is not None and args.shard:
         raise ConfigError("--precision decides when to stop from the whole dataset: run it without --shard, "
                           "or give shards a fixed --sample")
-    return SampleSpec.parse(args.sample, seed=args.seed, precision=args.precision)
+    return SampleSpec.parse(args.sample, seed=args.seed, precision=args.precision,
+                            sample_by=args.sample_by or "record")
 
 
 def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> dict[str, Any]:

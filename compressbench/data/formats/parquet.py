@@ -10,6 +10,7 @@ the file. Text is a string column; media a binary column or a struct with
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,11 +23,11 @@ from compressbench.data.formats.base import (Format, ReadSpec, Record, Unit, fai
 ROWS_PER_BATCH = 256  # rows turned into Python objects at once, within a row group
 
 
-def _parquet_file(fh: Any, source: Found) -> Any:
+def _parquet_file(fh: Any, source: Found, metadata: Any = None) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(fh)
+        return pq.ParquetFile(fh, metadata=metadata)
     except Exception as exc:
         raise SampleError(f"{source.id}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
 
@@ -42,8 +43,7 @@ class Parquet(Format):
         """One unit per row group (from the footer); the whole file when the footer cannot be read
         (reading it then reports why)."""
         try:
-            with open_source(source) as fh:
-                meta = _parquet_file(fh, source).metadata
+            meta = _footer(source)
         except Exception:
             return [Unit(source, self.name)]
         units, first = [], 0
@@ -73,7 +73,7 @@ class Parquet(Format):
         index = unit.first
         try:
             with open_source(unit.source) as fh:
-                pf = _parquet_file(fh, unit.source)
+                pf = _parquet_file(fh, unit.source, None if unit.part is None else _footer(unit.source))
                 if unit.part is None:  # units() could not read the footer either
                     raise SampleError(f"{unit.source.id}: has no readable row groups")
                 columns = [c for c in dict.fromkeys((*spec.fields[:1], *spec.labels)) if c in pf.schema_arrow.names]
@@ -93,11 +93,35 @@ class Parquet(Format):
             yield failed(unit, where, exc, f"cannot read row group {unit.part}")
 
 
-@functools.lru_cache(maxsize=256)
+def _footer(source: Found) -> Any:
+    """A file's footer (schema, row groups), read once and reused by the read of each of its row groups:
+    it grows with the row groups, so reading it again for each would read a many-group file many times."""
+    return _cached_footer(source, _stamp(source))
+
+
 def _row_counts(source: Found) -> tuple[int, ...]:
-    """Rows per row group, from the footer (read once per file)."""
+    """Rows per row group, from the footer."""
+    return _cached_counts(source, _stamp(source))
+
+
+def _stamp(source: Found) -> tuple[int, int] | None:
+    """A local file's modification time and size (a rewritten file's footer is read again); None for a URL."""
+    try:
+        info = os.stat(source.path) if source.url is None and source.path is not None else None
+    except OSError:
+        return None
+    return None if info is None else (info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_footer(source: Found, stamp: tuple[int, int] | None) -> Any:
     with open_source(source) as fh:
-        meta = _parquet_file(fh, source).metadata
+        return _parquet_file(fh, source).metadata
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_counts(source: Found, stamp: tuple[int, int] | None) -> tuple[int, ...]:
+    meta = _cached_footer(source, stamp)
     return tuple(meta.row_group(g).num_rows for g in range(meta.num_row_groups))
 
 
