@@ -67,15 +67,28 @@ def test_ray_shard_reads_the_local_shards_units(tmp_path):
 
 @needs_ray
 def test_ray_draws_the_local_engines_sample(tmp_path):
-    """The same seed samples the same records on Ray (Parquet row groups, JSONL and tar streams)."""
+    """The same seed samples the same records on Ray (Parquet row groups, JSONL and tar streams), drawing
+    records or whole units (one Ray instance, in this process, for both)."""
+    import ray
+
+    from compressbench.data.sampling import SampleSpec
+    from compressbench.data.suite import load_suite
+    from compressbench.engines.ray_data import run_suite_ray
+    from compressbench.reports.summary import build_summary
+    from compressbench.runner import RunOptions, run_suite
     from tests.corpora.test_runs import _containers
 
     suite, _ = _containers(tmp_path)
-    local, ray = tmp_path / "local", tmp_path / "ray"
-    assert cli("run", str(suite), "--sample", "10", "--seed", "7", "--out", str(local)).returncode == 0
-    proc = cli("run", str(suite), "--engine", "ray", "--workers", "2", "--sample", "10", "--seed", "7",
-               "--out", str(ray))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
-    assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
-    assert a["rows"][0]["sampled_samples"] == 10 and b["provenance"]["sampling"]["seed"] == 7
+    loaded = load_suite(suite)
+    local = {}
+    try:
+        for spec in (SampleSpec(count=10, seed=7), SampleSpec(share=0.5, seed=7, sample_by="unit")):
+            a = local[spec.sample_by] = build_summary(run_suite(loaded, sampling=spec))
+            b = build_summary(run_suite_ray(loaded, sampling=spec, options=RunOptions(workers=2)))
+            assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
+            assert b["provenance"]["sampling"] == spec.provenance() and b["provenance"]["engine"] == "ray"
+    finally:
+        ray.shutdown()
+    assert local["record"]["rows"][0]["sampled_samples"] == 10
+    units = local["unit"]["datasets"]["table"]
+    assert 0 < units["sampled_units"] < units["population_units"]
