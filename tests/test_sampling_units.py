@@ -83,6 +83,7 @@ def test_a_unit_sample_reads_the_drawn_row_groups_whole_and_no_other(share_run):
     info = summary["datasets"]["table"]
     assert (info["sampled_units"], info["population_units"], info["population_samples"]) == (len(drawn), 40, ROWS)
     assert summary["provenance"]["sampling"] == {"sample": "30%", "seed": SEED, "precision": None, "sample_by": "unit"}
+    assert {"sampled_units", "population_units"} <= set(summary["units"]) and summary["rows"][0]["sampled_units"]
 
 
 def _fieller(totals: list[tuple[int, int]], population: int) -> tuple[float, float]:
@@ -136,6 +137,13 @@ def test_sample_n_draws_the_fewest_units_holding_n_records(corpus):
         held += groups[g][1]
         drawn.add(f"corpus.parquet@{g}")
     assert {r["unit"] for r in rows} == drawn and len(rows) == held
+
+
+def test_a_draw_of_no_unit_still_knows_the_population(corpus):
+    _, table = corpus
+    result = run_suite(load_suite(table), sampling=SampleSpec(share=1e-9, seed=SEED, sample_by="unit"))
+    info = result.datasets["table"]
+    assert (info["sampled_units"], info["population_units"], info["population_samples"]) == (0, 40, ROWS)
 
 
 def test_precision_by_unit_draws_rounds_of_new_units_and_resumes_to_the_same_sample(corpus):

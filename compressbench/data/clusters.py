@@ -165,9 +165,9 @@ class UnitDraw:
     def info(self, *, sharded: bool) -> dict[str, Any]:
         """The dataset's sampling entries of the summary: the population (records, when known: every
         unit listed its count, or every stream was read), the units drawn and all units, the rounds."""
+        sizes = self.sizes()  # counts the listed records, whether or not a round read any unit
         population = self.population.info(sharded=sharded)
-        unread = any(n is None and k >= self.low and self.mine(u)
-                     for u, k, n in zip(self.units, self.keys(), self.sizes()))
+        unread = any(n is None and k >= self.low and self.mine(u) for u, k, n in zip(self.units, self.keys(), sizes))
         if unread:
             population["population_samples"] = None
         return {**population, "sampled_units": self.sampled_units, "population_units": len(self.units),
