@@ -61,6 +61,11 @@ def test_same_seed_same_sample_whatever_the_workers_and_shards_merge_into_it(cor
     assert a["provenance"]["sampling"] == {"sample": "12", "seed": 3, "precision": None, "sample_by": "record"}
     proc = cli("run", str(suite), "--sample", "13", "--seed", "3", "--out", str(whole), "--resume")
     assert proc.returncode == 2 and "sampling changed" in proc.stderr
+    manifest = json.loads((whole / "run.json").read_text())
+    del manifest["sampling"]["sample_by"]  # as a compressbench from before --sample-by wrote it: records
+    (whole / "run.json").write_text(json.dumps(manifest))
+    proc = cli("run", str(suite), "--sample", "12", "--seed", "3", "--out", str(whole), "--resume")
+    assert proc.returncode == 0, proc.stderr[-2000:]
     proc = cli("run", str(suite), "--precision", "1", "--shard", "1/2", "--out", str(tmp_path / "p"))
     assert proc.returncode == 2 and "--precision decides when to stop from the whole dataset" in proc.stderr
 

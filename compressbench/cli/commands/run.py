@@ -107,6 +107,8 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: unreadable ({exc}); use another --out or --force to start over") from None
     before.setdefault("hash", "full")  # a run.json written before --hash existed hashed every byte
     before.setdefault("ledger", True)  # and one written before --no-ledger counted token ids
+    if isinstance(before.get("sampling"), dict):
+        before["sampling"].setdefault("sample_by", "record")  # and one before --sample-by drew records
     if before.get("shard") and before.get("shard_scheme") != manifest.get("shard_scheme"):
         raise ConfigError(f"{out}: cannot resume, its --shard {before['shard']} was split by sample id (an older "
                           "compressbench); shards now own whole reading units. Use another --out or --force "
