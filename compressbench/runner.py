@@ -179,10 +179,11 @@ def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options
     """
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
                    hash_mode=options.hash)
-    if by_unit:
-        load = partial(with_unit, load)
-    loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=_timed_out(ds, options.timeout),
-                       on_crash=_crashed(ds)) if ds.modality in PARALLEL_DECODE else map(load, needed))
+    on_timeout, on_crash = _timed_out(ds, options.timeout), _crashed(ds)
+    if by_unit:  # the error rows of a timed-out or crashed decoder name their unit too
+        load, on_timeout, on_crash = (partial(with_unit, f) for f in (load, on_timeout, on_crash))
+    loaded = (pool.map(load, needed, timeout=options.timeout, on_timeout=on_timeout, on_crash=on_crash)
+              if ds.modality in PARALLEL_DECODE else map(load, needed))
     for sample in loaded:
         tally.content.add(sample.id, sample.digest)
         bar.update(1)

@@ -141,3 +141,16 @@ def test_workers_exit_quietly_when_the_main_process_is_killed(tmp_path):
     while any(_alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(c) for c in children)
+
+
+def test_the_error_rows_of_a_unit_sample_name_their_unit(images, tmp_path):
+    """Drawing whole units (--sample-by unit), a crashed decoder's row names its unit too (as a timed-out
+    one's does: both rows come from the worker pool's handlers)."""
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["qwen2vl"]\n[[datasets]]\nname = "img"\nmodality = "image"\npaths = ["{images}"]\n')
+    proc = cli("run", str(suite), "--out", str(tmp_path / "out"), "--device", "cpu", "--workers", "1",
+               "--sample", "100%", "--sample-by", "unit", env=ENV)
+    assert proc.returncode == 1, proc.stderr
+    rows = _by_name([json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()])
+    assert "decoder crashed" in rows["b_crash.img"]["error"]
+    assert {name: Path(r.get("unit", "")).name for name, r in rows.items()} == {name: name for name in rows}

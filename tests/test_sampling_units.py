@@ -198,3 +198,22 @@ def test_a_count_by_unit_over_streams_is_a_one_line_error(corpus, tmp_path):
     assert "lines-0.jsonl" in message and "--sample P%" in message and "--precision" in message
     proc = cli("run", str(suite), "--sample-by", "unit", "--out", str(tmp_path / "o2"))
     assert proc.returncode == 2 and "--sample-by" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreadable_parquet_is_one_listed_failed_record_and_does_not_stop_a_count(corpus, tmp_path):
+    """A Parquet file whose footer cannot be read is one record (its failure), counted without reading it:
+    --sample N --sample-by unit still runs, and the population stays known."""
+    _, table = corpus
+    good = table.parent / "corpus.parquet"
+    (tmp_path / "broken.parquet").write_bytes(good.read_bytes()[:3000])
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["tiktoken:cl100k_base"]\n[[datasets]]\nname = "table"\nmodality = "text"\n'
+                     f'paths = ["{good}", "broken.parquet"]\n')
+    rows: list[dict] = []
+    result = run_suite(load_suite(suite), emit=rows.append,
+                       sampling=SampleSpec(count=ROWS + 1, seed=SEED, sample_by="unit"))
+    info = result.datasets["table"]
+    assert (info["population_samples"], info["has_streams"], info["population_units"]) == (ROWS + 1, False, 41)
+    failed = [r for r in rows if r["error"]]
+    assert len(rows) == ROWS + 1 and [r["sample"] for r in failed] == ["broken.parquet"]
+    assert "not a readable Parquet file" in failed[0]["error"] and failed[0]["unit"] == "broken.parquet"

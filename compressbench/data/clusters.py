@@ -54,9 +54,9 @@ from compressbench.data.sampling import (DEFAULT_FIRST_ROUND, PROJECTION_MARGIN,
 FIRST_UNITS = 30  # units at least in the first round of --precision without --sample
 
 
-def with_unit(load: Callable[[Record], Sample], record: Record) -> Sample:
-    """``load(record)``, the sample naming its reading unit (its rows then carry ``unit``)."""
-    sample = load(record)
+def with_unit(load: Callable[..., Sample], record: Record, *args: Any) -> Sample:
+    """``load(record, *args)``, the sample naming its reading unit (its rows then carry ``unit``)."""
+    sample = load(record, *args)
     sample.meta = {**sample.meta, "unit": unit_id(record.unit)}
     return sample
 

@@ -56,9 +56,10 @@ class Parquet(Format):
         return self._rows(unit, spec, None)
 
     def listed(self, unit: Unit) -> list[str] | None:
-        """Row ids from the footer's row counts (no data read)."""
+        """Row ids from the footer's row counts (no data read); a file whose footer cannot be read is
+        one record, its failure (:meth:`_rows`)."""
         if unit.part is None:
-            return None
+            return [unit.source.id]
         try:
             rows = _row_counts(unit.source)[unit.part]
         except Exception:
