@@ -234,8 +234,10 @@ def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):
     for lean, full in zip(_summary(out)["rows"], _summary(whole)["rows"], strict=True):
         assert {k: v for k, v in lean.items() if k not in TIMING | ledger_keys | {"languages"}} == \
                {k: v for k, v in full.items() if k not in TIMING | ledger_keys | {"languages"}}
-        assert all(lean.get(k) is None for k in ledger_keys) and full["entropy_bits"] > 0
+        assert all(k in lean and lean[k] is None for k in ledger_keys) and full["entropy_bits"] > 0
     assert (out / "token_ids.jsonl").read_text() == ""
+    with (out / "summary.csv").open() as fh:
+        assert {"entropy_bits", "continued_word_rate"} <= set(fh.readline().strip().split(","))
     assert _summary(out)["provenance"]["ledger"] is False and _summary(whole)["provenance"]["ledger"] is True
     proc = cli("run", str(suite), "--out", str(out), "--resume")  # the ledger cannot be added afterwards
     assert proc.returncode == 2 and "ledger changed" in proc.stderr

@@ -147,7 +147,8 @@ def ratio_interval(m: Moments, *, population: int | None, sampled: int | None = 
     if a <= 0 or disc < 0:
         return None  # the tokens' mean is not significantly above 0: no bounded interval
     root = math.sqrt(disc)
-    return (float((-b - Fraction(root)) / (2 * a)), float((-b + Fraction(root)) / (2 * a)))
+    low, high = float((-b - Fraction(root)) / (2 * a)), float((-b + Fraction(root)) / (2 * a))
+    return max(low, 0.0), high  # C > 0: a low end below 0 says only that C may be small
 
 
 def degrees_of_freedom(m: Moments) -> float:
@@ -181,18 +182,27 @@ def delta_half_width(m: Moments, *, population: int | None, sampled: int | None 
 
 def total_interval(m: Moments, *, population: int | None,
                    sampled: int | None = None) -> tuple[float | None, float | None, float | None]:
-    """Estimate and 95% interval of the population's ΣT (all None when the population is unknown)."""
-    if population is None or m.n == 0:
+    """Estimate and 95% interval of the population's ΣT (all None when the population is unknown).
+
+    ``sampled`` counts the drawn records, failed ones included: a failed record adds 0 bytes, as it
+    does to a run's ``raw_bytes``, so an exhaustive run's estimate is its ``raw_bytes``. The low end is
+    never below the bytes the sample itself measured.
+
+    >>> total_interval(Moments.of([(10, 5), (30, 5)]), population=4, sampled=4)  # two failed
+    (40.0, 40.0, 40.0)
+    """
+    n = m.n if sampled is None else max(sampled, m.n)
+    if population is None or n == 0:
         return None, None, None
-    estimate = population * m.t / m.n
-    fpc = _fpc(m.n if sampled is None else sampled, population)
+    estimate = population * m.t / n
+    fpc = _fpc(n, population)
     if fpc == 0.0:
         return estimate, estimate, estimate
-    if m.n < 2:
+    if n < 2:
         return estimate, None, None
-    ss = Fraction(m.tt) - Fraction(m.t) ** 2 / m.n
-    half = _t_quantile(m.n - 1) * population * math.sqrt(fpc * float(ss) / (m.n - 1) / m.n)
-    return estimate, estimate - half, estimate + half
+    ss = Fraction(m.tt) - Fraction(m.t) ** 2 / n  # Σ (T - mean)² over the drawn records, failed ones as 0
+    half = _t_quantile(n - 1) * population * math.sqrt(fpc * float(ss) / (n - 1) / n)
+    return estimate, max(estimate - half, float(m.t)), estimate + half
 
 
 def half_width(m: Moments, *, population: int | None, sampled: int | None = None) -> float | None:

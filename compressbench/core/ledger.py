@@ -175,6 +175,8 @@ def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row
         fields = ledger_fields(ids, vocab_size, alpha, row.get("compression"))
         uncounted = not ids.total and bool(row.get("tokens"))
         out.update(dict.fromkeys(fields, None) | {"vocab_size": vocab_size} if uncounted else fields)
+        if uncounted and row.get("modality") == "text":  # null, not missing: the columns stay in summary.csv
+            out.update(continued_words=None, continued_word_rate=None)
         for language, counted in row.get("languages", {}).items():
             fields = language_fields(ids.languages.get(language, {}), vocab_size)
             counted.update(dict.fromkeys(fields, None) if uncounted else fields)
