@@ -48,8 +48,8 @@ from compressbench.core.confidence import Moments
 from compressbench.core.errors import ConfigError
 from compressbench.core.sample import Sample
 from compressbench.data.formats.base import Record, Unit, unit_id
-from compressbench.data.sampling import (DEFAULT_FIRST_ROUND, PROJECTION_MARGIN, Draw, Population, SampleSpec, key,
-                                         listed_ids, threshold)
+from compressbench.data.sampling import (DEFAULT_FIRST_ROUND, Draw, Population, SampleSpec, growth, key,
+                                         listed_count, threshold)
 
 FIRST_UNITS = 30  # units at least in the first round of --precision without --sample
 
@@ -66,7 +66,7 @@ def refuse_uncounted(spec: SampleSpec | None, units: Iterable[list[Unit]]) -> No
     if spec is None or spec.sample_by != "unit" or spec.count is None:
         return
     for unit in (u for some in units for u in some):
-        if listed_ids(unit) is None:
+        if listed_count(unit) is None:
             raise _uncounted(spec.count, unit)
 
 
@@ -103,7 +103,7 @@ class UnitDraw:
     def sizes(self) -> list[int | None]:
         """Each unit's record count when listed without reading its data (None for a stream)."""
         if self._sizes is None:
-            self._sizes = [None if ids is None else len(ids) for ids in map(listed_ids, self.units)]
+            self._sizes = [listed_count(u) for u in self.units]
             self.population.listed = sum(n for n in self._sizes if n is not None)
             self.population.has_streams = None in self._sizes
         return self._sizes
@@ -121,8 +121,7 @@ class UnitDraw:
     def next(self, draw: Draw, drawn: int, needed: float | None) -> Draw:
         """The round after ``draw``, which drew ``drawn`` units: the threshold times the projected growth
         (``needed`` units with a 20% margin), at least doubled."""
-        grow = max(2.0, PROJECTION_MARGIN * (needed or 0) / max(drawn, 1))
-        return Draw(share=min(1.0, self.low * grow))
+        return Draw(share=min(1.0, self.low * growth(drawn, needed)))
 
     def bounds(self, draw: Draw) -> tuple[float, float]:
         """The key range [low, high) of the units new in ``draw`` (found without reading any); the draw

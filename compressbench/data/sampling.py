@@ -152,7 +152,7 @@ class SampleSpec:
         >>> SampleSpec.next(Draw(count=1000), 1000, 25000.0), SampleSpec.next(Draw(share=0.1), 500, None)
         (Draw(count=30000, share=None), Draw(count=None, share=0.2))
         """
-        grow = max(2.0, PROJECTION_MARGIN * (needed or 0) / max(drawn, 1))
+        grow = growth(drawn, needed)
         if draw.share is not None:
             return Draw(share=min(1.0, draw.share * grow))
         return Draw(count=math.ceil((draw.count or DEFAULT_FIRST_ROUND) * grow))
@@ -166,11 +166,28 @@ class SampleSpec:
                 f"{100 * self.share:g}%" if self.share is not None else None)
 
 
+def growth(drawn: int, needed: float | None) -> float:
+    """How much the next ``--precision`` round multiplies the sample by: at least 2, or what the interval
+    so far projects (``needed``, in the units ``drawn`` counts) with a 20% margin.
+
+    >>> growth(1000, 25000.0), growth(1000, None)
+    (30.0, 2.0)
+    """
+    return max(2.0, PROJECTION_MARGIN * (needed or 0) / max(drawn, 1))
+
+
 def listed_ids(unit: Unit) -> list[str] | None:
     """The ids of a unit's records when known without reading its data, else None (a stream)."""
     if unit.source.error is not None:
         return [unit.source.id]
     return get_format(unit.format).listed(unit)
+
+
+def listed_count(unit: Unit) -> int | None:
+    """How many records :func:`listed_ids` lists, without building their ids (None for a stream)."""
+    if unit.source.error is not None:
+        return 1
+    return get_format(unit.format).listed_count(unit)
 
 
 @dataclass

@@ -179,6 +179,12 @@ class Format:
         only units holding a sampled record); None when the unit must be read to know them (a stream)."""
         return None
 
+    def listed_count(self, unit: Unit) -> int | None:
+        """How many records :meth:`listed` lists (None for a stream); a format that knows the count
+        without building the ids overrides this."""
+        ids = self.listed(unit)
+        return None if ids is None else len(ids)
+
     def chosen(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool]) -> Iterator[Record]:
         """The unit's records whose id ``keep`` accepts; a format that can skip reading the others overrides this."""
         return (r for r in self.records(unit, spec) if keep(r.id))

@@ -58,13 +58,18 @@ class Parquet(Format):
     def listed(self, unit: Unit) -> list[str] | None:
         """Row ids from the footer's row counts (no data read); a file whose footer cannot be read is
         one record, its failure (:meth:`_rows`)."""
-        if unit.part is None:
-            return [unit.source.id]
-        try:
-            rows = _row_counts(unit.source)[unit.part]
-        except Exception:
-            return None
+        rows = self.listed_count(unit)
+        if rows is None or unit.part is None:
+            return None if rows is None else [unit.source.id]
         return [record_id(unit, unit.first + i) for i in range(rows)]
+
+    def listed_count(self, unit: Unit) -> int | None:
+        if unit.part is None:
+            return 1
+        try:
+            return _row_counts(unit.source)[unit.part]
+        except Exception:  # the footer read at discovery no longer reads: the unit is read to find out
+            return None
 
     def chosen(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool]) -> Iterator[Record]:
         return self._rows(unit, spec, keep)
