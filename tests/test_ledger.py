@@ -239,6 +239,7 @@ def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):
     with (out / "summary.csv").open() as fh:
         assert {"entropy_bits", "continued_word_rate"} <= set(fh.readline().strip().split(","))
     assert _summary(out)["provenance"]["ledger"] is False and _summary(whole)["provenance"]["ledger"] is True
+    assert "not measured in this run: the information ledger (--no-ledger" in (out / "report.md").read_text()
     proc = cli("run", str(suite), "--out", str(out), "--resume")  # the ledger cannot be added afterwards
     assert proc.returncode == 2 and "ledger changed" in proc.stderr
     proc = cli("merge", str(whole), str(out), "--out", str(tmp_path / "m"))

@@ -217,3 +217,16 @@ def test_an_unreadable_parquet_is_one_listed_failed_record_and_does_not_stop_a_c
     failed = [r for r in rows if r["error"]]
     assert len(rows) == ROWS + 1 and [r["sample"] for r in failed] == ["broken.parquet"]
     assert "not a readable Parquet file" in failed[0]["error"] and failed[0]["unit"] == "broken.parquet"
+
+
+def test_a_sample_that_draws_nothing_warns_and_the_report_says_how_few_units(corpus, tmp_path):
+    _, table = corpus
+    proc = cli("run", str(table), "--sample", "0.0001%", "--sample-by", "unit", "--out", str(tmp_path / "none"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.strip() == (f"compressbench: warning: dataset 'table': the sample drew nothing from its "
+                                   f"{ROWS:,} records; raise --sample")
+    proc = cli("run", str(table), "--sample", "10%", "--sample-by", "unit", "--out", str(tmp_path / "some"))
+    assert proc.returncode == 0 and "warning" not in proc.stderr
+    info = json.loads((tmp_path / "some" / "summary.json").read_text())["datasets"]["table"]
+    report = (tmp_path / "some" / "report.md").read_text()
+    assert f"in {info['sampled_units']:,} of 40 whole reading units" in report

@@ -52,8 +52,8 @@ def _drawn(info: dict[str, Any]) -> str:
     population = info.get("population_samples")
     of = f" of {population:,}" if population is not None else ""
     rounds = info["sample_rounds"]
-    units = (f" in {info['sampled_units']:,} whole reading units of {info['population_units']:,}"
-             if "sampled_units" in info else "")
+    units = (f" in {info['sampled_units']:,} of {info['population_units']:,} whole reading "
+             f"unit{'' if info['population_units'] == 1 else 's'}" if "sampled_units" in info else "")
     return (f" drawn at random{of}{units} (--sample {rounds[-1]}"
             + (f", {len(rounds)} rounds" if len(rounds) > 1 else "") + "); C with its 95% confidence interval")
 
@@ -82,6 +82,10 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], summary: Summar
     return out
 
 
+_OPTIONAL = (("ledger", "the information ledger (--no-ledger: token-id fields and continued words are empty)"),
+             ("fidelity", "input PSNR and SSIM (--no-fidelity or --count-only)"))
+
+
 def _provenance(summary: Summary) -> list[str]:
     p = summary["provenance"]
     versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
@@ -89,7 +93,11 @@ def _provenance(summary: Summary) -> list[str]:
            f"- run: {p['started_utc']} → {p['finished_utc']} (UTC), device `{p['device']}`, {p['machine']['platform']}",
            f"- suite `{summary['suite']}`" + (f" ({p['suite_origin']})" if p.get("suite_origin") else "")
            + (f" from `{p['suite_source']}`" if p.get("suite_source") else ""),
-           f"- versions: {versions}", "", "| tokenizer | identity (sha256) | device |", "|---|---|---|"]
+           f"- versions: {versions}"]
+    skipped = [what for key, what in _OPTIONAL if p.get(key) is False]
+    if skipped:
+        out.append(f"- not measured in this run: {'; '.join(skipped)}")
+    out += ["", "| tokenizer | identity (sha256) | device |", "|---|---|---|"]
     out += [f"| `{name}` | `{t['sha256'][:16]}…` | {t['device']} |" for name, t in summary["tokenizers"].items()]
     return out + [""]
 

@@ -165,4 +165,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         writer.close()
         ids_writer.close()
-    return finish_run(out, result, list(writer.errors))
+    code = finish_run(out, result, list(writer.errors))
+    _warn_empty_samples(result.datasets, shard is not None)
+    return code
+
+
+def _warn_empty_samples(datasets: dict[str, dict[str, Any]], sharded: bool) -> None:
+    """A sampled dataset of which nothing was drawn gets a warning: its summary is empty, not an error."""
+    from compressbench.cli.common import warn
+
+    for name, info in datasets.items():
+        if "sample_rounds" in info and not info.get("samples") and (info.get("population_samples") or 0) > 0:
+            where = "this shard's share of " if sharded else ""
+            warn(f"dataset {name!r}: the sample drew nothing from {where}its {info['population_samples']:,} "
+                 "records; raise --sample")
