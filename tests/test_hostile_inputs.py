@@ -156,3 +156,12 @@ def test_an_unreadable_directory_is_an_error_row(tmp_path):
         locked.chmod(0o700)
     assert proc.returncode == 1
     assert "cannot read directory (Permission denied)" in json.loads(proc.stdout)["results"][0]["error"]
+
+
+@pytest.mark.parametrize("value", ["0%", "101%", "0", "-3", "ten", "%"])
+def test_a_bad_sample_size_is_a_one_line_error_that_gives_the_range(value, tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "x"\nmodality = "text"\npaths = ["{UDHR / "eng.txt"}"]\n')
+    proc = cli("run", str(suite), "--sample", value, "--out", str(tmp_path / "out"))
+    one_line_error(proc, f"--sample {value!r}", "at least 1", "at most 100%")
+    assert not (tmp_path / "out").exists()

@@ -32,7 +32,7 @@ True
 (0.1, 500)
 >>> SampleSpec.parse("ten")
 Traceback (most recent call last):
-compressbench.core.errors.ConfigError: --sample 'ten': give a number of records per dataset (e.g. 500) or a share of each dataset (e.g. 10%)
+compressbench.core.errors.ConfigError: --sample 'ten': give a number of records per dataset, at least 1 (e.g. 500), or a share of each dataset above 0% and at most 100% (e.g. 10%)
 >>> SampleSpec.parse("1%", precision=1.0).first().label
 '1%'
 >>> threshold([0.5, 0.1, 0.3, 0.9], 2) == math.nextafter(0.3, 1)
@@ -135,8 +135,8 @@ class SampleSpec:
                 raise ValueError
             return cls(count=count, **by)
         except ValueError:
-            raise ConfigError(f"--sample {text!r}: give a number of records per dataset (e.g. 500) "
-                              "or a share of each dataset (e.g. 10%)") from None
+            raise ConfigError(f"--sample {text!r}: give a number of records per dataset, at least 1 (e.g. 500), "
+                              "or a share of each dataset above 0% and at most 100% (e.g. 10%)") from None
 
     def first(self) -> Draw:
         """The first round (the only one without ``precision``)."""
