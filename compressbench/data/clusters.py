@@ -71,8 +71,12 @@ def refuse_uncounted(spec: SampleSpec | None, units: Iterable[list[Unit]]) -> No
 
 
 def _uncounted(count: int, stream: Unit) -> ConfigError:
-    return ConfigError(f"--sample {count} --sample-by unit: {unit_id(stream)} is a stream (JSONL, CSV, tar) whose "
-                       "records are not counted before reading it; give a share (--sample P%) or --precision instead")
+    what = ("is a stream (JSONL, CSV, tar) whose records are not counted before reading it"
+            if stream.format not in ("parquet", "zip") else
+            f"does not list its records (its {'footer' if stream.format == 'parquet' else 'directory'} cannot be "
+            "read now)")
+    return ConfigError(f"--sample {count} --sample-by unit: {unit_id(stream)} {what}; give a share (--sample P%) "
+                       "or --precision instead")
 
 
 @dataclass
