@@ -164,22 +164,22 @@ def rate_fields(identity: Mapping[str, Any]) -> dict[str, Any]:
     return {"bits_per_second": identity["bitrate_bps"], "tokens_per_second": identity.get("tokens_per_second")}
 
 
-def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row: dict[str, Any]) -> dict[str, Any]:
+def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row: dict[str, Any], *,
+                   counted: bool = True) -> dict[str, Any]:
     """The ledger fields of one summary row (dataset x tokenizer), whose ``languages`` (if any) also get
     theirs: the ids' ledger for a tokenizer with a vocabulary, a codec's rates, and ``fairness_gini`` for
-    a dataset of two languages or more. Tokens without ids (a run with ``--no-ledger``) leave the ids'
-    fields None."""
+    a dataset of two languages or more. ``counted`` False (a run with ``--no-ledger``) leaves the ids'
+    fields and the continued words None."""
     out: dict[str, Any] = {}
     vocab_size = identity.get("vocab_size")
     if vocab_size:
         fields = ledger_fields(ids, vocab_size, alpha, row.get("compression"))
-        uncounted = not ids.total and bool(row.get("tokens"))
-        out.update(dict.fromkeys(fields, None) | {"vocab_size": vocab_size} if uncounted else fields)
-        if uncounted and row.get("modality") == "text":  # null, not missing: the columns stay in summary.csv
+        out.update(fields if counted else dict.fromkeys(fields, None) | {"vocab_size": vocab_size})
+        if not counted and row.get("modality") == "text":  # null, not missing: the columns stay in summary.csv
             out.update(continued_words=None, continued_word_rate=None)
-        for language, counted in row.get("languages", {}).items():
+        for language, per_language in row.get("languages", {}).items():
             fields = language_fields(ids.languages.get(language, {}), vocab_size)
-            counted.update(dict.fromkeys(fields, None) if uncounted else fields)
+            per_language.update(fields if counted else dict.fromkeys(fields, None))
     out.update(rate_fields(identity))
     if "languages" in row:
         out["fairness_gini"] = fairness_gini(row["languages"])

@@ -7,8 +7,8 @@ the **units** themselves (the units ``--shard`` assigns: a Parquet row group, a
 tar shard, a JSONL, CSV or zip file, a loose file). Each unit gets a key from the
 seed and its id (:func:`~compressbench.data.formats.base.unit_id`), as records
 do; a drawn unit is read once, whole, in its natural order, and every record of it
-is measured; an undrawn unit is never opened (of a Parquet file, only the footer is
-read, to list its row groups).
+is measured; an undrawn unit's data is never read (Parquet footers and zip
+directories are, once, to list the units and their record counts).
 
 - ``--sample P%``: the units whose key is below P/100 (each unit is drawn with
   probability P%: a Bernoulli sample of units);

@@ -36,6 +36,7 @@ def build_summary(result: RunResult) -> Summary:
     """The summary of a run: one row per dataset x modality x tokenizer, with provenance."""
     rows: list[SummaryRow] = []
     alpha = result.provenance.get("renyi_alpha", DEFAULT_RENYI_ALPHA)
+    ledger = result.provenance.get("ledger", True)  # False: the run skipped the ids (--no-ledger)
     for (dataset, modality, tokenizer), group in result.groups.items():
         row: dict[str, Any] = {"dataset": dataset, "modality": modality, "tokenizer": tokenizer}
         row.update(group.total.summary())
@@ -52,7 +53,8 @@ def build_summary(result: RunResult) -> Summary:
             langs = {lang: {k: v for k, v in agg.summary().items() if k in _LANGUAGE_KEYS}
                      for lang, agg in sorted(group.languages.items())}
             row["languages"] = premium(langs, result.datasets[dataset]["reference_language"])
-        row.update(summary_fields(group.ids, result.tokenizers.get(tokenizer, {}), alpha, row))
+        row.update(summary_fields(group.ids, result.tokenizers.get(tokenizer, {}), alpha, row,
+                                  counted=ledger))
         rows.append(row)  # type: ignore[arg-type]
     return Summary(schema=SCHEMA, suite=result.suite, provenance=result.provenance,
                    datasets=result.datasets, tokenizers=result.tokenizers, units=units(), rows=rows)

@@ -58,10 +58,10 @@ class Parquet(Format):
     def listed(self, unit: Unit) -> list[str] | None:
         """Row ids from the footer's row counts (no data read); a file whose footer cannot be read is
         one record, its failure (:meth:`_rows`)."""
+        if unit.part is None:
+            return [unit.source.id]
         rows = self.listed_count(unit)
-        if rows is None or unit.part is None:
-            return None if rows is None else [unit.source.id]
-        return [record_id(unit, unit.first + i) for i in range(rows)]
+        return None if rows is None else [record_id(unit, unit.first + i) for i in range(rows)]
 
     def listed_count(self, unit: Unit) -> int | None:
         if unit.part is None:
