@@ -69,13 +69,15 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
                for i, t in enumerate(texts)]
     folder = tmp_path / "texts"
     folder.mkdir()
-    for i, text in enumerate(texts):
-        (folder / f"{i:05d}.txt").write_text(text, encoding="utf-8")
+    files = [folder / f"{i:05d}.txt" for i in range(len(texts))]
+    for path, text in zip(files, texts):
+        path.write_text(text, encoding="utf-8")
     suite = parse_suite({"tokenizers": [spec], "datasets": [{"name": "b", "modality": "text", "paths": [str(folder)]}]},
                         source="bench", base=folder)
     bare = _bare(spec, tok)
     size = default_batch_size("text")
-    best = dict.fromkeys(["bare", "compressbench", "no_ledger", "end_to_end", "end_to_end_no_ledger"], float("inf"))
+    best = dict.fromkeys(["bare", "bare_read", "compressbench", "no_ledger", "end_to_end", "end_to_end_no_ledger",
+                          "workers", "workers_no_ledger"], float("inf"))
     cpu = dict(best)
     counts: dict[str, list[int]] = {}
 
@@ -89,15 +91,25 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
         finally:
             tok.measure_ledger = True
 
-    def whole_run(ledger: bool = True) -> list[int]:
+    def whole_run(ledger: bool = True, workers: bool = False) -> list[int]:
         rows: list[dict] = []
-        run_suite(suite, tokenizers=[tok], emit=rows.append, options=RunOptions(ledger=ledger))
+        # as `compressbench measure` runs (--workers defaults to the machine's cores), with the text past
+        # the first text_in_process_bytes (default) or all of it (workers) tokenized in the workers
+        options = RunOptions(ledger=ledger, workers=os.cpu_count() or 1,
+                             **({"text_in_process_bytes": 0} if workers else {}))
+        run_suite(suite, tokenizers=[tok], emit=rows.append, options=options)
         return [r["tokens"] for r in sorted(rows, key=lambda r: r["sample"])]
+
+    def bare_read() -> list[int]:
+        return bare([path.read_text(encoding="utf-8") for path in files])
 
     def rounds() -> None:
         for _ in range(ROUNDS):
-            for name, fn in (("bare", lambda: bare(texts)), ("compressbench", ours), ("no_ledger", lean),
-                             ("end_to_end", whole_run), ("end_to_end_no_ledger", lambda: whole_run(False))):
+            for name, fn in (("bare", lambda: bare(texts)), ("bare_read", bare_read), ("compressbench", ours),
+                             ("no_ledger", lean), ("end_to_end", whole_run),
+                             ("end_to_end_no_ledger", lambda: whole_run(False)),
+                             ("workers", lambda: whole_run(workers=True)),
+                             ("workers_no_ledger", lambda: whole_run(False, workers=True))):
                 start, start_cpu = time.perf_counter(), time.process_time()
                 counts[name] = fn()
                 best[name] = min(best[name], time.perf_counter() - start)
@@ -115,5 +127,9 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
                                  "no_ledger_throughput_ratio": round(best["bare"] / best["no_ledger"], 3),
                                  "no_ledger_cpu_ratio": round(cpu["bare"] / cpu["no_ledger"], 3),
                                  "end_to_end_ratio": round(best["bare"] / best["end_to_end"], 3),
-                                 "end_to_end_no_ledger_ratio": round(best["bare"] / best["end_to_end_no_ledger"], 3)})
+                                 "end_to_end_no_ledger_ratio": round(best["bare"] / best["end_to_end_no_ledger"], 3),
+                                 "workers_ratio": round(best["bare"] / best["workers"], 3),
+                                 "workers_no_ledger_ratio": round(best["bare"] / best["workers_no_ledger"], 3),
+                                 "workers_no_ledger_vs_bare_read": round(best["bare_read"] / best["workers_no_ledger"],
+                                                                         3)})
     print(f"\n{spec}: {benchmark.extra_info}")

@@ -58,9 +58,10 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     options = dataset.options
     if record.data is None:  # a loose file
         try:
-            if _read_in_place(sample, dataset, record, probe, max_file_bytes, hash_mode):
+            read = _read_loose(sample, dataset, record, probe, max_file_bytes, hash_mode)
+            if read is None:
                 return sample
-            data = read_file(record.unit.source, max_bytes=max_file_bytes)
+            data = read
         except Unreadable as exc:
             sample.error, sample.status = str(exc), exc.marker
             return sample
@@ -76,28 +77,29 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     return sample
 
 
-def _read_in_place(sample: Sample, dataset: Dataset, record: Record, probe: Callable[..., Decoded] | None,
-                   max_bytes: int, hash_mode: str) -> bool:
-    """A local file that need not be held whole: a text over ``stream_above_bytes`` (tokenized in
-    pieces), audio whose header declares a T over ``stream_above_bytes`` (decoded window by window), or
-    a header to probe (the file hashed as it is read, never held). True when done here."""
+def _read_loose(sample: Sample, dataset: Dataset, record: Record, probe: Callable[..., Decoded] | None,
+                max_bytes: int, hash_mode: str) -> bytes | None:
+    """A loose file's bytes, or None when it need not be held whole and is measured here: a local text over
+    ``stream_above_bytes`` (tokenized in pieces), local audio whose header declares a T over
+    ``stream_above_bytes`` (decoded window by window), or a local header to probe (the file hashed as it
+    is read, never held)."""
     source = record.unit.source
-    streams = dataset.modality in ("text", "audio") and probe is None
-    if source.path is None or source.url is not None or not (streams or probe):
-        return False
+    if source.path is None or source.url is not None:
+        return read_file(source, max_bytes=max_bytes)
     size = checked_size(source, max_bytes=max_bytes)
+    streams = dataset.modality in ("text", "audio") and probe is None
     if streams and dataset.modality == "text" and size > dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES):
         _stream_text(sample, dataset.options.get("encoding", "utf-8"), hash_mode)
-        return True
+        return None
     if streams and dataset.modality == "audio" and size > 0 and _long_audio(source.path, dataset.options):
         _stream_audio(sample, dataset.options, hash_mode)
-        return True
+        return None
     if probe is not None and size > 0:
         sample.file_bytes, sample.sha256 = size, file_digest(source.path, hash_mode)
         with source.path.open("rb") as fh:
             _decode(sample, probe, fh, dataset.options, probed=True)
-        return True
-    return False
+        return None
+    return read_file(source, max_bytes=max_bytes, checked=True)
 
 
 def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:

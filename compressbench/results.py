@@ -40,6 +40,13 @@ class Group:
         if m.token_ids is not None:
             self.ids.add(m.token_ids, m.language)
 
+    def absorb(self, other: "Group") -> None:
+        """Count ``other``'s samples here too, exactly as if each had been added (a worker's share)."""
+        self.total.absorb(other.total)
+        for language, aggregate in other.languages.items():
+            self.languages.setdefault(language, Aggregate()).absorb(aggregate)
+        self.ids.absorb(other.ids)
+
 
 @dataclass
 class DatasetTally:

@@ -39,6 +39,7 @@ from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
 from compressbench.parallel import WorkerPool, exit_status, signal_name
 from compressbench.prefetch import prefetched
+from compressbench import textjobs
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, row_key
 
@@ -143,10 +144,10 @@ def _timed_out(ds: Dataset, timeout: float | None) -> Callable[[Record], Sample]
     return error
 
 
-def _crashed(ds: Dataset) -> Callable[[Record, int | None], Sample]:
+def _crashed(ds: Dataset, what: str = "decoder crashed", doing: str = "reading") -> Callable[[Record, int | None], Sample]:
     def error(record: Record, exitcode: int | None) -> Sample:
         name = signal_name(exitcode)
-        return _failed(ds, record, f"decoder crashed: {exit_status(exitcode)} while reading {record.id}"
+        return _failed(ds, record, f"{what}: {exit_status(exitcode)} while {doing} {record.id}"
                                    f"{f' ({name})' if name else ''}", "crashed")
     return error
 
@@ -190,6 +191,9 @@ def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options
         yield sample
 
 
+TEXT_IN_PROCESS_BYTES = 32 << 20
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """How a run reads its samples; none of these changes a sample's T or N."""
@@ -204,6 +208,9 @@ class RunOptions:
     renyi_alpha: float = DEFAULT_RENYI_ALPHA  # the order of the Rényi efficiency in the summary
     fidelity: bool = True  # PSNR and SSIM of what image and video models' input keeps (off: --no-fidelity)
     ledger: bool = True  # token-id counts and continued words of text tokenizers (off: --no-ledger)
+    # text a dataset tokenizes in this process before the rest goes to the workers (with 2 or more and not
+    # in_process): starting them and building the tokenizers there costs about a second
+    text_in_process_bytes: int = TEXT_IN_PROCESS_BYTES
 
 
 def set_measures(tokenizers: list[Tokenizer], options: RunOptions) -> None:
@@ -288,6 +295,15 @@ class Run:
     def add(self, m: Measurement) -> None:
         """Count a new measurement and send its row out."""
         self.groups[(m.dataset, m.modality, m.tokenizer)].add(m)
+        self.send(m)
+
+    def absorb(self, ds: Dataset, groups: dict[str, Group]) -> None:
+        """Count measurements a worker has already added up, by tokenizer name (their rows go by :meth:`send`)."""
+        for name, group in groups.items():
+            self.groups[(ds.name, ds.modality, name)].absorb(group)
+
+    def send(self, m: Measurement) -> None:
+        """Send a new measurement's row (and its token-id counts) out."""
         if self.emit_ids is not None and m.token_ids is not None:
             self.emit_ids(ids_line(m.dataset, m.modality, m.tokenizer, m.sample, m.language, m.token_ids))
         if self.emit is not None:
@@ -381,13 +397,64 @@ def run_suite(
             mine = run.tokenizers_for(ds)
             for records in run.draws(ds, units[ds.name]):
                 needed = _needed(ds, records, run, run.tallies[ds.name], mine, bar)
-                samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar,
-                                   by_unit=sampling is not None and sampling.sample_by == "unit")
-                batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
-                if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
-                    batches = prefetched(batches)
-                for batch in batches:
-                    for t in mine:
-                        for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
-                            run.add(m)
+                _measure(run, ds, needed, pool, bar, by_unit=sampling is not None and sampling.sample_by == "unit")
     return run.result(engine="local", workers=options.workers)
+
+
+def _measure(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, bar: Any, *, by_unit: bool) -> None:
+    """Measure ``needed`` into ``run``: in batches in this process, or, past a text dataset's first
+    ``text_in_process_bytes``, in the workers (:mod:`compressbench.textjobs`) when there are several and
+    each can build the dataset's tokenizers."""
+    options = run.options
+    several = ds.modality == "text" and options.workers > 1 and not options.in_process
+    recipes = textjobs.recipes(run.tokenizers_for(ds)) if several else None
+    if recipes is None:
+        _measure_here(run, ds, needed, pool, bar, by_unit=by_unit)
+        return
+    read = [0]  # text bytes read in this process so far
+    first = iter(lambda: next(needed, None) if read[0] < options.text_in_process_bytes else None, None)
+    _measure_here(run, ds, first, pool, bar, by_unit=by_unit, read=read)
+    _measure_in_workers(run, ds, needed, pool, bar, recipes, by_unit=by_unit)
+
+
+def _measure_here(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, bar: Any, *, by_unit: bool,
+                  read: list[int] | None = None) -> None:
+    """Batches tokenized in this process (media decoded in the workers); ``read[0]`` counts the bytes read."""
+    options, mine = run.options, run.tokenizers_for(ds)
+    samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar, by_unit=by_unit)
+    if read is not None:
+        samples = _counting(samples, read)
+    batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
+    if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
+        batches = prefetched(batches)
+    for batch in batches:
+        for t in mine:
+            for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
+                run.add(m)
+
+
+def _counting(samples: Iterator[Sample], read: list[int]) -> Iterator[Sample]:
+    for sample in samples:
+        read[0] += sample.file_bytes or 0
+        yield sample
+
+
+def _measure_in_workers(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, bar: Any,
+                        recipes: tuple[textjobs.Recipe, ...], *, by_unit: bool) -> None:
+    """Text read, hashed, tokenized and added up in the workers; here the results are merged and sent."""
+    options, mine = run.options, run.tokenizers_for(ds)
+    names = [t.name for t in mine]
+    template = textjobs.TextJob(key=",".join(names), recipes=recipes, ledger=options.ledger, dataset=ds,
+                                records=[], pending=[], max_file_bytes=options.max_file_bytes,
+                                hash_mode=options.hash, by_unit=by_unit)
+    pending = ((r, tuple(i for i, name in enumerate(names) if (ds.name, name, r.id) not in run.work.done))
+               for r in needed)
+    crashed = _crashed(ds, "worker crashed", "reading and tokenizing")
+    size = options.batch_size or default_batch_size(ds.modality)
+    for result in textjobs.measured(pool, template, pending, size, mine, crashed):
+        for sample_id, digest in result.digests:
+            run.tallies[ds.name].content.add(sample_id, digest)
+            bar.update(1)
+        run.absorb(ds, result.groups)
+        for m in result.rows:
+            run.send(m)

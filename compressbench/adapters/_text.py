@@ -29,25 +29,55 @@ from compressbench.data.textfile import TextFile
 Ids = Sequence[int] | np.ndarray
 
 
+_threads: int | None = None  # set_threads: the threads a text worker process may use
+_PARALLELISM = "TOKENIZERS_PARALLELISM"
+_user_parallelism = os.environ.get(_PARALLELISM)  # restored by set_threads(None)
+
+
 def cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. a container's or SLURM's share)."""
+    """CPU cores this process may run on (its affinity mask, e.g. a container's or SLURM's share), or
+    the threads :func:`set_threads` allows. Every text adapter sizes its parallel calls by it."""
+    if _threads is not None:
+        return _threads
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
+def set_threads(threads: int | None) -> None:
+    """Let the text adapters of this process use ``threads`` threads (None: every core), for a worker
+    process that is one of several. The Hugging Face tokenizers' own thread pool is switched off for one
+    thread (``TOKENIZERS_PARALLELISM``, read at each call).
+
+    >>> set_threads(1); cores()
+    1
+    >>> set_threads(None); cores() > 0
+    True
+    """
+    global _threads
+    _threads = threads
+    value = _user_parallelism if threads is None else "true" if threads > 1 else "false"
+    if value is None:
+        os.environ.pop(_PARALLELISM, None)
+    else:
+        os.environ[_PARALLELISM] = value
+
+
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 
 def thread_map(fn: Callable[[str], Any], texts: Sequence[str]) -> list[Any]:
     """``[fn(t) for t in texts]`` on a pool of :func:`cores` threads, for back-ends that release the GIL
     while they encode (tiktoken's ``encode_ordinary_batch`` does the same)."""
-    global _pool
+    global _pool, _pool_size
     if len(texts) < 2 or cores() < 2:
         return [fn(t) for t in texts]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(cores(), thread_name_prefix="compressbench-text")
+    if _pool is None or _pool_size != cores():
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool, _pool_size = ThreadPoolExecutor(cores(), thread_name_prefix="compressbench-text"), cores()
     return list(_pool.map(fn, texts))
 
 

@@ -79,22 +79,25 @@ class Aggregate:
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
-        counts = {k: self.counts.get(k, ExactSum()).merge(other.counts.get(k, ExactSum()))
-                  for k in dict.fromkeys([*self.counts, *other.counts])}
-        return Aggregate(
-            samples=self.samples + other.samples,
-            errors=self.errors + other.errors,
-            sums={k: self.sums[k].merge(other.sums[k]) for k in _SUMMED},
-            counts=counts,
-            compressions=self.compressions + other.compressions,
-            peaks={k: max(v for v in (self.peaks.get(k), other.peaks.get(k)) if v is not None)
-                   for k in dict.fromkeys([*self.peaks, *other.peaks])},
-            means={k: _merge_mean(self.means.get(k), other.means.get(k))
-                   for k in dict.fromkeys([*self.means, *other.means])},
-            moments={k: v.merge(other.moments[k]) for k, v in self.moments.items()},
-            units={u: _add_pairs(self.units.get(u), other.units.get(u))
-                   for u in dict.fromkeys([*self.units, *other.units])},
-        )
+        out = Aggregate()
+        out.absorb(self)
+        out.absorb(other)
+        return out
+
+    def absorb(self, other: "Aggregate") -> None:
+        """Count ``other``'s samples here too, in place (in time proportional to ``other``, not to this one)."""
+        self.samples += other.samples
+        self.errors += other.errors
+        for part, theirs in ((self.sums, other.sums), (self.counts, other.counts), (self.moments, other.moments)):
+            for k, v in theirs.items():
+                part[k] = part[k].merge(v) if k in part else ExactSum().merge(v)
+        self.compressions += other.compressions
+        for k, v in other.peaks.items():
+            self.peaks[k] = max(self.peaks.get(k, v), v)
+        for k, v in other.means.items():
+            self.means[k] = _merge_mean(self.means.get(k), v)
+        for u, v in other.units.items():
+            self.units[u] = _add_pairs(self.units.get(u), v)
 
     def total(self, key: str) -> float:
         """The sum of ``key`` (raw_bytes, tokens, seconds, ... or a count such as duration_s)."""

@@ -71,6 +71,13 @@ class IdCounts:
         if language is not None:
             add_counts(self.languages.setdefault(language, {}), counts)
 
+    def absorb(self, other: "IdCounts") -> None:
+        """Count ``other``'s samples here too."""
+        self.samples += other.samples
+        add_counts(self.total, other.total)
+        for language, counts in other.languages.items():
+            add_counts(self.languages.setdefault(language, {}), counts)
+
 
 def _plogp_sum(counts: Iterable[int], power: float) -> float:
     """Σ c^power over the counts, correctly rounded (order-free: a merged run sums as the whole)."""

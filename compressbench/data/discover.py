@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from compressbench.data.remote import expand, is_url
@@ -33,7 +34,7 @@ class Found:
     error: str | None = None
     url: str | None = None
 
-    @property
+    @cached_property
     def name(self) -> PurePosixPath:
         """The file's path, for labels ({stem}, {parent}) and for telling its format by extension."""
         if self.url is not None:
@@ -41,19 +42,23 @@ class Found:
         return PurePosixPath(self.path.as_posix() if self.path else self.id)
 
 
-def _sample_id(path: Path, base: Path) -> str:
-    """The path relative to ``base`` when it lies below it, POSIX-style; else as absolute."""
-    absolute = Path(os.path.abspath(path))  # symlinks keep their own name
-    try:
-        return absolute.relative_to(os.path.abspath(base)).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+def _sample_id(path: Path | str, base: Path) -> str:
+    """The path relative to ``base`` when it lies below it, POSIX-style; else as absolute.
+
+    >>> _sample_id("/data/a/b.txt", Path("/data")), _sample_id("/other/c.txt", Path("/data/"))
+    ('a/b.txt', '/other/c.txt')
+    """
+    absolute = os.path.abspath(path)  # symlinks keep their own name
+    root = os.path.abspath(base)
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    relative = absolute[len(prefix):] if absolute.startswith(prefix) else "." if absolute == root else absolute
+    return relative if os.sep == "/" else Path(relative).as_posix()
 
 
-def _walk(directory: Path) -> tuple[list[Path], list[OSError]]:
-    """Files below ``directory`` (symlinked folders followed once), hidden files and folders skipped, sorted;
-    and the folders that could not be listed."""
-    files = []
+def _walk(directory: Path) -> tuple[list[str], list[OSError]]:
+    """Files below ``directory`` (symlinked folders followed once), hidden files and folders skipped, sorted
+    as paths are (folder by folder); and the folders that could not be listed."""
+    files: list[str] = []
     visited: set[str] = set()
     errors: list[OSError] = []
     for root, dirs, names in os.walk(directory, followlinks=True, onerror=errors.append):
@@ -63,11 +68,11 @@ def _walk(directory: Path) -> tuple[list[Path], list[OSError]]:
             continue
         visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files += [Path(root) / n for n in names if not n.startswith(".")]
-    return sorted(files), errors
+        files += [os.path.join(root, n) for n in names if not n.startswith(".")]
+    return sorted(files, key=lambda f: f.split(os.sep)), errors
 
 
-def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[Path], list[Found]]:
+def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[str], list[Found]]:
     """The files below ``directory``, and a failed entry for each folder that could not be read,
     or for ``directory`` itself when it holds no file."""
     files, errors = _walk(directory)
@@ -82,7 +87,7 @@ def _folder(pattern: str, directory: Path, base: Path) -> tuple[list[Path], list
 
 def discover(patterns: list[str], *, base: Path) -> list[Found]:
     """Expand ``patterns`` (relative ones against ``base``) into sample files, each once, in order."""
-    seen: set[Path | str] = set()  # a file named twice (directly and by a glob) is one sample
+    seen: set[str] = set()  # a file named twice (directly and by a glob) is one sample (absolute paths, URLs)
     found: list[Found] = []
     for pattern in patterns:
         if is_url(pattern):
@@ -101,7 +106,7 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
             if not matches:
                 found.append(Found(pattern, None, f"{pattern}: the pattern matches no file"))
-            paths = []
+            paths: list[str | Path] = []
             for match in matches:
                 files, failed = _folder(_sample_id(match, base), match, base) if match.is_dir() else ([match], [])
                 paths += files
@@ -115,8 +120,8 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             found.append(Found(pattern, None, f"{pattern}: no such file or directory"))
             continue
         for path in paths:
-            key = Path(os.path.abspath(path))
+            key = os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
-                found.append(Found(_sample_id(path, base), path))
+                found.append(Found(_sample_id(path, base), Path(path)))
     return found

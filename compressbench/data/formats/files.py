@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,7 @@ def checked_size(source: Found, *, max_bytes: int) -> int | None:
             fs, path = filesystem(source.url)
             size = fs.size(path)
         else:
-            info = Path(source.path or source.id).stat()
+            info = os.stat(source.path or source.id)
             if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
                 raise Unreadable(f"{source.id}: not a regular file (a pipe, socket or device)", "not-a-file")
             size = info.st_size
@@ -70,16 +71,20 @@ def checked_size(source: Found, *, max_bytes: int) -> int | None:
     return size
 
 
-def read_file(source: Found, *, max_bytes: int) -> bytes:
+def read_file(source: Found, *, max_bytes: int, checked: bool = False) -> bytes:
     """The bytes of a loose file; ``Unreadable`` (naming the file) when it is not a regular file,
-    is over ``max_bytes`` (not read), or cannot be read."""
-    checked_size(source, max_bytes=max_bytes)
+    is over ``max_bytes`` (not read), or cannot be read. ``checked``: :func:`checked_size` has just
+    looked at this local file (it is not looked at twice)."""
+    if not checked:
+        checked_size(source, max_bytes=max_bytes)
     try:
         if source.url is None:
-            return Path(source.path or source.id).read_bytes()
-        fs, path = filesystem(source.url)
-        with fs.open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)  # a server may not say the size: never read past the limit
+            with open(source.path or source.id, "rb") as fh:
+                data = fh.read()  # its size is known (not over max_bytes); checked again below
+        else:
+            fs, path = filesystem(source.url)
+            with fs.open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)  # a server may not say the size: never read past the limit
     except Exception as exc:
         raise _unreadable(source, exc) from None
     if len(data) > max_bytes:

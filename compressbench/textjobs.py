@@ -1,0 +1,196 @@
+"""Tokenizing text in the run's worker processes, a batch of records per job.
+
+A text tokenizer's Python side (the per-text tally: characters, words, unknown and byte tokens,
+the ledger) and the run's own (reading, hashing, building rows) hold the GIL, so one process cannot
+keep many cores busy however parallel the library's encode is. Past its first
+``RunOptions.text_in_process_bytes`` a text dataset is therefore handed to the run's supervised
+workers (``--workers``): each job is a batch of records that one worker reads, hashes and tokenizes
+with every pending tokenizer, one library thread per worker, and sends back as rows. Each worker
+builds the run's text tokenizers once, from their class and config (:class:`Recipe`). A file long
+enough to be read in pieces is a job of its own and uses every core of its worker. Jobs run in
+order, so rows come out as they would in one process, and every count is the same.
+
+A worker that dies on a job (a native crash, the OOM killer) costs nothing but time: the job's
+records run again one per job, and only the record that kills its worker again becomes error rows.
+
+>>> from compressbench import get_tokenizer
+>>> recipe = Recipe.of(get_tokenizer("tiktoken:cl100k_base"))
+>>> recipe.build().name
+'tiktoken:cl100k_base'
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from compressbench.adapters._text import cores, set_threads
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.sample import Measurement, Sample
+from compressbench.data.clusters import with_unit
+from compressbench.data.formats.base import Record
+from compressbench.data.suite import Dataset
+from compressbench.data.textfile import STREAM_ABOVE_BYTES
+from compressbench.measure import load_sample, measure_batch
+from compressbench.parallel import WorkerPool
+from compressbench.results import Group
+
+JOB_BYTES = 8 << 20  # text a job may hold (a batch ends at the runner's batch size or here, whichever first)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a worker process builds a tokenizer the run built: its class (imported there) and config."""
+
+    cls: type[Tokenizer]
+    config: Any
+    base: Path
+    device: str
+
+    @classmethod
+    def of(cls, tokenizer: Tokenizer) -> "Recipe | None":
+        """The recipe of ``tokenizer``, or None when another process could not rebuild it (a class
+        defined inside a function, a config that does not pickle, a tokenizer on a GPU)."""
+        recipe = cls(type(tokenizer), tokenizer.config, tokenizer.base, tokenizer.device)
+        if recipe.device != "cpu":
+            return None
+        try:
+            pickle.dumps(recipe)
+        except Exception:  # pickle raises PicklingError, AttributeError or TypeError by what it meets
+            return None
+        return recipe
+
+    def build(self) -> Tokenizer:
+        return self.cls(self.config, device=self.device, base=self.base)
+
+
+@dataclass
+class TextJob:
+    """Records of one text dataset for one worker, with what to measure them with."""
+
+    key: str  # names the run's text tokenizers: a worker builds them once per key
+    recipes: tuple[Recipe, ...]
+    ledger: bool
+    dataset: Dataset
+    records: list[Record]
+    pending: list[tuple[int, ...]]  # per record: the indices (into recipes) of the tokenizers it still needs
+    max_file_bytes: int
+    hash_mode: str
+    by_unit: bool
+    threads: int = 1  # library threads: one for a batch of texts, every core for a file read in pieces
+
+
+@dataclass
+class JobResult:
+    """What a job measured: each record's sample id and digest (for the dataset's content hash), the rows,
+    and their aggregates by tokenizer name (added up in the worker, so that the run only merges them)."""
+
+    digests: list[tuple[str, str]]
+    rows: list[Measurement] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    def counted(self) -> "JobResult":
+        """This result with its rows added into ``groups``."""
+        for m in self.rows:
+            self.groups.setdefault(m.tokenizer, Group()).add(m)
+        return self
+
+
+_built: dict[str, list[Tokenizer]] = {}  # in a worker: the tokenizers of each key
+
+
+def run_job(job: TextJob) -> JobResult:
+    """In a worker: read, hash and tokenize a job's records; the rows in the order one process makes them
+    (per tokenizer, the records in order)."""
+    tokenizers = _built.get(job.key)
+    if tokenizers is None:
+        tokenizers = _built[job.key] = [recipe.build() for recipe in job.recipes]
+    for t in tokenizers:
+        if hasattr(t, "measure_ledger"):
+            t.measure_ledger = job.ledger
+    set_threads(job.threads)
+    load: Callable[..., Sample] = partial(load_sample, job.dataset, max_file_bytes=job.max_file_bytes,
+                                          hash_mode=job.hash_mode)
+    if job.by_unit:
+        load = partial(with_unit, load)
+    samples = [load(record) for record in job.records]
+    result = JobResult([(s.id, s.digest) for s in samples])
+    for index, t in enumerate(tokenizers):
+        result.rows += measure_batch(t, [s for s, wanted in zip(samples, job.pending) if index in wanted])
+    return result.counted()
+
+
+def recipes(tokenizers: list[Tokenizer]) -> tuple[Recipe, ...] | None:
+    """The recipes of a dataset's tokenizers, or None when one cannot be rebuilt in a worker (the dataset
+    is then tokenized in this process)."""
+    found = [Recipe.of(t) for t in tokenizers]
+    return None if any(r is None for r in found) else tuple(r for r in found if r is not None)
+
+
+def _size(record: Record) -> int:
+    """The bytes a record will read: its text, or a local file's size (0 when not known before reading)."""
+    if record.data is not None:
+        return len(record.data)
+    path = record.unit.source.path
+    if path is None or record.unit.source.url is not None or record.error is not None:
+        return 0
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the worker reports it
+
+
+def jobs(template: TextJob, records: Iterator[tuple[Record, tuple[int, ...]]], batch_size: int) -> Iterator[TextJob]:
+    """``template`` filled with consecutive records: at most ``batch_size`` of them and :data:`JOB_BYTES`
+    of text, a file long enough to be read in pieces alone and with every core."""
+    streamed = template.dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES)
+    batch: list[tuple[Record, tuple[int, ...]]] = []
+    held = 0
+
+    def job(items: list[tuple[Record, tuple[int, ...]]], threads: int = 1) -> TextJob:
+        return TextJob(**{**template.__dict__, "records": [r for r, _ in items], "pending": [p for _, p in items],
+                          "threads": threads})
+
+    for record, pending in records:
+        size = _size(record)
+        if record.data is None and size > streamed:
+            if batch:
+                yield job(batch)
+                batch, held = [], 0
+            yield job([(record, pending)], threads=cores())
+            continue
+        batch.append((record, pending))
+        held += size
+        if len(batch) >= batch_size or held >= JOB_BYTES:
+            yield job(batch)
+            batch, held = [], 0
+    if batch:
+        yield job(batch)
+
+
+def measured(pool: WorkerPool, template: TextJob, records: Iterator[tuple[Record, tuple[int, ...]]],
+             batch_size: int, tokenizers: list[Tokenizer], crashed: Callable[[Record, int | None], Sample]
+             ) -> Iterator[JobResult]:
+    """The results of ``records`` (each with the indices of the ``tokenizers`` it still needs) measured in
+    ``pool``'s workers, in order. A job whose worker dies runs again one record per job; a record whose
+    worker dies again is the sample ``crashed`` makes (its error rows)."""
+    for result in pool.map(run_job, jobs(template, records, batch_size), on_crash=lambda job, _: job):
+        if isinstance(result, JobResult):
+            yield result
+            continue
+        alone = (TextJob(**{**result.__dict__, "records": [r], "pending": [p]})
+                 for r, p in zip(result.records, result.pending))
+        yield from pool.map(run_job, alone, on_crash=partial(_crash_rows, tokenizers, crashed))
+
+
+def _crash_rows(tokenizers: list[Tokenizer], crashed: Callable[[Record, int | None], Sample], job: TextJob,
+                exitcode: int | None) -> JobResult:
+    """The error rows of a record whose worker died on it (alone in its job)."""
+    record, pending = job.records[0], job.pending[0]
+    sample = with_unit(crashed, record, exitcode) if job.by_unit else crashed(record, exitcode)
+    rows = [m for index, t in enumerate(tokenizers) if index in pending for m in measure_batch(t, [sample])]
+    return JobResult([(sample.id, sample.digest)], rows).counted()

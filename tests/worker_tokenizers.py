@@ -1,0 +1,57 @@
+"""Text tokenizers for the tests of tokenizing in worker processes, importable there by module.
+
+``Witness`` counts UTF-8 bytes and leaves a file named after the process that counted (so a test sees
+which processes did the work). ``Segfault`` counts UTF-8 bytes too, but dies of a real native fault
+(a read of address 0) on a text that contains ``CRASH``, in a worker; in the main process it only
+raises, so a test that is wrong about where it runs fails instead of killing pytest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from compressbench.adapters.base import Tokenizer
+from compressbench.core.errors import SampleError
+from compressbench.core.sample import TokenCount
+
+
+@dataclass(frozen=True)
+class WitnessConfig:
+    folder: str
+
+
+class Witness(Tokenizer):
+    family = "witness"
+    modality = "text"
+    description = "UTF-8 bytes, leaving a file per counting process (a test tokenizer)"
+    Config = WitnessConfig
+    argument = "folder"
+
+    def count(self, payload: str) -> TokenCount:
+        Path(self.config.folder, str(os.getpid())).touch()
+        size = len(payload.encode("utf-8"))
+        return TokenCount(tokens=size, input_bytes=size)
+
+
+@dataclass(frozen=True)
+class SegfaultConfig:
+    pass
+
+
+class Segfault(Tokenizer):
+    family = "segfault"
+    modality = "text"
+    description = "UTF-8 bytes; a native fault on a text containing CRASH, in a worker (a test tokenizer)"
+    Config = SegfaultConfig
+
+    def count(self, payload: str) -> TokenCount:
+        if "CRASH" in payload:
+            if multiprocessing.parent_process() is None:
+                raise SampleError("would crash here, but this is the main process")
+            ctypes.string_at(0)
+        size = len(payload.encode("utf-8"))
+        return TokenCount(tokens=size, input_bytes=size)
