@@ -132,10 +132,11 @@ def test_a_resumed_run_in_workers_measures_only_what_is_missing(corpus):
     specs = ["bytes", f"sp:{SP_MODEL}"]
     tokenizers = [get_tokenizer(s, base=corpus) for s in specs]
     suite = _suite(corpus, specs)
-    full, _, whole = _run(suite, tokenizers, RunOptions(workers=1))
+    full, ids, whole = _run(suite, tokenizers, RunOptions(workers=1))
     missing = [r for i, r in enumerate(full) if r["tokenizer"] != "bytes" and i % 3 == 0]
     kept = [r for r in full if r not in missing]
-    new, _, resumed = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0), prior_rows=kept)
+    new, _, resumed = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0), prior_rows=kept,
+                           prior_ids=ids)  # the lines of rows that are not kept are dropped
     assert new == missing
     assert _summary(resumed) == _summary(whole)
 
