@@ -47,12 +47,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "byte), quick (the size and the first and last 64 KiB: with --count-only nothing "
                              "else is read), none (no content hash; compare then cannot prove the data the same)")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
-                        help="processes that read and decode audio, image and video (default: the machine's "
-                             "cores; text decodes in the main process)")
+                        help="processes that read and decode audio, image and video, and that read and "
+                             "tokenize a text dataset past its first 32 MiB (default: the machine's cores)")
     parser.add_argument("--timeout", type=positive_float, default=600.0, metavar="SECONDS",
                         help="per-sample limit to read and decode in a worker (default 600)")
     parser.add_argument("--in-process", action="store_true",
-                        help="decode media in the main process instead of supervised workers: no start-up cost, "
+                        help="decode media and tokenize text in the main process instead of supervised workers: "
+                             "no start-up cost, "
                              "but a decoder that crashes on a hostile file ends the whole run, and --timeout "
                              "is not enforced (unsafe for untrusted data)")
     parser.add_argument("--max-file-bytes", type=positive_int, default=DEFAULT_MAX_FILE_BYTES, metavar="BYTES",
