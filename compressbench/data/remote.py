@@ -74,6 +74,7 @@ def expand(url: str) -> list[str] | None:
     """The file URLs ``url`` names: itself, the files below a folder (recursive), or a glob's matches.
 
     None when nothing exists there. Hidden files (a name starting with '.') below a folder are skipped.
+    A store that cannot be asked (unreachable, no credentials, access denied) is a one-line ``ConfigError``.
     """
     fs, path = filesystem(url)
     try:
@@ -88,6 +89,9 @@ def expand(url: str) -> list[str] | None:
             return None
     except FileNotFoundError:
         return None
+    except Exception as exc:  # unreached or refused: botocore's errors, unlike aiohttp's, are no OSError
+        raise ConfigError(f"{url}: cannot list ({type(exc).__name__}: {first_line(exc)}); check the address, "
+                          "the credentials and, for an S3-compatible store, AWS_ENDPOINT_URL") from None
     return [url if p == path else _as_written(url, fs.unstrip_protocol(p)) for p in files] or None
 
 

@@ -79,6 +79,21 @@ def write_zip(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
+# How text_corpus's files label each record's language: a field of JSONL and Parquet records, a member's stem in
+# tar and zip.
+TEXT_CORPUS_LABELS = {"a.jsonl.gz": "{field:lang}", "b.parquet": "{field:lang}", "c.tar": "{stem}", "d.zip": "{stem}"}
+
+
+def text_corpus(folder: Path) -> Path:
+    """The UDHR translations in ``folder`` as one corpus in four formats (the names of TEXT_CORPUS_LABELS)."""
+    records = [{"lang": lang, "text": text} for lang, text in texts().items()]
+    write_jsonl(folder / "a.jsonl.gz", records)
+    write_parquet(folder / "b.parquet", {"lang": [r["lang"] for r in records], "text": [r["text"] for r in records]})
+    write_tar(folder / "c.tar", {r["lang"]: {"txt": r["text"].encode()} for r in records})
+    write_zip(folder / "d.zip", {f"{r['lang']}.txt": r["text"].encode() for r in records})
+    return folder
+
+
 def measure(paths: list[str], modality: str, tokenizers: list, base: Path = Path("."), **keys: Any) -> list[dict]:
     """The result rows of measuring ``paths`` as one dataset (keys: format, field, language)."""
     ds = Dataset(name="d", modality=modality, paths=tuple(paths), base=base, **keys)

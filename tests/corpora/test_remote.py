@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import fsspec
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from compressbench.core.errors import BackendMissing, ConfigError
 from compressbench.data.remote import expand, filesystem
 from tests.conftest import cli
-from tests.corpora.build import measure, photos, texts, tokens_by, write_jsonl, write_parquet, write_tar, write_zip
+from tests.corpora.build import TEXT_CORPUS_LABELS, measure, photos, text_corpus, tokens_by
 from tests.corpora.server import serve
 
 
@@ -21,14 +22,8 @@ def text_tokenizers(tokenizer):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """One text corpus in four formats on disk, and N of the same records read locally."""
-    folder = tmp_path_factory.mktemp("corpus")
-    records = [{"lang": lang, "text": text} for lang, text in texts().items()]
-    write_jsonl(folder / "a.jsonl.gz", records)
-    write_parquet(folder / "b.parquet", {"lang": [r["lang"] for r in records], "text": [r["text"] for r in records]})
-    write_tar(folder / "c.tar", {r["lang"]: {"txt": r["text"].encode()} for r in records})
-    write_zip(folder / "d.zip", {f"{r['lang']}.txt": r["text"].encode() for r in records})
-    return folder
+    """One text corpus in four formats on disk."""
+    return text_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 def _by_language(rows):
@@ -40,7 +35,7 @@ def _local(corpus, tokenizers, name, language):
     return _by_language(measure([str(corpus / name)], "text", tokenizers, language=language))
 
 
-LABELS = {"a.jsonl.gz": "{field:lang}", "b.parquet": "{field:lang}", "c.tar": "{stem}", "d.zip": "{stem}"}
+LABELS = TEXT_CORPUS_LABELS
 
 
 def test_memory_filesystem(corpus, text_tokenizers):
@@ -84,13 +79,19 @@ def test_a_loose_file_over_http(tmp_path, tokenizer):
     assert remote[0]["file_sha256"] == local[0]["file_sha256"]
 
 
+# protocol -> (the back-end fsspec needs, compressbench's extra that installs it)
+_OPTIONAL = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "az": ("adlfs", "azure")}
+
+
 def test_a_missing_backend_says_how_to_install_it():
-    if importlib.util.find_spec("s3fs") is not None:
-        pytest.skip("s3fs is installed here")
-    with pytest.raises(BackendMissing, match=r"needs s3fs; pip install 'compressbench\[s3\]'"):
-        filesystem("s3://bucket/shard-000.parquet")
+    missing = [(p, m, e) for p, (m, e) in _OPTIONAL.items() if importlib.util.find_spec(m) is None]
+    if not missing:
+        pytest.skip("every optional back-end is installed here")
+    proto, module, extra = missing[0]  # s3fs comes with the dev extra (tests/corpora/test_s3.py reads s3://)
+    hint = f"reading {proto}:// needs {module}; pip install 'compressbench[{extra}]'"
+    with pytest.raises(BackendMissing, match=re.escape(hint)):
+        filesystem(f"{proto}://bucket/shard-000.parquet")
     with pytest.raises(ConfigError, match="unknown protocol 'nosuch'"):
         filesystem("nosuch://bucket/x")
-    proc = cli("measure", "-t", "bytes", "s3://bucket/shard-000.jsonl.gz")
-    assert proc.returncode == 2 and proc.stderr == ("compressbench: error: s3://bucket/shard-000.jsonl.gz: reading "
-                                                    "s3:// needs s3fs; pip install 'compressbench[s3]'\n")
+    proc = cli("measure", "-t", "bytes", f"{proto}://bucket/shard-000.jsonl.gz")
+    assert proc.returncode == 2 and proc.stderr == f"compressbench: error: {proto}://bucket/shard-000.jsonl.gz: {hint}\n"
