@@ -13,7 +13,15 @@ kept. ``extra_info``: ``throughput_ratio`` is ``measure_batch``'s throughput ove
 with the ledger, ``no_ledger_throughput_ratio`` without it (goal: at least 0.9), ``cpu_ratio`` and
 ``no_ledger_cpu_ratio`` the same with CPU time (all threads) in place of wall time, steadier on a
 shared machine, and ``end_to_end_ratio`` and ``end_to_end_no_ledger_ratio`` the whole run's
-throughput over the bare call's on texts already in memory. Token counts must be identical.
+throughput over the bare call's on texts already in memory. ``workers_ratio`` and
+``workers_no_ledger_ratio`` are the same for a whole run with every text tokenized in the worker
+processes (``text_in_process_bytes=0``; by default a dataset's first 32 MiB stay in the main process,
+and all of it with fewer than 3 workers), start-up included; ``workers_no_ledger_vs_bare_read`` sets
+that run beside the bare call that first reads the files too. ``workers_main_cpu_s`` and
+``workers_cpu_s`` split that run's CPU between the main process and the workers, and
+``main_process_keeps_up_with_bare_cores`` is the bare call's CPU time over the main process's: how many
+cores' worth of the bare library's throughput the one coordinating process could keep up with, the
+bound of that path on a machine with more cores than this one. Token counts must be identical.
 
 The corpus is the text fixtures cut into pieces of about 8 KB, cycled to
 ``COMPRESSBENCH_BENCH_TEXTS`` texts (default 600), in ``COMPRESSBENCH_BENCH_ROUNDS`` rounds (default 3).
@@ -22,6 +30,7 @@ The corpus is the text fixtures cut into pieces of about 8 KB, cycled to
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 import pytest
@@ -80,6 +89,7 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
                           "workers", "workers_no_ledger"], float("inf"))
     cpu = dict(best)
     counts: dict[str, list[int]] = {}
+    split: list[tuple[float, float]] = []  # CPU seconds of this process and of the workers, workers_no_ledger
 
     def ours() -> list[int]:
         return [m.tokens for batch in batched(iter(samples), size) for m in measure_batch(tok, batch)]
@@ -93,11 +103,16 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
 
     def whole_run(ledger: bool = True, workers: bool = False) -> list[int]:
         rows: list[dict] = []
-        # as `compressbench measure` runs (--workers defaults to the machine's cores), with the text past
-        # the first text_in_process_bytes (default) or all of it (workers) tokenized in the workers
+        # as `compressbench measure` runs (--workers defaults to the machine's cores: on 2 cores all text
+        # stays in this process), or (workers) with all of it tokenized in the workers
         options = RunOptions(ledger=ledger, workers=os.cpu_count() or 1,
                              **({"text_in_process_bytes": 0} if workers else {}))
+        main, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
         run_suite(suite, tokenizers=[tok], emit=rows.append, options=options)
+        if workers and not ledger:  # where the work ran: this process, or the workers (ended with the run)
+            ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+            split.append((time.process_time() - main,
+                          ended.ru_utime + ended.ru_stime - children.ru_utime - children.ru_stime))
         return [r["tokens"] for r in sorted(rows, key=lambda r: r["sample"])]
 
     def bare_read() -> list[int]:
@@ -132,4 +147,10 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
                                  "workers_no_ledger_ratio": round(best["bare"] / best["workers_no_ledger"], 3),
                                  "workers_no_ledger_vs_bare_read": round(best["bare_read"] / best["workers_no_ledger"],
                                                                          3)})
+    main_cpu, worker_cpu = min(split, key=sum)
+    # the coordinating process's CPU bounds the workers' path on any number of cores: with the bare
+    # call's CPU time over it, how many cores' worth of the bare library's throughput it keeps up with
+    benchmark.extra_info.update({"workers_main_cpu_s": round(main_cpu, 3), "workers_cpu_s": round(worker_cpu, 3),
+                                 "bare_cpu_s": round(cpu["bare"], 3),
+                                 "main_process_keeps_up_with_bare_cores": round(cpu["bare"] / main_cpu, 1)})
     print(f"\n{spec}: {benchmark.extra_info}")

@@ -191,7 +191,8 @@ def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options
         yield sample
 
 
-TEXT_IN_PROCESS_BYTES = 32 << 20
+TEXT_IN_PROCESS_BYTES = 32 << 20  # starting the workers and building the tokenizers there costs about a second
+TEXT_WORKERS_FROM = 3  # on 2 cores one process with the library's threads was as fast (docs/memory.md)
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ class RunOptions:
     fidelity: bool = True  # PSNR and SSIM of what image and video models' input keeps (off: --no-fidelity)
     ledger: bool = True  # token-id counts and continued words of text tokenizers (off: --no-ledger)
     # text a dataset tokenizes in this process before the rest goes to the workers (with 2 or more and not
-    # in_process): starting them and building the tokenizers there costs about a second
-    text_in_process_bytes: int = TEXT_IN_PROCESS_BYTES
+    # in_process); None: 32 MiB with 3 or more workers, else all of it (text_in_process_limit)
+    text_in_process_bytes: int | None = None
 
 
 def set_measures(tokenizers: list[Tokenizer], options: RunOptions) -> None:
@@ -405,16 +406,32 @@ def _measure(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, 
     """Measure ``needed`` into ``run``: in batches in this process, or, past a text dataset's first
     ``text_in_process_bytes``, in the workers (:mod:`compressbench.textjobs`) when there are several and
     each can build the dataset's tokenizers."""
-    options = run.options
-    several = ds.modality == "text" and options.workers > 1 and not options.in_process
-    recipes = textjobs.recipes(run.tokenizers_for(ds)) if several else None
-    if recipes is None:
+    limit = text_in_process_limit(run.options) if ds.modality == "text" else None
+    recipes = textjobs.recipes(run.tokenizers_for(ds)) if limit is not None else None
+    if limit is None or recipes is None:
         _measure_here(run, ds, needed, pool, bar, by_unit=by_unit)
         return
     read = [0]  # text bytes read in this process so far
-    first = iter(lambda: next(needed, None) if read[0] < options.text_in_process_bytes else None, None)
+    first = iter(lambda: next(needed, None) if read[0] < limit else None, None)
     _measure_here(run, ds, first, pool, bar, by_unit=by_unit, read=read)
     _measure_in_workers(run, ds, needed, pool, bar, recipes, by_unit=by_unit)
+
+
+def text_in_process_limit(options: RunOptions) -> int | None:
+    """The text bytes of a dataset tokenized in this process before the rest goes to the workers; None
+    when all of it stays here (one worker, ``in_process``, or by default fewer than
+    :data:`TEXT_WORKERS_FROM` workers).
+
+    >>> text_in_process_limit(RunOptions(workers=8)) == TEXT_IN_PROCESS_BYTES
+    True
+    >>> text_in_process_limit(RunOptions(workers=2)), text_in_process_limit(RunOptions(workers=2, text_in_process_bytes=0))
+    (None, 0)
+    """
+    if options.workers < 2 or options.in_process:
+        return None
+    if options.text_in_process_bytes is not None:
+        return options.text_in_process_bytes
+    return TEXT_IN_PROCESS_BYTES if options.workers >= TEXT_WORKERS_FROM else None
 
 
 def _measure_here(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, bar: Any, *, by_unit: bool,
@@ -444,9 +461,8 @@ def _measure_in_workers(run: Run, ds: Dataset, needed: Iterator[Record], pool: W
     """Text read, hashed, tokenized and added up in the workers; here the results are merged and sent."""
     options, mine = run.options, run.tokenizers_for(ds)
     names = [t.name for t in mine]
-    template = textjobs.TextJob(key=",".join(names), recipes=recipes, ledger=options.ledger, dataset=ds,
-                                records=[], pending=[], max_file_bytes=options.max_file_bytes,
-                                hash_mode=options.hash, by_unit=by_unit)
+    template = textjobs.TextJob(key=",".join(names), recipes=recipes, options=options, dataset=ds,
+                                records=[], pending=[], by_unit=by_unit)
     pending = ((r, tuple(i for i, name in enumerate(names) if (ds.name, name, r.id) not in run.work.done))
                for r in needed)
     crashed = _crashed(ds, "worker crashed", "reading and tokenizing")

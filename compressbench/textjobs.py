@@ -2,13 +2,13 @@
 
 A text tokenizer's Python side (the per-text tally: characters, words, unknown and byte tokens,
 the ledger) and the run's own (reading, hashing, building rows) hold the GIL, so one process cannot
-keep many cores busy however parallel the library's encode is. Past its first
-``RunOptions.text_in_process_bytes`` a text dataset is therefore handed to the run's supervised
-workers (``--workers``): each job is a batch of records that one worker reads, hashes and tokenizes
-with every pending tokenizer, one library thread per worker, and sends back as rows. Each worker
-builds the run's text tokenizers once, from their class and config (:class:`Recipe`). A file long
-enough to be read in pieces is a job of its own and uses every core of its worker. Jobs run in
-order, so rows come out as they would in one process, and every count is the same.
+keep many cores busy however parallel the library's encode is. Past its first 32 MiB
+(:func:`compressbench.runner.text_in_process_limit`) a text dataset is therefore handed to the run's
+supervised workers (``--workers``): each job is a batch of records that one worker reads, hashes and
+tokenizes with every pending tokenizer, one library thread per worker, and sends back as rows and
+their aggregates. Each worker builds the dataset's tokenizers once, from their class and config
+(:class:`Recipe`). A file long enough to be read in pieces is a job of its own and uses every core
+of its worker. Jobs come back in order and every count is the same as in one process.
 
 A worker that dies on a job (a native crash, the OOM killer) costs nothing but time: the job's
 records run again one per job, and only the record that kills its worker again becomes error rows.
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._text import cores, set_threads
 from compressbench.adapters.base import Tokenizer
@@ -38,6 +38,9 @@ from compressbench.data.textfile import STREAM_ABOVE_BYTES
 from compressbench.measure import load_sample, measure_batch
 from compressbench.parallel import WorkerPool
 from compressbench.results import Group
+
+if TYPE_CHECKING:
+    from compressbench.runner import RunOptions
 
 JOB_BYTES = 8 << 20  # text a job may hold (a batch ends at the runner's batch size or here, whichever first)
 
@@ -72,14 +75,12 @@ class Recipe:
 class TextJob:
     """Records of one text dataset for one worker, with what to measure them with."""
 
-    key: str  # names the run's text tokenizers: a worker builds them once per key
+    key: str  # names the dataset's tokenizers: a worker builds them once per key
     recipes: tuple[Recipe, ...]
-    ledger: bool
+    options: RunOptions
     dataset: Dataset
     records: list[Record]
     pending: list[tuple[int, ...]]  # per record: the indices (into recipes) of the tokenizers it still needs
-    max_file_bytes: int
-    hash_mode: str
     by_unit: bool
     threads: int = 1  # library threads: one for a batch of texts, every core for a file read in pieces
 
@@ -106,15 +107,15 @@ _built: dict[str, list[Tokenizer]] = {}  # in a worker: the tokenizers of each k
 def run_job(job: TextJob) -> JobResult:
     """In a worker: read, hash and tokenize a job's records; the rows in the order one process makes them
     (per tokenizer, the records in order)."""
+    from compressbench.runner import set_measures  # the runner imports this module
+
     tokenizers = _built.get(job.key)
     if tokenizers is None:
         tokenizers = _built[job.key] = [recipe.build() for recipe in job.recipes]
-    for t in tokenizers:
-        if hasattr(t, "measure_ledger"):
-            t.measure_ledger = job.ledger
+    set_measures(tokenizers, job.options)
     set_threads(job.threads)
-    load: Callable[..., Sample] = partial(load_sample, job.dataset, max_file_bytes=job.max_file_bytes,
-                                          hash_mode=job.hash_mode)
+    load: Callable[..., Sample] = partial(load_sample, job.dataset, max_file_bytes=job.options.max_file_bytes,
+                                          hash_mode=job.options.hash)
     if job.by_unit:
         load = partial(with_unit, load)
     samples = [load(record) for record in job.records]

@@ -161,8 +161,8 @@ def test_a_long_file_is_a_job_of_its_own_with_every_core(corpus, tmp_path):
     suite = parse_suite({"tokenizers": ["bytes"], "datasets": [
         {"name": "t", "modality": "text", "paths": ["."], "options": {"stream_above_bytes": 10_000}}]}, source="test", base=long)
     tok = [get_tokenizer("tiktoken:cl100k_base")]
-    template = TextJob(key="k", recipes=tuple(Recipe.of(t) for t in tok), ledger=True, dataset=suite.datasets[0],
-                       records=[], pending=[], max_file_bytes=1 << 30, hash_mode="full", by_unit=False)
+    template = TextJob(key="k", recipes=tuple(Recipe.of(t) for t in tok), options=RunOptions(),
+                       dataset=suite.datasets[0], records=[], pending=[], by_unit=False)
     from compressbench.data import reading
     ds = suite.datasets[0]
     records = [r for u in reading.units(ds) for r in reading.records(ds, u, max_bytes=1 << 30)]
