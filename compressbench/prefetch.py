@@ -1,6 +1,6 @@
 """Reading ahead on a thread: the next batch is read while this one is tokenized.
 
-Text is read and decoded in the main process (shipping it from a worker costs more than reading it),
+Text tokenized in the main process (a dataset's first 32 MiB, or all of it with fewer than 3 workers) is read there,
 which is serial Python work. Run between batches it leaves every core but one idle while the files of
 the next batch are read; on a thread it overlaps the tokenizer's own threads, which release the GIL
 while they encode. At most ``ahead`` items wait, so memory stays bounded by the batch.

@@ -175,7 +175,8 @@ def _samples(ds: Dataset, needed: Iterator[Record], tally: DatasetTally, options
     """Load, in order, the samples that still need a tokenizer; count every sample in the tally.
 
     Media decode in ``options.workers`` supervised processes (records are read here, with bounded
-    read-ahead; a decoder that crashes fails its sample only); text decodes here (cheaper than shipping it).
+    read-ahead; a decoder that crashes fails its sample only); text decodes here (the text that goes to the
+    workers is read there, :func:`_measure_in_workers`).
     ``by_unit``: each sample names its reading unit (a sample of whole units).
     """
     load = partial(load_sample, ds, count_only=options.count_only, max_file_bytes=options.max_file_bytes,
@@ -201,7 +202,7 @@ class RunOptions:
 
     batch_size: int | None = None  # samples per tokenizer call (default: per modality)
     count_only: bool = False  # read headers only where a modality can (N from shapes); text is always tokenized
-    workers: int = 1  # processes decoding media (audio, image, video); text decodes in this process
+    workers: int = 1  # processes decoding media (audio, image, video) and tokenizing text (text_in_process_limit)
     timeout: float | None = None  # seconds to read and decode one sample in a worker
     in_process: bool = False  # decode media in this process: no worker to start, but a decoder crash ends the run
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are error rows, never read

@@ -47,8 +47,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "byte), quick (the size and the first and last 64 KiB: with --count-only nothing "
                              "else is read), none (no content hash; compare then cannot prove the data the same)")
     parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
-                        help="processes that read and decode audio, image and video, and that read and "
-                             "tokenize a text dataset past its first 32 MiB (default: the machine's cores)")
+                        help="processes that read and decode audio, image and video and, with 3 or more, "
+                             "read and tokenize a text dataset past its first 32 MiB (default: the machine's "
+                             "cores)")
     parser.add_argument("--timeout", type=positive_float, default=600.0, metavar="SECONDS",
                         help="per-sample limit to read and decode in a worker (default 600)")
     parser.add_argument("--in-process", action="store_true",
