@@ -22,6 +22,7 @@ records run again one per job, and only the record that kills its worker again b
 from __future__ import annotations
 
 import pickle
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from compressbench.adapters._text import cores, set_threads
 from compressbench.adapters.base import Tokenizer
+from compressbench.core.errors import first_line
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data.clusters import with_unit
 from compressbench.data.formats.base import Record
@@ -104,16 +106,34 @@ class JobResult:
 _built: dict[str, list[Tokenizer]] = {}  # in a worker: the tokenizers of each key
 
 
-def run_job(job: TextJob) -> JobResult:
+@dataclass
+class JobFailed:
+    """A job a worker could not run (its tokenizers would not build there, a result would not pickle)."""
+
+    job: TextJob
+    problem: str
+
+
+def run_job(job: TextJob) -> JobResult | JobFailed:
     """In a worker: read, hash and tokenize a job's records; the rows in the order one process makes them
     (per tokenizer, the records in order)."""
     from compressbench.runner import set_measures  # the runner imports this module
 
-    tokenizers = _built.get(job.key)
-    if tokenizers is None:
-        tokenizers = _built[job.key] = [recipe.build() for recipe in job.recipes]
-    set_measures(tokenizers, job.options)
-    set_threads(job.threads)
+    try:
+        tokenizers = _built.get(job.key)
+        if tokenizers is None:
+            tokenizers = _built[job.key] = [recipe.build() for recipe in job.recipes]
+        set_measures(tokenizers, job.options)
+        set_threads(job.threads)
+        result = measure_job(job, tokenizers)
+        pickle.dumps(result)  # what cannot go back is this job's failure, not the pool's
+        return result
+    except Exception as exc:  # the job is then measured in the main process, which says why
+        return JobFailed(job, f"{type(exc).__name__}: {first_line(exc)}")
+
+
+def measure_job(job: TextJob, tokenizers: list[Tokenizer]) -> JobResult:
+    """A job's records read, hashed and tokenized here with ``tokenizers`` (the job's, in order)."""
     load: Callable[..., Sample] = partial(load_sample, job.dataset, max_file_bytes=job.options.max_file_bytes,
                                           hash_mode=job.options.hash)
     if job.by_unit:
@@ -179,13 +199,22 @@ def measured(pool: WorkerPool, template: TextJob, records: Iterator[tuple[Record
     """The results of ``records`` (each with the indices of the ``tokenizers`` it still needs) measured in
     ``pool``'s workers, in order. A job whose worker dies runs again one record per job; a record whose
     worker dies again is the sample ``crashed`` makes (its error rows)."""
+    warned = False
     for result in pool.map(run_job, jobs(template, records, batch_size), on_crash=lambda job, _: job):
-        if isinstance(result, JobResult):
-            yield result
-            continue
-        alone = (TextJob(**{**result.__dict__, "records": [r], "pending": [p]})
-                 for r, p in zip(result.records, result.pending))
-        yield from pool.map(run_job, alone, on_crash=partial(_crash_rows, tokenizers, crashed))
+        if isinstance(result, TextJob):  # its worker died: again, a record per job
+            alone = (TextJob(**{**result.__dict__, "records": [r], "pending": [p]})
+                     for r, p in zip(result.records, result.pending))
+            results = pool.map(run_job, alone, on_crash=partial(_crash_rows, tokenizers, crashed))
+        else:
+            results = iter([result])
+        for done in results:
+            if isinstance(done, JobFailed):
+                if not warned:
+                    warnings.warn(f"compressbench: a text worker could not run a batch ({done.problem}); "
+                                  "such batches are measured in the main process, more slowly", stacklevel=2)
+                    warned = True
+                done = measure_job(done.job, tokenizers)
+            yield done
 
 
 def _crash_rows(tokenizers: list[Tokenizer], crashed: Callable[[Record, int | None], Sample], job: TextJob,

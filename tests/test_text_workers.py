@@ -24,7 +24,7 @@ from compressbench.runner import RunOptions, run_suite
 from compressbench.textjobs import Recipe, TextJob, jobs
 from tests.conftest import HF_JSON, SP_MODEL, UDHR
 from tests.corpora.build import write_jsonl
-from tests.worker_tokenizers import Segfault, Witness
+from tests.worker_tokenizers import MainOnly, Segfault, Witness
 
 SPECS = ["bytes", "tiktoken:cl100k_base", f"hf:{HF_JSON}", f"sp:{SP_MODEL}"]
 TIMINGS = ("seconds", "decode_seconds")
@@ -185,3 +185,16 @@ def test_a_tokenizer_another_process_cannot_build_stays_in_this_one(corpus, tmp_
                       RunOptions(workers=2, text_in_process_bytes=0))
     assert len(rows) == 2 * 2 * _pieces(corpus) and not any(r["error"] for r in rows)
     assert _pids(tmp_path) == {os.getpid()}  # the whole dataset, with every tokenizer, ran here
+
+
+def test_a_batch_a_worker_cannot_run_is_measured_here(corpus, tmp_path):
+    """A tokenizer that does not build in a worker: its batches come back failed and are measured in the
+    main process, with one warning; nothing is lost."""
+    tokenizers = [get_tokenizer("bytes"), MainOnly(MainOnly.Config(str(tmp_path)))]
+    suite = _suite(corpus, ["bytes"])
+    expected, _, _ = _run(suite, tokenizers, RunOptions(workers=1))
+    with pytest.warns(UserWarning, match=r"a text worker could not run a batch \(RuntimeError: this tokenizer's "
+                                         r"files are not here\); such batches are measured in the main process"):
+        got, _, _ = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0))
+    assert _sorted(got) == _sorted(expected) and not any(r["error"] for r in got)
+    assert _pids(tmp_path) == {os.getpid()}

@@ -55,3 +55,15 @@ class Segfault(Tokenizer):
             ctypes.string_at(0)
         size = len(payload.encode("utf-8"))
         return TokenCount(tokens=size, input_bytes=size)
+
+
+class MainOnly(Witness):
+    """A ``Witness`` that cannot be built in a worker process (as a tokenizer whose files only the main
+    process can see)."""
+
+    family = "main-only"
+
+    def __init__(self, config, **kwargs) -> None:
+        if multiprocessing.parent_process() is not None:
+            raise RuntimeError("this tokenizer's files are not here")
+        super().__init__(config, **kwargs)
