@@ -78,13 +78,19 @@ class TextJob:
     """Records of one text dataset for one worker, with what to measure them with."""
 
     key: str  # names the dataset's tokenizers: a worker builds them once per key
-    recipes: tuple[Recipe, ...]
+    recipes: tuple[Recipe, ...] | bytes  # pickled on the way to a worker, unpickled there in run_job
     options: RunOptions
     dataset: Dataset
     records: list[Record]
     pending: list[tuple[int, ...]]  # per record: the indices (into recipes) of the tokenizers it still needs
     by_unit: bool
     threads: int = 1  # library threads: one for a batch of texts, every core for a file read in pieces
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The recipes travel pickled: a class the worker cannot import (defined in a notebook's or
+        ``python -c``'s ``__main__``) then fails the job in :func:`run_job`, not the worker process."""
+        recipes = self.recipes if isinstance(self.recipes, bytes) else pickle.dumps(self.recipes)
+        return {**self.__dict__, "recipes": recipes}
 
 
 @dataclass
@@ -122,7 +128,8 @@ def run_job(job: TextJob) -> JobResult | JobFailed:
     try:
         tokenizers = _built.get(job.key)
         if tokenizers is None:
-            tokenizers = _built[job.key] = [recipe.build() for recipe in job.recipes]
+            recipes = pickle.loads(job.recipes) if isinstance(job.recipes, bytes) else job.recipes
+            tokenizers = _built[job.key] = [recipe.build() for recipe in recipes]
         set_measures(tokenizers, job.options)
         set_threads(job.threads)
         result = measure_job(job, tokenizers)

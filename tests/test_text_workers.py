@@ -198,3 +198,24 @@ def test_a_batch_a_worker_cannot_run_is_measured_here(corpus, tmp_path):
         got, _, _ = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0))
     assert _sorted(got) == _sorted(expected) and not any(r["error"] for r in got)
     assert _pids(tmp_path) == {os.getpid()}
+
+
+def test_a_tokenizer_class_a_worker_cannot_import_is_measured_here(corpus, tmp_path, monkeypatch):
+    """A class that pickles here but not in a worker (one a notebook or ``python -c`` defines in
+    ``__main__``; here a module that exists only in this process) fails its batches, not the workers:
+    they are measured in the main process, with one warning, and no record becomes an error row."""
+    import sys
+    import types
+
+    ghost = types.ModuleType("compressbench_ghost")
+    Ghost = type("Ghost", (Witness,), {"family": "ghost-witness", "__module__": ghost.__name__})
+    ghost.Ghost = Ghost
+    monkeypatch.setitem(sys.modules, ghost.__name__, ghost)
+    tokenizer = Ghost(Ghost.Config(str(tmp_path)))
+    assert Recipe.of(tokenizer) is not None  # it pickles here, by reference
+    suite = _suite(corpus, ["bytes"])
+    with pytest.warns(UserWarning, match=r"a text worker could not run a batch \(ModuleNotFoundError"):
+        got, _, _ = _run(suite, [tokenizer], RunOptions(workers=2, text_in_process_bytes=0))
+    expected, _, _ = _run(suite, [tokenizer], RunOptions(workers=1))
+    assert _sorted(got) == _sorted(expected) and not any(r["error"] for r in got)
+    assert _pids(tmp_path) == {os.getpid()}
