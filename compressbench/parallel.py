@@ -132,7 +132,9 @@ class WorkerPool:
                     ready.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=True, cancel_futures=True)
-                raise RuntimeError("decode worker processes die as they start; try --in-process to see why") from None
+                raise RuntimeError("worker processes die as they start (a Python script that starts a run "
+                                   "must do so under `if __name__ == \"__main__\":`); try --in-process "
+                                   "(RunOptions(in_process=True)) to see why") from None
             self._pool = pool
         return self._pool
 

@@ -407,7 +407,7 @@ def _measure(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, 
     """Measure ``needed`` into ``run``: in batches in this process, or, past a text dataset's first
     ``text_in_process_bytes``, in the workers (:mod:`compressbench.textjobs`) when there are several and
     each can build the dataset's tokenizers."""
-    limit = text_in_process_limit(run.options) if ds.modality == "text" else None
+    limit = text_in_process_limit(run.options) if ds.modality == "text" and textjobs.shareable(ds) else None
     recipes = textjobs.recipes(run.tokenizers_for(ds)) if limit is not None else None
     if limit is None or recipes is None:
         _measure_here(run, ds, needed, pool, bar, by_unit=by_unit)
@@ -463,7 +463,7 @@ def _measure_in_workers(run: Run, ds: Dataset, needed: Iterator[Record], pool: W
     options, mine = run.options, run.tokenizers_for(ds)
     names = [t.name for t in mine]
     template = textjobs.TextJob(key=",".join(names), recipes=recipes, options=options, dataset=ds,
-                                records=[], pending=[], by_unit=by_unit)
+                                records=[], pending=[], by_unit=by_unit, counts=textjobs.declared_counts(mine))
     pending = ((r, tuple(i for i, name in enumerate(names) if (ds.name, name, r.id) not in run.work.done))
                for r in needed)
     crashed = _crashed(ds, "worker crashed", "reading and tokenizing")

@@ -32,9 +32,12 @@ from typing import TYPE_CHECKING, Any
 from compressbench.adapters._text import cores, set_threads
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import first_line
+from compressbench.core.metrics import CountSpec
+from compressbench.core.registry import count_specs
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data.clusters import with_unit
 from compressbench.data.formats.base import Record
+from compressbench.data.remote import is_url, protocol
 from compressbench.data.suite import Dataset
 from compressbench.data.textfile import STREAM_ABOVE_BYTES
 from compressbench.measure import load_sample, measure_batch
@@ -84,6 +87,7 @@ class TextJob:
     records: list[Record]
     pending: list[tuple[int, ...]]  # per record: the indices (into recipes) of the tokenizers it still needs
     by_unit: bool
+    counts: dict[str, CountSpec | None] = field(default_factory=dict)  # declared_counts() of the main process
     threads: int = 1  # library threads: one for a batch of texts, every core for a file read in pieces
 
     def __getstate__(self) -> dict[str, Any]:
@@ -130,6 +134,8 @@ def run_job(job: TextJob) -> JobResult | JobFailed:
         if tokenizers is None:
             recipes = pickle.loads(job.recipes) if isinstance(job.recipes, bytes) else job.recipes
             tokenizers = _built[job.key] = [recipe.build() for recipe in recipes]
+        if declared_counts(tokenizers) != job.counts:  # a family registered in the main process's own code
+            raise RuntimeError("the tokenizers' counts are declared differently here than in the main process")
         set_measures(tokenizers, job.options)
         set_threads(job.threads)
         result = measure_job(job, tokenizers)
@@ -152,6 +158,19 @@ def measure_job(job: TextJob, tokenizers: list[Tokenizer]) -> JobResult:
     return result.counted()
 
 
+def declared_counts(tokenizers: list[Tokenizer]) -> dict[str, CountSpec | None]:
+    """How this process aggregates the counts ``tokenizers`` declare (None: not registered, summed); a
+    worker must aggregate them as the main process does."""
+    specs = count_specs()
+    return {name: specs.get(name) for t in tokenizers for name in type(t).counts}
+
+
+def shareable(dataset: Dataset) -> bool:
+    """Whether worker processes see the dataset's files: not those of the main process's own memory
+    (``memory://``)."""
+    return not any(is_url(p) and protocol(p) == "memory" for p in dataset.paths)
+
+
 def recipes(tokenizers: list[Tokenizer]) -> tuple[Recipe, ...] | None:
     """The recipes of a dataset's tokenizers, or None when one cannot be rebuilt in a worker (the dataset
     is then tokenized in this process)."""
@@ -159,13 +178,16 @@ def recipes(tokenizers: list[Tokenizer]) -> tuple[Recipe, ...] | None:
     return None if any(r is None for r in found) else tuple(r for r in found if r is not None)
 
 
-def _size(record: Record) -> int:
-    """The bytes a record will read: its text, or a local file's size (0 when not known before reading)."""
+def _size(record: Record) -> int | None:
+    """The bytes a record will read: its text, or a local file's size; None when not known before reading
+    (a file behind a URL), 0 for a record that will not be read."""
     if record.data is not None:
         return len(record.data)
-    path = record.unit.source.path
-    if path is None or record.unit.source.url is not None or record.error is not None:
+    if record.error is not None:
         return 0
+    path = record.unit.source.path
+    if path is None or record.unit.source.url is not None:
+        return None
     try:
         return path.stat().st_size
     except OSError:
@@ -174,7 +196,8 @@ def _size(record: Record) -> int:
 
 def jobs(template: TextJob, records: Iterator[tuple[Record, tuple[int, ...]]], batch_size: int) -> Iterator[TextJob]:
     """``template`` filled with consecutive records: at most ``batch_size`` of them and :data:`JOB_BYTES`
-    of text, a file long enough to be read in pieces alone and with every core."""
+    of text. A file long enough to be read in pieces is alone, with every core; a file whose size is not
+    known before it is read (behind a URL) is alone too, so that jobs in flight stay bounded."""
     streamed = template.dataset.options.get("stream_above_bytes", STREAM_ABOVE_BYTES)
     batch: list[tuple[Record, tuple[int, ...]]] = []
     held = 0
@@ -185,11 +208,11 @@ def jobs(template: TextJob, records: Iterator[tuple[Record, tuple[int, ...]]], b
 
     for record, pending in records:
         size = _size(record)
-        if record.data is None and size > streamed:
+        if size is None or (record.data is None and size > streamed):
             if batch:
                 yield job(batch)
                 batch, held = [], 0
-            yield job([(record, pending)], threads=cores())
+            yield job([(record, pending)], threads=1 if size is None else cores())
             continue
         batch.append((record, pending))
         held += size

@@ -24,7 +24,7 @@ from compressbench.runner import RunOptions, run_suite
 from compressbench.textjobs import Recipe, TextJob, jobs
 from tests.conftest import HF_JSON, SP_MODEL, UDHR
 from tests.corpora.build import write_jsonl
-from tests.worker_tokenizers import MainOnly, Segfault, Witness
+from tests.worker_tokenizers import Longest, MainOnly, Segfault, Witness
 
 SPECS = ["bytes", "tiktoken:cl100k_base", f"hf:{HF_JSON}", f"sp:{SP_MODEL}"]
 TIMINGS = ("seconds", "decode_seconds")
@@ -219,3 +219,56 @@ def test_a_tokenizer_class_a_worker_cannot_import_is_measured_here(corpus, tmp_p
     expected, _, _ = _run(suite, [tokenizer], RunOptions(workers=1))
     assert _sorted(got) == _sorted(expected) and not any(r["error"] for r in got)
     assert _pids(tmp_path) == {os.getpid()}
+
+
+def test_counts_a_worker_would_aggregate_otherwise_are_aggregated_here(corpus):
+    """A family registered in this process's own code (not on import): a worker would sum its declared
+    maximum, so its batches come back and are measured here, with a warning."""
+    from compressbench.core import registry
+
+    registry.register_tokenizer(Longest)
+    try:
+        tokenizers = [Longest(Longest.Config())]
+        suite = _suite(corpus, ["bytes"])
+        _, _, expected = _run(suite, tokenizers, RunOptions(workers=1))
+        with pytest.warns(UserWarning, match="counts are declared differently here than in the main process"):
+            _, _, got = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0))
+    finally:
+        registry._entries.pop(Longest.family, None)
+        registry._counts = None
+    assert _summary(got) == _summary(expected)
+    longest = got.groups[("files", "text", "longest-word")].total.summary()["longest_word"]
+    assert longest == max(len(w) for p in corpus.rglob("*.txt") for w in p.read_text(encoding="utf-8").split())
+
+
+def test_a_memory_filesystem_dataset_stays_in_this_process(corpus):
+    """Workers cannot see this process's memory:// files: such a dataset is measured here."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    try:
+        for path in sorted((corpus / "a").glob("*.txt"))[:6]:
+            fs.pipe(f"/workers-test/{path.name}", path.read_bytes())
+        suite = parse_suite({"tokenizers": ["bytes"], "datasets": [
+            {"name": "m", "modality": "text", "paths": ["memory://workers-test"]}]}, source="test", base=corpus)
+        tokenizers = [get_tokenizer("bytes")]
+        expected, _, _ = _run(suite, tokenizers, RunOptions(workers=1))
+        got, _, _ = _run(suite, tokenizers, RunOptions(workers=2, text_in_process_bytes=0))
+    finally:
+        fs.rm("/workers-test", recursive=True)
+    assert got == expected and len(got) == 6 and not any(r["error"] for r in got)
+
+
+def test_a_file_behind_a_url_is_a_job_of_its_own(corpus):
+    """Its size is not known before it is read, so it is never batched: jobs in flight stay bounded."""
+    from compressbench.data.discover import Found
+    from compressbench.data.formats.base import Record, Unit
+
+    suite = _suite(corpus, ["bytes"])
+    template = TextJob(key="k", recipes=(), options=RunOptions(), dataset=suite.datasets[0], records=[],
+                       pending=[], by_unit=False)
+    urls = [Record(u, Unit(Found(u, None, url=u), "files")) for u in ("https://h/a.txt", "https://h/b.txt")]
+    local = [Record(p.name, Unit(Found(p.name, p), "files")) for p in sorted((corpus / "a").glob("*.txt"))[:3]]
+    made = list(jobs(template, ((r, (0,)) for r in [*local[:2], *urls, local[2]]), batch_size=64))
+    assert [[r.id for r in j.records] for j in made] == [[r.id for r in local[:2]], [urls[0].id], [urls[1].id],
+                                                         [local[2].id]]

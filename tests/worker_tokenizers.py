@@ -16,6 +16,7 @@ from pathlib import Path
 
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.errors import SampleError
+from compressbench.core.metrics import CountSpec
 from compressbench.core.sample import TokenCount
 
 
@@ -67,3 +68,24 @@ class MainOnly(Witness):
         if multiprocessing.parent_process() is not None:
             raise RuntimeError("this tokenizer's files are not here")
         super().__init__(config, **kwargs)
+
+
+@dataclass(frozen=True)
+class LongestConfig:
+    pass
+
+
+class Longest(Tokenizer):
+    """UTF-8 bytes, and the longest whitespace-separated word, declared to aggregate as a maximum. Not
+    registered on import: a test registers it in its own process only."""
+
+    family = "longest-word"
+    modality = "text"
+    description = "UTF-8 bytes and the longest word (a test tokenizer)"
+    Config = LongestConfig
+    counts = {"longest_word": CountSpec("characters (the longest word of a sample)", aggregate="max")}
+
+    def count(self, payload: str) -> TokenCount:
+        size = len(payload.encode("utf-8"))
+        return TokenCount(tokens=size, input_bytes=size,
+                          counts={"longest_word": max((len(w) for w in payload.split()), default=0)})

@@ -57,7 +57,7 @@ def set_threads(threads: int | None) -> None:
     """
     global _threads
     _threads = threads
-    value = _user_parallelism if threads is None else "true" if threads > 1 else "false"
+    value = _user_parallelism if threads is None or _user_parallelism == "false" else str(threads > 1).lower()
     if value is None:
         os.environ.pop(_PARALLELISM, None)
     else:
