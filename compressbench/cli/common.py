@@ -51,7 +51,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "read and tokenize a text dataset past its first 32 MiB (default: the machine's "
                              "cores)")
     parser.add_argument("--timeout", type=positive_float, default=600.0, metavar="SECONDS",
-                        help="per-sample limit to read and decode in a worker (default 600)")
+                        help="per-sample limit to read and decode audio, image or video in a worker (default 600)")
     parser.add_argument("--in-process", action="store_true",
                         help="decode media and tokenize text in the main process instead of supervised workers: "
                              "no start-up cost, "
