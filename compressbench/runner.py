@@ -458,7 +458,7 @@ def _counting(samples: Iterator[Sample], read: list[int]) -> Iterator[Sample]:
 
 
 def _measure_in_workers(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerPool, bar: Any,
-                        recipes: tuple[textjobs.Recipe, ...], *, by_unit: bool) -> None:
+                        recipes: bytes, *, by_unit: bool) -> None:
     """Text read, hashed, tokenized and added up in the workers; here the results are merged and sent."""
     options, mine = run.options, run.tokenizers_for(ds)
     names = [t.name for t in mine]

@@ -14,9 +14,8 @@ A worker that dies on a job (a native crash, the OOM killer) costs nothing but t
 records run again one per job, and only the record that kills its worker again becomes error rows.
 
 >>> from compressbench import get_tokenizer
->>> recipe = Recipe.of(get_tokenizer("tiktoken:cl100k_base"))
->>> recipe.build().name
-'tiktoken:cl100k_base'
+>>> [t.name for t in build(recipes([get_tokenizer("tiktoken:cl100k_base")]))]
+['tiktoken:cl100k_base']
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,20 +59,28 @@ class Recipe:
     device: str
 
     @classmethod
-    def of(cls, tokenizer: Tokenizer) -> "Recipe | None":
-        """The recipe of ``tokenizer``, or None when another process could not rebuild it (a class
-        defined inside a function, a config that does not pickle, a tokenizer on a GPU)."""
-        recipe = cls(type(tokenizer), tokenizer.config, tokenizer.base, tokenizer.device)
-        if recipe.device != "cpu":
-            return None
-        try:
-            pickle.dumps(recipe)
-        except Exception:  # pickle raises PicklingError, AttributeError or TypeError by what it meets
-            return None
-        return recipe
+    def of(cls, tokenizer: Tokenizer) -> "Recipe":
+        return cls(type(tokenizer), tokenizer.config, tokenizer.base, tokenizer.device)
 
     def build(self) -> Tokenizer:
         return self.cls(self.config, device=self.device, base=self.base)
+
+
+def recipes(tokenizers: list[Tokenizer]) -> bytes | None:
+    """The recipes of a dataset's tokenizers, pickled once for every job; None when another process could
+    not rebuild one (a class defined inside a function, a config that does not pickle, a tokenizer on a
+    GPU): the dataset is then tokenized in this process."""
+    if any(t.device != "cpu" for t in tokenizers):
+        return None
+    try:
+        return pickle.dumps(tuple(Recipe.of(t) for t in tokenizers))
+    except Exception:  # pickle raises PicklingError, AttributeError or TypeError by what it meets
+        return None
+
+
+def build(recipes: bytes) -> list[Tokenizer]:
+    """The tokenizers of pickled :func:`recipes` (a class this process cannot import raises here)."""
+    return [recipe.build() for recipe in pickle.loads(recipes)]
 
 
 @dataclass
@@ -81,7 +88,8 @@ class TextJob:
     """Records of one text dataset for one worker, with what to measure them with."""
 
     key: str  # names the dataset's tokenizers: a worker builds them once per key
-    recipes: tuple[Recipe, ...] | bytes  # pickled on the way to a worker, unpickled there in run_job
+    recipes: bytes  # :func:`recipes`, unpickled in run_job: a class a worker cannot import (defined in a
+    # notebook's ``__main__``) then fails the job there, not the worker process
     options: RunOptions
     dataset: Dataset
     records: list[Record]
@@ -89,12 +97,6 @@ class TextJob:
     by_unit: bool
     counts: dict[str, CountSpec | None] = field(default_factory=dict)  # declared_counts() of the main process
     threads: int = 1  # library threads: one for a batch of texts, every core for a file read in pieces
-
-    def __getstate__(self) -> dict[str, Any]:
-        """The recipes travel pickled: a class the worker cannot import (defined in a notebook's or
-        ``python -c``'s ``__main__``) then fails the job in :func:`run_job`, not the worker process."""
-        recipes = self.recipes if isinstance(self.recipes, bytes) else pickle.dumps(self.recipes)
-        return {**self.__dict__, "recipes": recipes}
 
 
 @dataclass
@@ -124,25 +126,24 @@ class JobFailed:
     problem: str
 
 
-def run_job(job: TextJob) -> JobResult | JobFailed:
+def run_job(job: TextJob) -> bytes:
     """In a worker: read, hash and tokenize a job's records; the rows in the order one process makes them
-    (per tokenizer, the records in order)."""
+    (per tokenizer, the records in order). The :class:`JobResult`, or the :class:`JobFailed` the main
+    process then measures itself, comes back pickled here, so that one that does not pickle fails its
+    job, not the pool."""
     from compressbench.runner import set_measures  # the runner imports this module
 
     try:
         tokenizers = _built.get(job.key)
         if tokenizers is None:
-            recipes = pickle.loads(job.recipes) if isinstance(job.recipes, bytes) else job.recipes
-            tokenizers = _built[job.key] = [recipe.build() for recipe in recipes]
+            tokenizers = _built[job.key] = build(job.recipes)
         if declared_counts(tokenizers) != job.counts:  # a family registered in the main process's own code
             raise RuntimeError("the tokenizers' counts are declared differently here than in the main process")
         set_measures(tokenizers, job.options)
         set_threads(job.threads)
-        result = measure_job(job, tokenizers)
-        pickle.dumps(result)  # what cannot go back is this job's failure, not the pool's
-        return result
-    except Exception as exc:  # the job is then measured in the main process, which says why
-        return JobFailed(job, f"{type(exc).__name__}: {first_line(exc)}")
+        return pickle.dumps(measure_job(job, tokenizers))
+    except Exception as exc:
+        return pickle.dumps(JobFailed(job, f"{type(exc).__name__}: {first_line(exc)}"))
 
 
 def measure_job(job: TextJob, tokenizers: list[Tokenizer]) -> JobResult:
@@ -171,13 +172,6 @@ def shareable(dataset: Dataset) -> bool:
     return not any(is_url(p) and protocol(p) == "memory" for p in dataset.paths)
 
 
-def recipes(tokenizers: list[Tokenizer]) -> tuple[Recipe, ...] | None:
-    """The recipes of a dataset's tokenizers, or None when one cannot be rebuilt in a worker (the dataset
-    is then tokenized in this process)."""
-    found = [Recipe.of(t) for t in tokenizers]
-    return None if any(r is None for r in found) else tuple(r for r in found if r is not None)
-
-
 def _size(record: Record) -> int | None:
     """The bytes a record will read: its text, or a local file's size; None when not known before reading
     (a file behind a URL), 0 for a record that will not be read."""
@@ -203,8 +197,7 @@ def jobs(template: TextJob, records: Iterator[tuple[Record, tuple[int, ...]]], b
     held = 0
 
     def job(items: list[tuple[Record, tuple[int, ...]]], threads: int = 1) -> TextJob:
-        return TextJob(**{**template.__dict__, "records": [r for r, _ in items], "pending": [p for _, p in items],
-                          "threads": threads})
+        return replace(template, records=[r for r, _ in items], pending=[p for _, p in items], threads=threads)
 
     for record, pending in records:
         size = _size(record)
@@ -232,12 +225,11 @@ def measured(pool: WorkerPool, template: TextJob, records: Iterator[tuple[Record
     warned = False
     for result in pool.map(run_job, jobs(template, records, batch_size), on_crash=lambda job, _: job):
         if isinstance(result, TextJob):  # its worker died: again, a record per job
-            alone = (TextJob(**{**result.__dict__, "records": [r], "pending": [p]})
-                     for r, p in zip(result.records, result.pending))
+            alone = (replace(result, records=[r], pending=[p]) for r, p in zip(result.records, result.pending))
             results = pool.map(run_job, alone, on_crash=partial(_crash_rows, tokenizers, crashed))
         else:
             results = iter([result])
-        for done in results:
+        for done in map(_unpickled, results):
             if isinstance(done, JobFailed):
                 if not warned:
                     warnings.warn(f"compressbench: a text worker could not run a batch ({done.problem}); "
@@ -245,6 +237,10 @@ def measured(pool: WorkerPool, template: TextJob, records: Iterator[tuple[Record
                     warned = True
                 done = measure_job(done.job, tokenizers)
             yield done
+
+
+def _unpickled(result: bytes | JobResult) -> JobResult | JobFailed:
+    return pickle.loads(result) if isinstance(result, bytes) else result
 
 
 def _crash_rows(tokenizers: list[Tokenizer], crashed: Callable[[Record, int | None], Sample], job: TextJob,

@@ -21,7 +21,7 @@ from compressbench.adapters._text import cores
 from compressbench.data.suite import parse_suite
 from compressbench.data.sampling import SampleSpec
 from compressbench.runner import RunOptions, run_suite
-from compressbench.textjobs import Recipe, TextJob, jobs
+from compressbench.textjobs import TextJob, build, jobs, recipes
 from tests.conftest import HF_JSON, SP_MODEL, UDHR
 from tests.corpora.build import write_jsonl
 from tests.worker_tokenizers import Longest, MainOnly, Segfault, Witness
@@ -161,7 +161,7 @@ def test_a_long_file_is_a_job_of_its_own_with_every_core(corpus, tmp_path):
     suite = parse_suite({"tokenizers": ["bytes"], "datasets": [
         {"name": "t", "modality": "text", "paths": ["."], "options": {"stream_above_bytes": 10_000}}]}, source="test", base=long)
     tok = [get_tokenizer("tiktoken:cl100k_base")]
-    template = TextJob(key="k", recipes=tuple(Recipe.of(t) for t in tok), options=RunOptions(),
+    template = TextJob(key="k", recipes=recipes(tok), options=RunOptions(),
                        dataset=suite.datasets[0], records=[], pending=[], by_unit=False)
     from compressbench.data import reading
     ds = suite.datasets[0]
@@ -179,8 +179,8 @@ def test_a_tokenizer_another_process_cannot_build_stays_in_this_one(corpus, tmp_
         family = "local-witness"
 
     local = Local(Local.Config(str(tmp_path)))
-    assert Recipe.of(local) is None
-    assert Recipe.of(get_tokenizer(f"sp:{SP_MODEL}")).build().name == f"sp:{SP_MODEL}"
+    assert recipes([get_tokenizer("bytes"), local]) is None
+    assert [t.name for t in build(recipes([get_tokenizer(f"sp:{SP_MODEL}")]))] == [f"sp:{SP_MODEL}"]
     rows, _, _ = _run(_suite(corpus, ["bytes"]), [get_tokenizer("bytes"), local],
                       RunOptions(workers=2, text_in_process_bytes=0))
     assert len(rows) == 2 * 2 * _pieces(corpus) and not any(r["error"] for r in rows)
@@ -212,7 +212,7 @@ def test_a_tokenizer_class_a_worker_cannot_import_is_measured_here(corpus, tmp_p
     ghost.Ghost = Ghost
     monkeypatch.setitem(sys.modules, ghost.__name__, ghost)
     tokenizer = Ghost(Ghost.Config(str(tmp_path)))
-    assert Recipe.of(tokenizer) is not None  # it pickles here, by reference
+    assert recipes([tokenizer]) is not None  # it pickles here, by reference
     suite = _suite(corpus, ["bytes"])
     with pytest.warns(UserWarning, match=r"a text worker could not run a batch \(ModuleNotFoundError"):
         got, _, _ = _run(suite, [tokenizer], RunOptions(workers=2, text_in_process_bytes=0))
@@ -265,7 +265,7 @@ def test_a_file_behind_a_url_is_a_job_of_its_own(corpus):
     from compressbench.data.formats.base import Record, Unit
 
     suite = _suite(corpus, ["bytes"])
-    template = TextJob(key="k", recipes=(), options=RunOptions(), dataset=suite.datasets[0], records=[],
+    template = TextJob(key="k", recipes=b"", options=RunOptions(), dataset=suite.datasets[0], records=[],
                        pending=[], by_unit=False)
     urls = [Record(u, Unit(Found(u, None, url=u), "files")) for u in ("https://h/a.txt", "https://h/b.txt")]
     local = [Record(p.name, Unit(Found(p.name, p), "files")) for p in sorted((corpus / "a").glob("*.txt"))[:3]]
