@@ -90,7 +90,7 @@ class Aggregate:
         self.errors += other.errors
         for part, theirs in ((self.sums, other.sums), (self.counts, other.counts), (self.moments, other.moments)):
             for k, v in theirs.items():
-                part[k] = part[k].merge(v) if k in part else ExactSum().merge(v)
+                part[k] = part.get(k, ExactSum()).merge(v)
         self.compressions += other.compressions
         for k, v in other.peaks.items():
             self.peaks[k] = max(self.peaks.get(k, v), v)

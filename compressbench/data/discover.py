@@ -48,8 +48,11 @@ def _sample_id(path: Path | str, base: Path) -> str:
     >>> _sample_id("/data/a/b.txt", Path("/data")), _sample_id("/other/c.txt", Path("/data/"))
     ('a/b.txt', '/other/c.txt')
     """
-    absolute = os.path.abspath(path)  # symlinks keep their own name
-    root = os.path.abspath(base)
+    return _relative(os.path.abspath(path), os.path.abspath(base))  # abspath: symlinks keep their own name
+
+
+def _relative(absolute: str, root: str) -> str:
+    """``absolute`` relative to ``root`` (both absolute) when it lies below it, POSIX-style; else itself."""
     prefix = root if root.endswith(os.sep) else root + os.sep
     relative = absolute[len(prefix):] if absolute.startswith(prefix) else "." if absolute == root else absolute
     return relative if os.sep == "/" else Path(relative).as_posix()
@@ -89,6 +92,7 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
     """Expand ``patterns`` (relative ones against ``base``) into sample files, each once, in order."""
     seen: set[str] = set()  # a file named twice (directly and by a glob) is one sample (absolute paths, URLs)
     found: list[Found] = []
+    root = os.path.abspath(base)
     for pattern in patterns:
         if is_url(pattern):
             urls = expand(pattern)
@@ -120,8 +124,8 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             found.append(Found(pattern, None, f"{pattern}: no such file or directory"))
             continue
         for path in paths:
-            key = os.path.abspath(path)
-            if key not in seen:
-                seen.add(key)
-                found.append(Found(_sample_id(path, base), Path(path)))
+            absolute = os.path.abspath(path)
+            if absolute not in seen:
+                seen.add(absolute)
+                found.append(Found(_relative(absolute, root), Path(path)))
     return found
