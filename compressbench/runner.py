@@ -128,6 +128,8 @@ class _Work:
         self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256") or "" for r in self.rows}
 
     def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
+        if not self.done:  # not a resume: every tokenizer
+            return tokenizers
         return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
 
 

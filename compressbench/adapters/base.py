@@ -83,8 +83,12 @@ class Tokenizer(ABC):
 
     @property
     def name(self) -> str:
-        """The canonical spec string of this configuration (the ``tokenizer`` key of results)."""
-        return canonical_spec(self.family, self.config, self.argument)
+        """The canonical spec string of this configuration (the ``tokenizer`` key of results); the config
+        is frozen, so it is worked out once (a run asks for it per sample)."""
+        name = self.__dict__.get("_name")
+        if name is None:
+            name = self._name = canonical_spec(self.family, self.config, self.argument)
+        return name
 
     def config_values(self) -> dict[str, Any]:
         """The config as JSON-ready values (paths as strings)."""

@@ -39,6 +39,8 @@ class Found:
         """The file's path, for labels ({stem}, {parent}) and for telling its format by extension."""
         if self.url is not None:
             return PurePosixPath(self.url.partition("://")[2].split("?")[0])
+        if isinstance(self.path, PurePosixPath):  # a local path on POSIX: already one, no second parse
+            return self.path
         return PurePosixPath(self.path.as_posix() if self.path else self.id)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from compressbench.core.errors import ConfigError
 from compressbench.data.discover import Found
-from compressbench.data.formats import format_names, get_format, register_format
+from compressbench.data.formats import format_for, format_names, get_format, register_format
 from compressbench.data.formats.base import Format, ReadSpec
 
 
@@ -34,3 +34,25 @@ def test_a_format_may_not_take_a_builtin_name():
 
     with pytest.raises(ConfigError, match="format 'jsonl' from .* clashes with the one from built-in"):
         register_format(Imposter)
+
+
+@pytest.mark.parametrize("extension", [".captions", "-captions.txt"])
+def test_auto_finds_a_format_registered_after_it_was_first_asked(extension, monkeypatch):
+    """``auto`` remembers what each extension is; a format registered later (a plugin) is still found,
+    whether or not its extension starts with a dot, and the built-ins are found as before."""
+    from compressbench.data import formats
+
+    name = f"shard-001{extension}"
+    assert format_for("auto", name).name == "files"
+    assert format_for("auto", "shard-002.JSONL.gz").name == "jsonl"
+
+    class Captions(Format):
+        name = "captions-test"
+        extensions = (extension,)
+
+    monkeypatch.setitem(formats._formats, Captions.name, Captions)
+    monkeypatch.setitem(formats._origins, Captions.name, "a test")
+    assert format_for("auto", name).name == "captions-test"
+    assert format_for("auto", name.upper() + ".gz").name == "captions-test"  # compressed, any case
+    assert format_for("auto", "shard-002.jsonl.gz").name == "jsonl"
+    assert format_for("auto", "notes.txt").name == "files"

@@ -20,6 +20,7 @@ compressbench.core.errors.ConfigError: unknown format 'jsnl'; did you mean: json
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import pkgutil
@@ -90,16 +91,36 @@ def get_format(name: str) -> Format:
 
 
 def format_for(declared: str, filename: str) -> Format:
-    """The format of one file: the declared one, or with ``auto`` the one its extension says (else ``files``)."""
+    """The format of one file: the declared one, or with ``auto`` the one its extension says (else ``files``).
+
+    >>> [format_for("auto", n).name for n in ("a.JSONL.gz", "b.tar.gz", "c.txt", "README")]
+    ['jsonl', 'webdataset', 'files', 'files']
+    """
     if declared != AUTO:
         return get_format(declared)
     _load()
     name = filename.lower()
+    registered = tuple(_formats.values())
+    dot = name.find(".")
+    # When every extension starts with a dot, the name from its first dot on decides: one cached lookup
+    # per extension, not a scan of every format's per file.
+    return _by_extension(name[dot:] if dot >= 0 and _dotted(registered) else name, registered)()
+
+
+@functools.lru_cache(maxsize=8)
+def _dotted(registered: tuple[type[Format], ...]) -> bool:
+    """Whether every extension of the ``registered`` formats starts with a dot."""
+    return all(ext.startswith(".") for fmt in registered for ext in fmt.extensions)
+
+
+@functools.lru_cache(maxsize=1024)
+def _by_extension(name: str, registered: tuple[type[Format], ...]) -> type[Format]:
+    """The format class ``auto`` gives a lower-case file name, among the ``registered`` formats."""
     for suffix in COMPRESSIONS:  # a.jsonl.gz is JSONL; a.tar.gz a tar
         if name.endswith(suffix) and not name.endswith(".tar" + suffix):
             name = name[: -len(suffix)]
             break
-    for fmt in _formats.values():
+    for fmt in registered:
         if any(name.endswith(ext) for ext in fmt.extensions):
-            return fmt()
-    return get_format("files")
+            return fmt
+    return _formats["files"]
