@@ -126,6 +126,9 @@ class _Work:
         self.rows = list(prior_rows)
         self.done = {row_key(r) for r in self.rows}
         self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256") or "" for r in self.rows}
+        self.by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}  # the rows of each dataset x tokenizer
+        for r in self.rows:
+            self.by_pair.setdefault((r["dataset"], r["tokenizer"]), []).append(r)
 
     def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
         if not self.done:  # not a resume: every tokenizer
@@ -358,7 +361,7 @@ def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw | UnitDraw,
     the most any tokenizer is projected to need (:meth:`DatasetDraw.observed`)."""
     sampled, most, enough = 0, 0.0, True
     for t in run.tokenizers_for(ds):
-        rows = (r for r in run.work.rows if r["dataset"] == ds.name and r["tokenizer"] == t.name)
+        rows = run.work.by_pair.get((ds.name, t.name), [])
         m, sampled, population = drawn.observed(run.groups[(ds.name, ds.modality, t.name)].total, rows,
                                                 sharded=run.shard is not None)
         width = half_width(m, population=population, sampled=sampled)
