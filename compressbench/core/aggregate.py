@@ -15,6 +15,7 @@ of a dataset aggregated apart and merged equal the whole, exactly.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,7 @@ class Aggregate:
     errors: int = 0
     sums: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _SUMMED})
     counts: dict[str, ExactSum] = field(default_factory=dict)
-    compressions: list[float] = field(default_factory=list)
+    compressions: array = field(default_factory=lambda: array("d"))  # per-sample C: 8 bytes each, not a float object
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
     means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
     moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
