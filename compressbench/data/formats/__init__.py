@@ -25,6 +25,7 @@ import importlib
 import importlib.metadata
 import pkgutil
 import warnings
+from dataclasses import dataclass
 from typing import TypeVar
 
 from compressbench.core.errors import ConfigError, first_line
@@ -100,27 +101,49 @@ def format_for(declared: str, filename: str) -> Format:
         return get_format(declared)
     _load()
     name = filename.lower()
-    registered = tuple(_formats.values())
-    dot = name.find(".")
-    # When every extension starts with a dot, the name from its first dot on decides: one cached lookup
-    # per extension, not a scan of every format's per file.
-    return _by_extension(name[dot:] if dot >= 0 and _dotted(registered) else name, registered)()
-
-
-@functools.lru_cache(maxsize=8)
-def _dotted(registered: tuple[type[Format], ...]) -> bool:
-    """Whether every extension of the ``registered`` formats starts with a dot."""
-    return all(ext.startswith(".") for fmt in registered for ext in fmt.extensions)
-
-
-@functools.lru_cache(maxsize=1024)
-def _by_extension(name: str, registered: tuple[type[Format], ...]) -> type[Format]:
-    """The format class ``auto`` gives a lower-case file name, among the ``registered`` formats."""
     for suffix in COMPRESSIONS:  # a.jsonl.gz is JSONL; a.tar.gz a tar
         if name.endswith(suffix) and not name.endswith(".tar" + suffix):
             name = name[: -len(suffix)]
             break
-    for fmt in registered:
-        if any(name.endswith(ext) for ext in fmt.extensions):
-            return fmt
-    return _formats["files"]
+    registered = tuple(_formats.values())
+    table = _extensions(registered)
+    if table is None:  # an extension that does not start with a dot: try every one on the whole name
+        return next((fmt() for fmt in registered if any(name.endswith(ext) for ext in fmt.extensions)),
+                    get_format("files"))
+    # A dotted extension is the name from one of its last few dots on: a dict lookup each, not a scan of
+    # every format's extensions per file. The first registered of the formats that match wins, as in a scan.
+    found = [table.formats[tail] for tail in _dotted_tails(name, table.depth) if tail in table.formats]
+    return min(found, key=lambda ranked: ranked[0])[1]() if found else get_format("files")
+
+
+@dataclass(frozen=True)
+class _Extensions:
+    formats: dict[str, tuple[int, type[Format]]]  # extension -> (registration rank, format): the first registered
+    depth: int  # the most dots in an extension
+
+
+@functools.lru_cache(maxsize=8)
+def _extensions(registered: tuple[type[Format], ...]) -> _Extensions | None:
+    """The ``registered`` formats by extension; None when one of their extensions does not start with a dot."""
+    formats: dict[str, tuple[int, type[Format]]] = {}
+    for rank, fmt in enumerate(registered):
+        for ext in fmt.extensions:
+            if not ext.startswith("."):
+                return None
+            formats.setdefault(ext, (rank, fmt))
+    return _Extensions(formats, max((ext.count(".") for ext in formats), default=0))
+
+
+def _dotted_tails(name: str, depth: int) -> list[str]:
+    """``name`` from each of its last ``depth`` dots on.
+
+    >>> _dotted_tails("shard.001.tar.gz", 2)
+    ['.gz', '.tar.gz']
+    """
+    tails, end = [], len(name)
+    for _ in range(depth):
+        end = name.rfind(".", 0, end)
+        if end < 0:
+            break
+        tails.append(name[end:])
+    return tails
