@@ -14,12 +14,12 @@ from typing import Any
 
 from compressbench.core.contenthash import ContentHash
 from compressbench.core.errors import ConfigError
-from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, IDS_FILE, Key, add_lines, kept_lines, read_ids
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, IDS_FILE, add_lines, read_ids
 from compressbench.core.sample import Measurement
 from compressbench.data.sampling import keep_smallest, merged_population, merged_sampling
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.reports.summary import read_summary
-from compressbench.results import Group, RunResult, read_rows, row_key
+from compressbench.results import Group, RunResult, Written, read_rows, row_key
 
 
 def _same(runs: list[tuple[Path, dict[str, Any]]], key: str, what: str) -> None:
@@ -55,8 +55,11 @@ def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
 def merged_ids(paths: list[str | Path], rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The token-id counts of the merged rows, streamed from the runs' ``token_ids.jsonl`` (shards are
     disjoint, so a line belongs to the one run whose results hold its key)."""
-    keys: set[Key] = {row_key(r) for r in rows}
-    return kept_lines(chain.from_iterable(read_ids(Path(p) / IDS_FILE) for p in paths), keys)
+    written = Written(row["tokenizer"] for row in rows)
+    for row in rows:
+        written.add(row)
+    written.freeze()
+    return written.first_lines(chain.from_iterable(read_ids(Path(p) / IDS_FILE) for p in paths))
 
 
 def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult, list[str]]:

@@ -12,14 +12,16 @@ reads it to skip finished work and ``compressbench merge`` to join shards.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import ConfigError, not_utf8, reading
+from compressbench.core.errors import reading
+from compressbench.core.keyset import KeySet
+from compressbench.core.jsonlines import cut_partial_line, read_lines
 from compressbench.core.ledger import IdCounts
 from compressbench.core.sample import Measurement
 
@@ -81,28 +83,87 @@ class RunResult:
 
 
 def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """The rows of a results.jsonl. A half-written last line (a killed run) is dropped, and with
-    ``repair`` also cut from the file so that appending goes on from a clean line.
+    """The rows of a results.jsonl, as a list (:func:`iter_rows` streams them)."""
+    return list(iter_rows(path, repair=repair))
+
+
+def iter_rows(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:
+    """The rows of a results.jsonl, streamed. A half-written last line (a killed run) is skipped, and
+    with ``repair`` also cut from the file (at once) so that appending goes on from a clean line."""
+    return read_lines(path, "results file", repair=repair)
+
+
+class Written:
+    """Which results a run has written, held compactly (:class:`~compressbench.core.keyset.KeySet`): per
+    (dataset, sample) 16 bytes of key, its content-hash term (32 bytes, what the sample adds to the
+    dataset's hash) and a bit per tokenizer whose row is written; rows are added, then :meth:`freeze`.
+
+    >>> w = Written(["bytes", "tiktoken:cl100k_base"])
+    >>> w.add({"dataset": "d", "tokenizer": "bytes", "sample": "a.txt", "file_sha256": "11"}); w.freeze()
+    >>> w.has("d", "bytes", "a.txt"), w.has("d", "tiktoken:cl100k_base", "a.txt"), w.rows
+    (True, False, 1)
     """
-    with reading(path, "results file"):
-        data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
-    if repair and len(complete) != len(data):
-        with path.open("r+b") as fh:
-            fh.truncate(len(complete))
-    try:
-        text = complete.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise not_utf8(path, exc, "results.jsonl") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
-    return rows
+
+    def __init__(self, tokenizers: Iterable[str]) -> None:
+        self.bits = {name: 1 << i for i, name in enumerate(dict.fromkeys(tokenizers))}
+        self.samples = KeySet(value_bytes=32, flag_bytes=max(1, (len(self.bits) + 7) // 8))
+        self.rows = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Note a written row (its tokenizer must be one of those given)."""
+        term = ContentHash.term(row["sample"], row.get("file_sha256") or "")
+        self.samples.add((row["dataset"], row["sample"]), term, flags=self.bits[row["tokenizer"]])
+        self.rows += 1
+
+    def freeze(self) -> None:
+        self.samples.freeze()
+
+    def done(self, dataset: str, sample: str) -> tuple[int | None, int]:
+        """The sample's position (None when none of its rows is written) and the bits of its tokenizers done."""
+        at = self.samples.position((dataset, sample)) if self.rows else None
+        return at, 0 if at is None else self.samples.flags(at)
+
+    def has(self, dataset: str, tokenizer: str, sample: str) -> bool:
+        """Whether the row of ``sample`` x ``tokenizer`` is written."""
+        return bool(self.done(dataset, sample)[1] & self.bits.get(tokenizer, 0))
+
+    def term(self, at: int) -> bytes:
+        """The content-hash term of the sample at position ``at`` (:meth:`done`)."""
+        return self.samples.value(at)
+
+    def first_lines(self, lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The ``token_ids.jsonl`` lines whose key is a written row, each once: a run killed between a
+        sample's ids line and its results row, then resumed, wrote that sample's ids twice (identical)."""
+        width = self.samples.flag_bytes
+        seen = bytearray(len(self.samples) * width)  # a bit per written row, not a set of keys
+        for line in lines:
+            at, bits = self.done(line["dataset"], line["sample"])
+            bit = bits & self.bits.get(line["tokenizer"], 0)
+            if not bit:
+                continue
+            byte, mask = at * width + (bit.bit_length() - 1) // 8, 1 << ((bit.bit_length() - 1) % 8)  # type: ignore[operator]
+            if not seen[byte] & mask:
+                seen[byte] |= mask
+                yield line
+
+
+class PriorRows:
+    """The rows an interrupted run wrote to its results.jsonl, read from the file each time they are
+    iterated, never held whole (the half-written last line of a killed run is cut first). The error
+    messages met on the way are noted in ``errors`` (unique, in order), so the report lists them
+    before the new ones."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.errors: dict[str, None] = {}
+        with reading(path, "results file"):
+            cut_partial_line(path)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in iter_rows(self.path):
+            if row.get("error"):
+                self.errors.setdefault(row["error"])
+            yield row
 
 
 def row_key(row: dict[str, Any]) -> tuple[str, str, str]:

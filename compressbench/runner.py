@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
+from compressbench.core.aggregate import Aggregate
 from compressbench.core.errors import ConfigError
-from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, add_lines, ids_line, kept_lines
+from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, add_lines, ids_line
 from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
@@ -41,7 +42,7 @@ from compressbench.parallel import WorkerPool, exit_status, signal_name
 from compressbench.prefetch import prefetched
 from compressbench import textjobs
 from compressbench.provenance import library_versions, machine, utc_now
-from compressbench.results import DatasetTally, Group, RunResult, row_key
+from compressbench.results import DatasetTally, Group, RunResult, Written
 
 
 def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: Path) -> list[Tokenizer]:
@@ -120,20 +121,48 @@ def _progress(total: int) -> Any:
 
 
 class _Work:
-    """What is left to do of a suite, given the rows of an interrupted run."""
+    """What an interrupted run already did, read from its rows in one pass (each handed to ``add``) and
+    held compactly (:class:`~compressbench.results.Written`: about 50 bytes a sample), so that finished
+    work is not redone. ``prior`` is iterated again, from the start, only to plan a resumed
+    ``--precision`` sample's rounds, so it should read its rows anew each time (a list, or
+    :class:`~compressbench.results.PriorRows`); a one-pass iterator is read into a list."""
 
-    def __init__(self, prior_rows: Iterable[dict[str, Any]]) -> None:
-        self.rows = list(prior_rows)
-        self.done = {row_key(r) for r in self.rows}
-        self.digests = {(r["dataset"], r["sample"]): r.get("file_sha256") or "" for r in self.rows}
-        self.by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}  # the rows of each dataset x tokenizer
-        for r in self.rows:
-            self.by_pair.setdefault((r["dataset"], r["tokenizer"]), []).append(r)
+    def __init__(self, prior_rows: Iterable[dict[str, Any]], tokenizers: list[str],
+                 add: Callable[[dict[str, Any]], None]) -> None:
+        self.prior = list(prior_rows) if iter(prior_rows) is prior_rows else prior_rows
+        self.written = Written(tokenizers)
+        for row in self.prior:
+            add(row)
+            self.written.add(row)
+        self.written.freeze()
+        self.count = self.written.rows
+        self._skipped: int | None = None  # the position of the sample pending() last found finished
 
     def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
-        if not self.done:  # not a resume: every tokenizer
+        """The tokenizers whose row of the sample is not written yet."""
+        if not self.count:  # not a resume: every tokenizer
             return tokenizers
-        return [t for t in tokenizers if (dataset, t.name, sample_id) not in self.done]
+        at, bits = self.written.done(dataset, sample_id)
+        pending = [t for t in tokenizers if not bits & self.written.bits[t.name]]
+        self._skipped = at if not pending else None
+        return pending
+
+    def has(self, dataset: str, tokenizer: str, sample_id: str) -> bool:
+        """Whether the row of the sample x tokenizer is written."""
+        return bool(self.count) and self.written.has(dataset, tokenizer, sample_id)
+
+    def skipped_term(self) -> bytes:
+        """The content-hash term of the sample :meth:`pending` just found finished."""
+        if self._skipped is None:
+            raise RuntimeError("skipped_term() follows a pending() that found nothing to do")
+        return self.written.term(self._skipped)
+
+    def past(self, ds: Dataset, drawn: DatasetDraw | UnitDraw) -> dict[str, Aggregate]:
+        """The earlier rows of ``ds`` that lie beyond its sample so far, added up by tokenizer
+        (:meth:`DatasetDraw.past`); none when not resuming."""
+        if not self.count:
+            return {}
+        return drawn.past(row for row in self.prior if row["dataset"] == ds.name)
 
 
 def _failed(ds: Dataset, record: Record, problem: str, status: str) -> Sample:
@@ -171,7 +200,7 @@ def _needed(ds: Dataset, records: Iterable[Record], run: "Run", tally: DatasetTa
         if run.work.pending(ds.name, tokenizers, record.id):
             yield record
         else:
-            tally.content.add(record.id, run.work.digests[(ds.name, record.id)])
+            tally.content.add_term(run.work.skipped_term())
             bar.update(1)
 
 
@@ -249,18 +278,20 @@ class Run:
         self.emit_ids = emit_ids
         self.sampling, self.drawn = sampling, {}  # drawn: each dataset's sample so far (with sampling)
         self.started = utc_now()
-        self.work = _Work(prior_rows)
         self.groups: dict[tuple[str, str, str], Group] = {
             (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in self.tokenizers_for(ds)
         }
-        for row in self.work.rows:
-            key = (row["dataset"], row["modality"], row["tokenizer"])
-            if key not in self.groups:
-                raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
-            self.groups[key].add(Measurement.from_row(row))
-        add_lines(self.groups, kept_lines(prior_ids, self.work.done))
+        self.work = _Work(prior_rows, [t.name for t in tokenizers], self._add_prior)
+        add_lines(self.groups, self.work.written.first_lines(prior_ids))
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
+
+    def _add_prior(self, row: dict[str, Any]) -> None:
+        """Count a row of the interrupted run."""
+        key = (row["dataset"], row["modality"], row["tokenizer"])
+        if key not in self.groups:
+            raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
+        self.groups[key].add(Measurement.from_row(row))
 
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
         return [t for t in self.tokenizers if t.modality == ds.modality]
@@ -326,7 +357,7 @@ class Run:
             "count_only": self.options.count_only, "hash": self.options.hash, "shard": str(self.shard) if self.shard else None,
             "fidelity": self.options.fidelity and not self.options.count_only, "ledger": self.options.ledger,
             **({"shard_scheme": SHARD_SCHEME} if self.shard else {}),
-            "resumed_rows": len(self.work.rows), "renyi_alpha": self.options.renyi_alpha,
+            "resumed_rows": self.work.count, "renyi_alpha": self.options.renyi_alpha,
             **({"sampling": self.sampling.provenance()} if self.sampling else {}), **provenance,
         }
         identities = {t.name: {**t.identity(), "modality": t.modality, "device": t.device} for t in tokenizers}
@@ -360,10 +391,10 @@ def _more_needed(run: Run, ds: Dataset, drawn: DatasetDraw | UnitDraw,
     """None when every tokenizer's interval is narrow enough; else the records (or units) drawn so far and
     the most any tokenizer is projected to need (:meth:`DatasetDraw.observed`)."""
     sampled, most, enough = 0, 0.0, True
+    past = run.work.past(ds, drawn)
     for t in run.tokenizers_for(ds):
-        rows = run.work.by_pair.get((ds.name, t.name), [])
-        m, sampled, population = drawn.observed(run.groups[(ds.name, ds.modality, t.name)].total, rows,
-                                                sharded=run.shard is not None)
+        m, sampled, population = drawn.observed(run.groups[(ds.name, ds.modality, t.name)].total,
+                                                past.get(t.name, Aggregate()), sharded=run.shard is not None)
         width = half_width(m, population=population, sampled=sampled)
         if width is None or width >= precision:
             enough = False
@@ -452,7 +483,7 @@ def _measure_here(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerP
         batches = prefetched(batches)
     for batch in batches:
         for t in mine:
-            for m in measure_batch(t, [s for s in batch if (ds.name, t.name, s.id) not in run.work.done]):
+            for m in measure_batch(t, [s for s in batch if not run.work.has(ds.name, t.name, s.id)]):
                 run.add(m)
 
 
@@ -469,7 +500,7 @@ def _measure_in_workers(run: Run, ds: Dataset, needed: Iterator[Record], pool: W
     names = [t.name for t in mine]
     template = textjobs.TextJob(key=",".join(names), recipes=recipes, options=options, dataset=ds,
                                 records=[], pending=[], by_unit=by_unit, counts=textjobs.declared_counts(mine))
-    pending = ((r, tuple(i for i, name in enumerate(names) if (ds.name, name, r.id) not in run.work.done))
+    pending = ((r, tuple(i for i, name in enumerate(names) if not run.work.has(ds.name, name, r.id)))
                for r in needed)
     crashed = _crashed(ds, "worker crashed", "reading and tokenizing")
     size = options.batch_size or default_batch_size(ds.modality)

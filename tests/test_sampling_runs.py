@@ -13,6 +13,7 @@ from compressbench.data.formats.base import unit_id
 from compressbench.data.sampling import SampleSpec, key
 from compressbench.data.suite import load_suite
 from compressbench.reports.summary import build_summary
+from compressbench.results import PriorRows
 from compressbench.runner import RunOptions, run_suite
 from tests.conftest import cli
 from tests.corpora.test_runs import _containers
@@ -104,7 +105,8 @@ def test_a_sample_opens_only_the_row_groups_and_files_holding_sampled_records(co
     assert sum(".jsonl" in u for u in opened) == 4  # streams are read once, each
 
 
-def test_precision_draws_rounds_until_the_interval_is_narrow_enough_and_resumes_to_the_same_sample(corpus):
+def test_precision_draws_rounds_until_the_interval_is_narrow_enough_and_resumes_to_the_same_sample(corpus,
+                                                                                                 tmp_path):
     _, loaded, every = corpus
     spec = SampleSpec(count=4, seed=2, precision=8.0)
     rows: list[dict] = []
@@ -119,6 +121,12 @@ def test_precision_draws_rounds_until_the_interval_is_narrow_enough_and_resumes_
     resumed = run_suite(loaded, emit=resumed_rows.append, sampling=spec, prior_rows=rows[: len(rows) * 2 // 3])
     assert resumed.datasets == result.datasets
     assert len(rows[: len(rows) * 2 // 3]) + len(resumed_rows) == len(rows)
+    # as `run --resume` does: the rows streamed from results.jsonl, read again to plan each round
+    written = tmp_path / "results.jsonl"
+    written.write_text("".join(json.dumps(r) + "\n" for r in rows[: len(rows) * 2 // 3]), encoding="utf-8")
+    again: list[dict] = []
+    from_file = run_suite(loaded, emit=again.append, sampling=spec, prior_rows=PriorRows(written))
+    assert from_file.datasets == result.datasets and len(again) == len(resumed_rows)
 
 
 def test_report_and_predict_show_the_sampling_interval(corpus):

@@ -109,9 +109,10 @@ def positive_int(text: str) -> int:
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
-    def __init__(self, path: Path, *, append: bool = False, prior: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, path: Path, *, append: bool = False, errors: dict[str, None] | None = None) -> None:
         self.fh: TextIO = path.open("a" if append else "w", encoding="utf-8")
-        self.errors: dict[str, None] = {r["error"]: None for r in prior or [] if r.get("error")}  # unique, in order
+        # unique, in order; a resumed run passes its PriorRows' errors, which are met first
+        self.errors: dict[str, None] = {} if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")

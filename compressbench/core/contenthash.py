@@ -31,8 +31,16 @@ class ContentHash:
     count: int = 0
 
     def add(self, sample_id: str, digest: str) -> None:
-        line = f"{sample_id}\0{digest}".encode()
-        self.total = (self.total + int.from_bytes(hashlib.sha256(line).digest(), "big")) % _MOD
+        self.add_term(self.term(sample_id, digest))
+
+    @staticmethod
+    def term(sample_id: str, digest: str) -> bytes:
+        """What one sample adds to the hash (32 bytes): kept by a resumed run for the samples it skips."""
+        return hashlib.sha256(f"{sample_id}\0{digest}".encode()).digest()
+
+    def add_term(self, term: bytes) -> None:
+        """Count one sample by its :meth:`term`."""
+        self.total = (self.total + int.from_bytes(term, "big")) % _MOD
         self.count += 1
 
     def merge(self, other: "ContentHash") -> "ContentHash":

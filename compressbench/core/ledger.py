@@ -18,21 +18,19 @@ Petrov et al. (2023) as a Gini coefficient (:func:`ledger_fields`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compressbench.core.errors import ConfigError, not_utf8, reading
+from compressbench.core.jsonlines import read_lines
 from compressbench.core.metrics import ratio
 
 DEFAULT_RENYI_ALPHA = 2.5  # Zouhar et al. (2023): the order that best predicts downstream quality
 IDS_FILE = "token_ids.jsonl"  # a run's per-sample token-id counts, beside results.jsonl
 
 IdMap = Mapping[int, int]
-Key = tuple[str, str, str]  # dataset, tokenizer, sample: a results row's identity
 
 
 def count_ids(ids: Any) -> dict[int, int]:
@@ -225,58 +223,11 @@ def line_counts(line: Mapping[str, Any]) -> dict[int, int]:
 
 
 def read_ids(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:
-    """The lines of a ``token_ids.jsonl``, streamed (the file can be larger than memory). A half-written
-    last line (a killed run) is skipped, and with ``repair`` cut from the file (now, before the lines
-    are read) so appending goes on from a clean line. A missing file has no lines."""
+    """The lines of a ``token_ids.jsonl``, streamed (:func:`~compressbench.core.jsonlines.read_lines`: a
+    half-written last line is skipped, and with ``repair`` cut). A missing file has no lines."""
     if not path.is_file():
         return iter(())
-    if repair:
-        with reading(path, "token-id counts"):
-            _cut_partial_line(path)
-    return _lines(path)
-
-
-def _lines(path: Path) -> Iterator[dict[str, Any]]:
-    with reading(path, "token-id counts"), path.open("rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            if not raw.endswith(b"\n"):
-                return  # a killed run's half line
-            try:
-                yield json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise not_utf8(path, exc, IDS_FILE) from None
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
-
-
-def _cut_partial_line(path: Path) -> None:
-    """Truncate a file after its last newline."""
-    with path.open("r+b") as fh:
-        size = fh.seek(0, 2)
-        block = 1 << 16
-        end = size
-        while end > 0:
-            start = max(0, end - block)
-            fh.seek(start)
-            data = fh.read(end - start)
-            at = data.rfind(b"\n")
-            if at >= 0:
-                if start + at + 1 != size:
-                    fh.truncate(start + at + 1)
-                return
-            end = start
-        fh.truncate(0)
-
-
-def kept_lines(lines: Iterable[dict[str, Any]], keys: set[Key]) -> Iterator[dict[str, Any]]:
-    """The lines whose key is a results row of the run, each once: a run killed between a sample's
-    ids line and its results row, then resumed, wrote that sample's ids twice (identical)."""
-    seen: set[Key] = set()
-    for line in lines:
-        key = (line["dataset"], line["tokenizer"], line["sample"])
-        if key in keys and key not in seen:
-            seen.add(key)
-            yield line
+    return read_lines(path, "token-id counts file", repair=repair)
 
 
 def add_lines(groups: Mapping[tuple[str, str, str], Any], lines: Iterable[dict[str, Any]]) -> None:

@@ -158,8 +158,12 @@ class UnitDraw:
         """This run's units drawn so far."""
         return len(self.drawn(0.0, self.low))
 
-    def observed(self, total: Aggregate, rows: Iterable[dict[str, Any]], *,
-                 sharded: bool) -> tuple[Moments, int, int]:
+    def past(self, rows: Iterable[dict[str, Any]]) -> dict[str, Aggregate]:
+        """Nothing: the units an interrupted run measured beyond the sample so far are left out by their
+        ``unit`` (:meth:`observed`), so its rows are not read."""
+        return {}
+
+    def observed(self, total: Aggregate, past: Aggregate, *, sharded: bool) -> tuple[Moments, int, int]:
         """What the interval so far stands on: one tokenizer's totals of the units drawn so far (units an
         interrupted run measured beyond them left out), how many units were drawn, and all units."""
         drawn, seed = self.sampled_units, self.spec.seed

@@ -231,16 +231,20 @@ class DatasetDraw:
         """The round after ``draw``, which drew ``drawn`` records (:meth:`SampleSpec.next`)."""
         return self.spec.next(draw, drawn, needed)
 
-    def observed(self, total: Aggregate, rows: Iterable[dict[str, Any]], *,
-                 sharded: bool) -> tuple[Moments, int, int | None]:
-        """What the interval so far stands on: the sums of one tokenizer's records drawn so far, how many
-        were drawn and the population; ``rows`` (of that tokenizer) an interrupted run measured beyond
-        the sample so far are left out, so a resumed run plans the rounds the uninterrupted one did."""
-        beyond = Aggregate()
+    def past(self, rows: Iterable[dict[str, Any]]) -> dict[str, Aggregate]:
+        """Of ``rows`` (this dataset's, of an interrupted run), those measured beyond the sample so far, added
+        up by tokenizer: :meth:`observed` leaves them out, so a resumed run plans the rounds the
+        uninterrupted one did."""
+        out: dict[str, Aggregate] = {}
         for row in rows:
             if key(self.spec.seed, row["sample"]) >= self.low:
-                beyond.add(Measurement.from_row(row))
-        m, sampled = total.sample_moments() - beyond.sample_moments(), total.samples - beyond.samples
+                out.setdefault(row["tokenizer"], Aggregate()).add(Measurement.from_row(row))
+        return out
+
+    def observed(self, total: Aggregate, past: Aggregate, *, sharded: bool) -> tuple[Moments, int, int | None]:
+        """What the interval so far stands on: the sums of one tokenizer's records drawn so far (``total``
+        less ``past``, its share of :meth:`past`), how many were drawn and the population."""
+        m, sampled = total.sample_moments() - past.sample_moments(), total.samples - past.samples
         return m, sampled, self.population.info(sharded=sharded)["population_samples"]
 
     def info(self, *, sharded: bool) -> dict[str, Any]:

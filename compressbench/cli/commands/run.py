@@ -122,7 +122,7 @@ def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from compressbench.data.suite import GIVEN, default_suite, load_suite
     from compressbench.core.ledger import read_ids
-    from compressbench.results import read_rows
+    from compressbench.results import PriorRows
     from compressbench.runner import Shard, build_tokenizers, check_coverage, run_suite
 
     if args.resume and args.force:
@@ -141,15 +141,15 @@ def run(args: argparse.Namespace) -> int:
     check_coverage(suite, tokenizers)  # every configuration error before --out is created
     manifest = _manifest(suite, tokenizers, args)
     out = Path(args.out)
-    prior: list[dict[str, Any]] = []
     if args.resume:
         _check_resumable(out, manifest)
-        prior = read_rows(out / "results.jsonl", repair=True)
     else:
         out = prepare_out_dir(out, force=args.force)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    prior_ids = read_ids(out / IDS_FILE, repair=True) if args.resume else ()  # streamed as the run starts
-    writer = ResultsWriter(out / "results.jsonl", append=args.resume, prior=prior)
+    # the interrupted run's rows and ids, streamed as the run starts (its errors are reported first)
+    prior = PriorRows(out / "results.jsonl") if args.resume else None
+    prior_ids = read_ids(out / IDS_FILE, repair=True) if args.resume else ()
+    writer = ResultsWriter(out / "results.jsonl", append=args.resume, errors=prior.errors if prior else None)
     ids_writer = ResultsWriter(out / IDS_FILE, append=args.resume)
     try:
         if args.engine == "ray":
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                                    address=args.address, emit_ids=ids_writer, sampling=sampling)
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
-                               options=run_options(args), shard=shard, prior_rows=prior,
+                               options=run_options(args), shard=shard, prior_rows=prior or (),
                                emit_ids=ids_writer, prior_ids=prior_ids, sampling=sampling)
         result.provenance["suite_origin"] = origin
     finally:

@@ -1,0 +1,68 @@
+"""Reading a run's own JSON-lines files (results.jsonl, token_ids.jsonl) back, one line at a time.
+
+Both files are appended to as a run goes, so a killed run can leave a half-written last line: it is
+never read, and :func:`cut_partial_line` cuts it before a resumed run appends more. Lines are
+streamed, never the whole file read: a run's files can be larger than memory.
+
+>>> import tempfile
+>>> path = Path(tempfile.mkdtemp()) / "rows.jsonl"
+>>> _ = path.write_bytes(b'{"a": 1}\\n\\n{"a": 2}\\n{"a": ')
+>>> [row["a"] for row in read_lines(path, "results file", repair=True)], path.read_bytes()[-1:]
+([1, 2], b'\\n')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from compressbench.core.errors import ConfigError, not_utf8, reading
+
+
+def read_lines(path: Path, what: str, *, repair: bool = False) -> Iterator[dict[str, Any]]:
+    """The JSON objects of ``path``, one per line, streamed; blank lines and a half-written last line are
+    skipped, and with ``repair`` the half line is cut from the file first (now, not when iteration
+    starts). A line that is not JSON or not UTF-8 is a one-line error naming the file, the line and
+    ``what`` the file is (e.g. ``"results file"``)."""
+    if repair:
+        with reading(path, what):
+            cut_partial_line(path)
+    return _lines(path, what)
+
+
+def _lines(path: Path, what: str) -> Iterator[dict[str, Any]]:
+    with reading(path, what), path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n"):
+                return  # a killed run's half line
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise not_utf8(f"{path}:{number}", exc, what) from None
+            if not text.strip():
+                continue
+            try:
+                yield json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
+
+
+def cut_partial_line(path: Path) -> None:
+    """Truncate a file after its last newline (reading its end backwards, a block at a time)."""
+    with path.open("r+b") as fh:
+        size = fh.seek(0, 2)
+        block = 1 << 16
+        end = size
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            data = fh.read(end - start)
+            at = data.rfind(b"\n")
+            if at >= 0:
+                if start + at + 1 != size:
+                    fh.truncate(start + at + 1)
+                return
+            end = start
+        fh.truncate(0)
