@@ -136,26 +136,19 @@ class _Work:
             self.written.add(row)
         self.written.freeze()
         self.count = self.written.rows
-        self._skipped: int | None = None  # the position of the sample pending() last found finished
 
-    def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> list[Tokenizer]:
-        """The tokenizers whose row of the sample is not written yet."""
+    def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> tuple[list[Tokenizer], bytes]:
+        """The tokenizers whose row of the sample is not written yet, and, when there are none, the
+        sample's content-hash term (else ``b""``)."""
         if not self.count:  # not a resume: every tokenizer
-            return tokenizers
+            return tokenizers, b""
         at, bits = self.written.done(dataset, sample_id)
         pending = [t for t in tokenizers if not bits & self.written.bits[t.name]]
-        self._skipped = at if not pending else None
-        return pending
+        return pending, self.written.term(at) if at is not None and not pending else b""
 
     def has(self, dataset: str, tokenizer: str, sample_id: str) -> bool:
         """Whether the row of the sample x tokenizer is written."""
         return bool(self.count) and self.written.has(dataset, tokenizer, sample_id)
-
-    def skipped_term(self) -> bytes:
-        """The content-hash term of the sample :meth:`pending` just found finished."""
-        if self._skipped is None:
-            raise RuntimeError("skipped_term() follows a pending() that found nothing to do")
-        return self.written.term(self._skipped)
 
     def past(self, ds: Dataset, drawn: DatasetDraw | UnitDraw) -> dict[str, Aggregate]:
         """The earlier rows of ``ds`` that lie beyond its sample so far, added up by tokenizer
@@ -197,10 +190,11 @@ def _needed(ds: Dataset, records: Iterable[Record], run: "Run", tally: DatasetTa
     for record in records:
         if not reading.is_loose(record.unit) or run.sampling is not None:
             bar.total += 1
-        if run.work.pending(ds.name, tokenizers, record.id):
+        pending, term = run.work.pending(ds.name, tokenizers, record.id)
+        if pending:
             yield record
         else:
-            tally.content.add_term(run.work.skipped_term())
+            tally.content.add_term(term)
             bar.update(1)
 
 
