@@ -7,7 +7,8 @@ hashes, which are order-free sums, add up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from compressbench.core.contenthash import ContentHash
 from compressbench.core.errors import ConfigError
 from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, IDS_FILE, add_lines, read_ids
 from compressbench.core.sample import Measurement
-from compressbench.data.sampling import keep_smallest, merged_population, merged_sampling
+from compressbench.data.sampling import SmallestKeys, merged_population, merged_sampling
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.reports.summary import read_summary
-from compressbench.results import Group, RunResult, Written, read_rows, row_key
+from compressbench.results import Group, RunResult, Written, iter_rows, row_key
 
 
 def _same(runs: list[tuple[Path, dict[str, Any]]], key: str, what: str) -> None:
@@ -52,18 +53,87 @@ def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return []
 
 
-def merged_ids(paths: list[str | Path], rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """The token-id counts of the merged rows, streamed from the runs' ``token_ids.jsonl`` (shards are
-    disjoint, so a line belongs to the one run whose results hold its key)."""
-    written = Written(row["tokenizer"] for row in rows)
-    for row in rows:
+def _rows(paths: list[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every shard's rows with the shard they come from, streamed from its results.jsonl."""
+    for path in paths:
+        for row in iter_rows(path / "results.jsonl"):
+            yield path, row
+
+
+@dataclass
+class Merged:
+    """A merge of shards: its result, warnings and error messages, and its rows and token-id lines, which
+    are read from the shards' files each time they are asked for (never held whole)."""
+
+    result: RunResult
+    warnings: list[str]
+    errors: list[str]
+    paths: list[Path]
+    written: Written  # the merged rows (for the ids that belong to them)
+    keep: SmallestKeys | None  # --sample N shards with streams: the rows kept
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        return (row for _, row in _kept(self.paths, self.keep))
+
+    def ids(self) -> Iterator[dict[str, Any]]:
+        return _ids(self.paths, self.written)
+
+
+def _ids(paths: list[Path], written: Written) -> Iterator[dict[str, Any]]:
+    """The token-id counts of the ``written`` rows, from the runs' ``token_ids.jsonl`` (shards are disjoint,
+    so a line belongs to the one run whose results hold its key)."""
+    return written.first_lines(chain.from_iterable(read_ids(p / IDS_FILE) for p in paths))
+
+
+def _kept(paths: list[Path], keep: SmallestKeys | None) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The shards' rows that the merge keeps (all of them unless ``keep`` says otherwise)."""
+    return ((p, r) for p, r in _rows(paths) if keep is None or keep.kept(r["dataset"], r["sample"]))
+
+
+def _written(rows: Iterable[tuple[Path, dict[str, Any]]], tokenizers: list[str],
+             keep: SmallestKeys | None = None) -> Written:
+    """The rows noted in a :class:`Written` (and each offered to ``keep``)."""
+    written = Written(tokenizers)
+    for path, row in rows:
+        if row["tokenizer"] not in written.bits:
+            raise ConfigError(f"cannot merge: {path / 'results.jsonl'} has rows of tokenizer {row['tokenizer']!r}, "
+                              "which its summary.json does not list; the run folder is damaged")
         written.add(row)
+        if keep is not None:
+            keep.offer(row["dataset"], row["sample"])
     written.freeze()
-    return written.first_lines(chain.from_iterable(read_ids(Path(p) / IDS_FILE) for p in paths))
+    return written
 
 
-def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult, list[str]]:
-    """Rows, merged result and warnings of the runs in ``paths`` (run directories)."""
+def _add_up(paths: list[Path], keep: SmallestKeys | None, groups: dict[tuple[str, str, str], Group],
+            ) -> tuple[dict[str, None], dict[str, dict[str, str]]]:
+    """Add the kept rows up into their groups. Returns their error messages (unique, in order) and, with
+    ``keep``, each dataset's kept samples and their digests (at most N a dataset)."""
+    errors: dict[str, None] = {}
+    digests: dict[str, dict[str, str]] = {}
+    for _, row in _kept(paths, keep):
+        groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
+        if row.get("error"):
+            errors.setdefault(row["error"])
+        if keep is not None:
+            digests.setdefault(row["dataset"], {})[row["sample"]] = row.get("file_sha256") or ""
+    return errors, digests
+
+
+def _refuse_repeats(written: Written, paths: list[Path]) -> None:
+    """A row in two shards (or twice in one) stops the merge, naming both."""
+    repeat = written.repeated(row for _, row in _rows(paths))
+    if repeat is None:
+        return
+    key = row_key(repeat)
+    where = [path for path, row in _rows(paths) if row_key(row) == key][:2]
+    raise ConfigError(f"cannot merge: {key[2]} ({key[1]}) is in both {where[0]} and {where[-1]}")
+
+
+def merge_runs(paths: list[str | Path]) -> Merged:
+    """The merge of the runs in ``paths`` (run directories): each shard's results.jsonl is read twice,
+    streamed (once to note which rows it holds, once to add them up), and memory holds about 50 bytes
+    a sample (:class:`~compressbench.results.Written`), not the rows."""
     if not paths:
         raise ConfigError("merge needs at least one run directory")
     runs = [(Path(p), read_summary(p)) for p in paths]
@@ -99,33 +169,28 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
                               "token-id counts); rerun that shard")
     warnings = _check_shards(runs)
     sampling = merged_sampling([s["provenance"] for _, s in runs])
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str, str], Path] = {}
-    for path, _ in runs:
-        for row in read_rows(path / "results.jsonl"):
-            key = row_key(row)
-            if key in seen:
-                raise ConfigError(f"cannot merge: {key[2]} ({key[1]}) is in both {seen[key]} and {path}")
-            seen[key] = path
-            rows.append(row)
     first = runs[0][1]
-    drawn = len(rows)
+    paths = [p for p, _ in runs]
+    names = list(first["tokenizers"])
+    keep = None
     if (sampling and sampling["sample"] and not sampling["sample"].endswith("%")  # --sample N: the N smallest keys
             and sampling.get("sample_by", "record") == "record"):  # (whole units: each shard drew its own exactly)
-        rows = keep_smallest(rows, sampling["seed"], int(sampling["sample"]))
+        keep = SmallestKeys(sampling["seed"], int(sampling["sample"]))
+    written = _written(_rows(paths), names, keep)
+    _refuse_repeats(written, paths)
     groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
-    for row in rows:
-        groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
-    add_lines(groups, merged_ids([p for p, _ in runs], rows))
+    errors, digests = _add_up(paths, keep, groups)
+    kept = written if keep is None else _written(_kept(paths, keep), names)
+    add_lines(groups, _ids(paths, kept))
     datasets = {}
     for name, info in first["datasets"].items():
         content = ContentHash()
         for _, s in runs:
             d = s["datasets"][name]
             content = content.merge(ContentHash.from_hex(d["content_sha256"] or "0", d["samples"]))
-        if drawn != len(rows):  # shards drew samples that the merged sample leaves out
+        if kept.rows != written.rows:  # shards drew samples that the merged sample leaves out
             content = ContentHash()
-            for sample, digest in {r["sample"]: r.get("file_sha256") or "" for r in rows if r["dataset"] == name}.items():
+            for sample, digest in digests.get(name, {}).items():
                 content.add(sample, digest)
         digest = None if info.get("content_sha256") is None else content.hexdigest()  # --hash none: no hash
         datasets[name] = {**info, "samples": content.count, "content_sha256": digest,
@@ -143,4 +208,4 @@ def merge_runs(paths: list[str | Path]) -> tuple[list[dict[str, Any]], RunResult
     }
     result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
                        provenance=provenance)
-    return rows, result, warnings
+    return Merged(result=result, warnings=warnings, errors=list(errors), paths=paths, written=kept, keep=keep)

@@ -132,19 +132,31 @@ class Written:
         return self.samples.value(at)
 
     def first_lines(self, lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The ``token_ids.jsonl`` lines whose key is a written row, each once: a run killed between a
-        sample's ids line and its results row, then resumed, wrote that sample's ids twice (identical)."""
-        width = self.samples.flag_bytes
-        seen = bytearray(len(self.samples) * width)  # a bit per written row, not a set of keys
-        for line in lines:
-            at, bits = self.done(line["dataset"], line["sample"])
-            bit = bits & self.bits.get(line["tokenizer"], 0)
-            if not bit:
-                continue
-            byte, mask = at * width + (bit.bit_length() - 1) // 8, 1 << ((bit.bit_length() - 1) % 8)  # type: ignore[operator]
-            if not seen[byte] & mask:
-                seen[byte] |= mask
-                yield line
+        """The lines (``token_ids.jsonl`` lines, or rows) whose key is a written row, each once: a run
+        killed between a sample's ids line and its results row, then resumed, wrote that sample's ids
+        twice (identical)."""
+        seen = bytearray(len(self.samples) * self.samples.flag_bytes)  # a bit per written row, not a set of keys
+        return (line for line in lines if self._first(line, seen))
+
+    def _first(self, line: dict[str, Any], seen: bytearray) -> bool:
+        """Whether ``line``'s key is a written row not marked in ``seen`` yet (then marked)."""
+        at, bits = self.done(line["dataset"], line["sample"])
+        bit = (bits & self.bits.get(line["tokenizer"], 0)).bit_length() - 1
+        if at is None or bit < 0:
+            return False
+        byte, mask = at * self.samples.flag_bytes + bit // 8, 1 << (bit % 8)
+        if seen[byte] & mask:
+            return False
+        seen[byte] |= mask
+        return True
+
+    def repeated(self, rows: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+        """The first of ``rows`` (those added) whose key came before, or None when every row is distinct
+        (checked without reading ``rows`` unless the set holds fewer distinct rows than were added)."""
+        if self.samples.flag_total() == self.rows:
+            return None
+        seen = bytearray(len(self.samples) * self.samples.flag_bytes)
+        return next((row for row in rows if not self._first(row, seen)), None)
 
 
 class PriorRows:

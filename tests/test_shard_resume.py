@@ -61,6 +61,22 @@ def test_merge_refuses_what_does_not_belong_together(whole, shards, tmp_path):
     assert proc.returncode == 0 and "shards 2/3, 3/3 are missing" in proc.stderr
 
 
+def test_merge_refuses_a_row_that_two_shards_hold(shards, tmp_path):
+    import shutil
+
+    copies = [tmp_path / s.name for s in shards]
+    for shard, copy in zip(shards, copies):
+        shutil.copytree(shard, copy)
+    row = (copies[0] / "results.jsonl").read_text().splitlines()[5]
+    with (copies[2] / "results.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(row + "\n")
+    proc = cli("merge", *map(str, copies), "--out", str(tmp_path / "m"))
+    sample, tokenizer = json.loads(row)["sample"], json.loads(row)["tokenizer"]
+    assert proc.returncode == 2
+    assert f"{sample} ({tokenizer}) is in both {copies[0]} and {copies[2]}" in proc.stderr
+    assert not (tmp_path / "m").exists()
+
+
 def test_bad_shard_spec():
     for spec, message in (("0/4", "between 1 and N"), ("5/4", "between 1 and N"), ("x", "write K/N")):
         proc = cli("run", "--shard", spec, "--out", "/tmp/never-written")

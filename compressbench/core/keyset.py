@@ -122,6 +122,10 @@ class KeySet:
         w = self.flag_bytes
         return int.from_bytes(self._flags[at * w:(at + 1) * w], "little")
 
+    def flag_total(self) -> int:
+        """How many flag bits are set over all keys (frozen)."""
+        return int(np.unpackbits(np.frombuffer(self._flags, dtype=np.uint8)).sum()) if self._flags else 0
+
     def __len__(self) -> int:
         return len(self._hi) if self._frozen else len(self._keys) // KEY_BYTES
 

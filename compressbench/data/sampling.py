@@ -376,14 +376,37 @@ def dataset_draw(spec: SampleSpec, units: list[Unit], *, mine: Callable[[Unit], 
     return DatasetDraw(spec, units, mine, read)
 
 
-def keep_smallest(rows: list[dict[str, Any]], seed: int, count: int) -> list[dict[str, Any]]:
-    """``merge`` of ``--sample N`` shards with streams: per dataset, the rows of the ``count`` samples
-    with the smallest keys (each shard may hold more, drawn from what it alone could see)."""
-    by_dataset: dict[str, set[str]] = {}
-    for row in rows:
-        by_dataset.setdefault(row["dataset"], set()).add(row["sample"])
-    kept = {name: set(heapq.nsmallest(count, ids, key=lambda i: key(seed, i))) for name, ids in by_dataset.items()}
-    return [r for r in rows if r["sample"] in kept[r["dataset"]]]
+class SmallestKeys:
+    """``merge`` of ``--sample N`` shards with streams: per dataset, the ``count`` distinct samples with the
+    smallest keys among those offered (each shard may hold more, drawn from what it alone could see),
+    kept as the rows stream past: memory holds ``count`` ids a dataset, not the rows.
+
+    >>> keep = SmallestKeys(seed=0, count=2)
+    >>> for sample in ("a", "b", "c", "d", "a"):
+    ...     keep.offer("d", sample)
+    >>> sorted(s for s in "abcd" if keep.kept("d", s)) == sorted(sorted("abcd", key=lambda s: key(0, s))[:2])
+    True
+    """
+
+    def __init__(self, seed: int, count: int) -> None:
+        self.seed, self.count = seed, count
+        self._heaps: dict[str, list[tuple[float, str]]] = {}  # per dataset: (-key, sample), the largest key on top
+        self._held: dict[str, set[str]] = {}
+
+    def offer(self, dataset: str, sample: str) -> None:
+        held = self._held.setdefault(dataset, set())
+        if sample in held:
+            return
+        heap, item = self._heaps.setdefault(dataset, []), (-key(self.seed, sample), sample)
+        if len(heap) < self.count:
+            heapq.heappush(heap, item)
+            held.add(sample)
+        elif item > heap[0]:  # a smaller key than the largest held
+            held.discard(heapq.heapreplace(heap, item)[1])
+            held.add(sample)
+
+    def kept(self, dataset: str, sample: str) -> bool:
+        return sample in self._held.get(dataset, ())
 
 
 def merged_sampling(provenances: list[dict[str, Any]]) -> dict[str, Any] | None:

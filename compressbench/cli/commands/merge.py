@@ -25,17 +25,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from compressbench.core.ledger import IDS_FILE
-    from compressbench.merge import merge_runs, merged_ids
+    from compressbench.merge import merge_runs
 
-    rows, result, warnings = merge_runs(args.runs)
+    merged = merge_runs(args.runs)
     out = prepare_out_dir(args.out, force=args.force)
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
-        for row in rows:
+        for row in merged.rows():
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     with (out / IDS_FILE).open("w", encoding="utf-8") as fh:
-        for line in merged_ids(args.runs, rows):
+        for line in merged.ids():
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-    for message in warnings:
+    for message in merged.warnings:
         warn(message)
-    errors = list(dict.fromkeys(r["error"] for r in rows if r.get("error")))
-    return finish_run(out, result, errors)
+    return finish_run(out, merged.result, merged.errors)
