@@ -69,7 +69,13 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
             sample.error, sample.status = f"{record.id}: cannot read ({exc.strerror or exc})", "unreadable"
             return sample
     elif isinstance(record.data, str):  # a record's text field: measured as UTF-8, whatever the file's encoding
-        data, options = record.data.encode("utf-8"), {**options, "encoding": "utf-8"}
+        try:
+            data, options = record.data.encode("utf-8"), {**options, "encoding": "utf-8"}
+        except UnicodeEncodeError as exc:  # a JSON escape such as "\\ud800" with no pair: not text
+            sample.error = (f"{record.id}: the text holds a lone surrogate ({exc.object[exc.start]!a} at character "
+                            f"{exc.start}), which is not Unicode text; fix the record's escapes")
+            sample.status = "undecodable"
+            return sample
     else:
         data = record.data
     sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)

@@ -93,7 +93,7 @@ def _kept(paths: list[Path], keep: SmallestKeys | None) -> Iterator[tuple[Path, 
 def _written(rows: Iterable[tuple[Path, dict[str, Any]]], tokenizers: list[str],
              keep: SmallestKeys | None = None) -> Written:
     """The rows noted in a :class:`Written` (and each offered to ``keep``)."""
-    written = Written(tokenizers)
+    written = Written(tokenizers, terms=False)  # the merge sums the shards' hashes, or hashes the kept samples
     for path, row in rows:
         if row["tokenizer"] not in written.bits:
             raise ConfigError(f"cannot merge: {path / 'results.jsonl'} has rows of tokenizer {row['tokenizer']!r}, "

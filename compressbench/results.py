@@ -104,14 +104,15 @@ class Written:
     (True, False, 1)
     """
 
-    def __init__(self, tokenizers: Iterable[str]) -> None:
+    def __init__(self, tokenizers: Iterable[str], *, terms: bool = True) -> None:
         self.bits = {name: 1 << i for i, name in enumerate(dict.fromkeys(tokenizers))}
-        self.samples = KeySet(value_bytes=32, flag_bytes=max(1, (len(self.bits) + 7) // 8))
+        self.terms = terms  # keep each sample's content-hash term (off: only which rows are written)
+        self.samples = KeySet(value_bytes=32 if terms else 0, flag_bytes=max(1, (len(self.bits) + 7) // 8))
         self.rows = 0
 
     def add(self, row: dict[str, Any]) -> None:
         """Note a written row (its tokenizer must be one of those given)."""
-        term = ContentHash.term(row["sample"], row.get("file_sha256") or "")
+        term = ContentHash.term(row["sample"], row.get("file_sha256") or "") if self.terms else b""
         self.samples.add((row["dataset"], row["sample"]), term, flags=self.bits[row["tokenizer"]])
         self.rows += 1
 

@@ -165,3 +165,40 @@ def test_a_bad_sample_size_is_a_one_line_error_that_gives_the_range(value, tmp_p
     proc = cli("run", str(suite), "--sample", value, "--out", str(tmp_path / "out"))
     one_line_error(proc, f"--sample {value!r}", "at least 1", "at most 100%")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_measured_under_an_escaped_id(tmp_path):
+    (tmp_path / "texts").mkdir()
+    shutil.copy(UDHR / "eng.txt", tmp_path / "texts" / "good.txt")
+    (tmp_path / os.fsdecode(b"texts/bad\xff.txt")).write_bytes((UDHR / "fra.txt").read_bytes())
+    suite = _suite(tmp_path, tokenizers='"bytes", "tiktoken:cl100k_base"')
+    suite.write_text(suite.read_text() + 'language = "{stem}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cli("run", str(suite), "--out", str(out))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(r["sample"], r["language"]) for r in rows} == {("texts/bad\\xff.txt", "bad\\xff"), ("texts/good.txt", "good")}
+    fra = next(r for r in rows if r["sample"] == "texts/bad\\xff.txt" and r["tokenizer"] == "bytes")
+    assert fra["raw_bytes"] == (UDHR / "fra.txt").stat().st_size  # the file itself was read
+    results = out / "results.jsonl"  # cut after the first row, then resume: the escaped id matches again
+    results.write_text(results.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
+    whole = json.loads((out / "summary.json").read_text())["datasets"]
+    assert cli("run", str(suite), "--out", str(out), "--resume").returncode == 0
+    assert json.loads((out / "summary.json").read_text())["datasets"] == whole
+
+
+def test_lone_surrogates_in_a_jsonl_record_are_an_error_row_and_an_escaped_label(tmp_path):
+    lines = ['{"text": "hello there", "lang": "\\udcff"}', '{"text": "general kenobi", "lang": "en"}',
+             '{"text": "lone \\ud800 in text", "lang": "en"}']
+    (tmp_path / "texts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    suite = _suite(tmp_path, tokenizers='"bytes", "tiktoken:cl100k_base"', paths='"texts.jsonl"')
+    suite.write_text(suite.read_text() + 'language = "{field:lang}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cli("run", str(suite), "--out", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 6 and {r["language"] for r in rows} == {"\\xff", "en"}
+    bad = [r for r in rows if r["error"]]
+    assert [r["sample"] for r in bad] == ["texts.jsonl#2"] * 2
+    assert "lone surrogate ('\\ud800' at character 5)" in bad[0]["error"]
+    assert "texts.jsonl#2" in (out / "report.md").read_text(encoding="utf-8")

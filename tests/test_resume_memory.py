@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from compressbench.core.keyset import KeySet
@@ -19,6 +19,7 @@ PART = st.text(alphabet=st.sampled_from(["a", "b", "1", ":", "\0", "é", "\udcff
 
 
 @settings(max_examples=300, deadline=None)
+@example([(("1:", "1:x"), b"ab", 1)], [("\0", "x")])  # a length-prefixed key against a plain one
 @given(st.lists(st.tuples(st.tuples(PART, PART), st.binary(min_size=2, max_size=2), st.integers(0, 2**10 - 1)),
                 max_size=40),
        st.lists(st.tuples(PART, PART), max_size=10))

@@ -115,7 +115,13 @@ class ResultsWriter:
         self.errors: dict[str, None] = {} if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
-        self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        line = json.dumps(row, ensure_ascii=False)
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (e.g. a JSON record's "\\udcff"): written escaped
+                line = json.dumps(row)
+        self.fh.write(line + "\n")
         self.fh.flush()
         if row.get("error"):
             self.errors.setdefault(row["error"])

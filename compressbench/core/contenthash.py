@@ -36,7 +36,7 @@ class ContentHash:
     @staticmethod
     def term(sample_id: str, digest: str) -> bytes:
         """What one sample adds to the hash (32 bytes): kept by a resumed run for the samples it skips."""
-        return hashlib.sha256(f"{sample_id}\0{digest}".encode()).digest()
+        return hashlib.sha256(f"{sample_id}\0{digest}".encode("utf-8", "surrogatepass")).digest()
 
     def add_term(self, term: bytes) -> None:
         """Count one sample by its :meth:`term`."""

@@ -33,15 +33,16 @@ _PAIR = struct.Struct(">QQ")  # a digest as two 64-bit integers, the first sorte
 
 
 def digest(key: Sequence[str]) -> bytes:
-    """The 16-byte digest of a key's parts. The parts are joined with NUL; a key whose parts hold NUL
-    themselves is encoded with each part's length instead, so no two keys of one length share an encoding.
+    """The 16-byte digest of a key's parts, so that no two keys of one length share an encoding: the parts
+    joined with NUL (then the text holds exactly len(key) - 1 NULs), or, when a part holds NUL itself,
+    len(key) NULs followed by each part prefixed with its length (at least len(key) NULs).
 
-    >>> digest(("a", "b\\0c")) != digest(("a\\0b", "c"))
-    True
+    >>> digest(("a", "b\\0c")) != digest(("a\\0b", "c")), digest(("1:", "1:x")) != digest(("\\0", "x"))
+    (True, True)
     """
     text = "\0".join(key)
     if text.count("\0") != len(key) - 1:
-        text = "".join(f"{len(part)}:{part}" for part in key)
+        text = "\0" * len(key) + "".join(f"{len(part)}:{part}" for part in key)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
 
 

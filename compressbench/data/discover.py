@@ -40,8 +40,31 @@ class Found:
         if self.url is not None:
             return PurePosixPath(self.url.partition("://")[2].split("?")[0])
         if isinstance(self.path, PurePosixPath):  # a local path on POSIX: already one, no second parse
-            return self.path
+            text = str(self.path)
+            return self.path if unicode_name(text) is text else PurePosixPath(unicode_name(text))
         return PurePosixPath(self.path.as_posix() if self.path else self.id)
+
+
+def unicode_name(text: str) -> str:
+    """``text`` as valid Unicode: a name whose bytes are not UTF-8 (Python holds them as surrogates,
+    PEP 383) gets each such byte as a visible ``\\xNN`` escape, and any other lone surrogate (a JSON
+    escape with no pair) a ``\\uNNNN`` one, so that ids and labels can be written to UTF-8 files; the
+    file itself is still opened by its own path.
+
+    >>> unicode_name("caf\\udce9.txt"), unicode_name("café.txt"), unicode_name("\\ud800")
+    ('caf\\\\xe9.txt', 'café.txt', '\\\\ud800')
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte (a JSON "\\ud800"): \\uNNNN
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _sample_id(path: Path | str, base: Path) -> str:
@@ -129,5 +152,5 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             absolute = os.path.abspath(path)
             if absolute not in seen:
                 seen.add(absolute)
-                found.append(Found(_relative(absolute, root), Path(path)))
+                found.append(Found(unicode_name(_relative(absolute, root)), Path(path)))
     return found

@@ -40,6 +40,7 @@ from typing import Any
 from compressbench.core.errors import ConfigError, reading
 from compressbench.core.spec import expand_specs
 from compressbench.data.modalities import decoder_for, modalities
+from compressbench.data.discover import unicode_name
 
 DEFAULT_SUITE = Path("fixtures") / "suite.toml"
 # Where a run's suite came from (provenance ``suite_origin``).
@@ -78,7 +79,7 @@ class Dataset:
         if any(name not in fields for name in self.label_fields):
             return None
         label = self.language.replace("{stem}", path.stem)
-        return _FIELD_LABEL.sub(lambda m: fields[m.group(1)], label.replace("{parent}", path.parent.name))
+        return unicode_name(_FIELD_LABEL.sub(lambda m: fields[m.group(1)], label.replace("{parent}", path.parent.name)))
 
 
 @dataclass(frozen=True)

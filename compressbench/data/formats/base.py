@@ -7,7 +7,7 @@ yields **records**: one sample each, with its id, its measured bytes (or
 text), the record fields a language label needs, and an error when it could
 not be read.
 
->>> from compressbench.data.discover import Found
+>>> from compressbench.data.discover import Found, unicode_name
 >>> unit = Unit(Found("a.jsonl.gz", Path("a.jsonl.gz")), "jsonl")
 >>> record_id(unit, 3), member_id(unit, "000042")
 ('a.jsonl.gz#3', 'a.jsonl.gz::000042')
@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar
 
 from compressbench.core.errors import SampleError, first_line
-from compressbench.data.discover import Found
+from compressbench.data.discover import Found, unicode_name
 from compressbench.data.remote import filesystem
 
 # file extension -> fsspec's name of the compression; decompressed streaming, by extension
@@ -84,8 +84,9 @@ def record_id(unit: Unit, index: int) -> str:
 
 
 def member_id(unit: Unit, key: str) -> str:
-    """``SOURCE::KEY``: a WebDataset sample or a zip member."""
-    return f"{unit.source.id}::{key}"
+    """``SOURCE::KEY``: a WebDataset sample or a zip member (a key whose bytes are not UTF-8 escaped,
+    :func:`~compressbench.data.discover.unicode_name`)."""
+    return f"{unit.source.id}::{unicode_name(key)}"
 
 
 def compression_of(name: PurePosixPath) -> str | None:
