@@ -48,12 +48,17 @@ class ContinuedWords:
         words = text.split()
         if not words:
             return 0
+        cache = self.spaced
         try:  # every word seen before: a lookup per occurrence, all in C
-            total = sum(map(self.spaced.__getitem__, words))
-        except KeyError:  # new words: each distinct one encoded once
-            occurrences = Counter(words)
-            continued = self.lookup(self.spaced, list(occurrences), " ")
-            total = sum(n for n, multi in zip(occurrences.values(), continued) if multi)
+            total = sum(map(cache.__getitem__, words))
+        except KeyError:  # new words: each distinct one encoded once, then the same lookup
+            self.lookup(cache, sorted(set(words).difference(cache)), " ")
+            try:
+                total = sum(map(cache.__getitem__, words))
+            except KeyError:  # the cache started over meanwhile (full): count from the answers in hand
+                occurrences = Counter(words)
+                continued = self.lookup(cache, list(occurrences), " ")
+                total = sum(n for n, multi in zip(occurrences.values(), continued) if multi)
         if not text[0].isspace():  # the first word has no space before it
             total += self.first_word_change(words[0])
         return total

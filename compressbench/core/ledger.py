@@ -212,9 +212,12 @@ def ids_line(dataset: str, modality: str, tokenizer: str, sample: str, language:
     >>> ids_line("d", "text", "bytes", "a.txt", None, {98: 1, 97: 2})["ids"]
     [97, 98]
     """
-    ordered = sorted(counts.items())
+    ids, numbers = list(counts), list(counts.values())
+    if ids != sorted(ids):  # count_ids gives them ascending already (checking is linear then)
+        ordered = sorted(counts.items())
+        ids, numbers = [t for t, _ in ordered], [n for _, n in ordered]
     return {"dataset": dataset, "modality": modality, "tokenizer": tokenizer, "sample": sample,
-            "language": language, "ids": [t for t, _ in ordered], "counts": [n for _, n in ordered]}
+            "language": language, "ids": ids, "counts": numbers}
 
 
 def line_counts(line: Mapping[str, Any]) -> dict[int, int]:
