@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from compressbench.data.discover import unicode_name
 from tests.conftest import FIXTURES, UDHR, cli
 
 NOT_UTF8 = b"\xff\xfe not utf-8 \x80\n"
@@ -189,7 +193,7 @@ def test_a_file_name_that_is_not_utf8_is_measured_under_an_escaped_id(tmp_path):
 
 def test_lone_surrogates_in_a_jsonl_record_are_an_error_row_and_an_escaped_label(tmp_path):
     lines = ['{"text": "hello there", "lang": "\\udcff"}', '{"text": "general kenobi", "lang": "en"}',
-             '{"text": "lone \\ud800 in text", "lang": "en"}']
+             '{"text": "lone \\ud800 in text", "lang": "en"}', '{"\\ud800key": "no text field", "lang": "en"}']
     (tmp_path / "texts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     suite = _suite(tmp_path, tokenizers='"bytes", "tiktoken:cl100k_base"', paths='"texts.jsonl"')
     suite.write_text(suite.read_text() + 'language = "{field:lang}"\n', encoding="utf-8")
@@ -197,8 +201,23 @@ def test_lone_surrogates_in_a_jsonl_record_are_an_error_row_and_an_escaped_label
     proc = cli("run", str(suite), "--out", str(out))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 6 and {r["language"] for r in rows} == {"\\xff", "en"}
-    bad = [r for r in rows if r["error"]]
-    assert [r["sample"] for r in bad] == ["texts.jsonl#2"] * 2
-    assert "lone surrogate ('\\ud800' at character 5)" in bad[0]["error"]
-    assert "texts.jsonl#2" in (out / "report.md").read_text(encoding="utf-8")
+    assert len(rows) == 8 and {r["language"] for r in rows if r["sample"] != "texts.jsonl#3"} == {"\\xff", "en"}
+    bad = {r["sample"]: r["error"] for r in rows if r["error"]}
+    assert sorted(r["sample"] for r in rows if r["error"]) == ["texts.jsonl#2"] * 2 + ["texts.jsonl#3"] * 2
+    assert "lone surrogate ('\\ud800' at character 5)" in bad["texts.jsonl#2"]
+    assert "its fields: \\ud800key, lang" in bad["texts.jsonl#3"]  # the key name, escaped
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "texts.jsonl#2" in report and "texts.jsonl#3" in report
+    for json_flag in ((), ("--json",)):
+        proc = cli("measure", str(tmp_path / "texts.jsonl"), "-t", "bytes", *json_flag)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@example("\\xff", "\udcff")  # a real backslash, x, f, f against the byte 0xff
+@given(st.text(alphabet=st.sampled_from(["a", "x", "f", "0", "\\", "é", "\udcff", "\udce9", "\ud800"]), max_size=8),
+       st.text(alphabet=st.sampled_from(["a", "x", "f", "0", "\\", "é", "\udcff", "\udce9", "\ud800"]), max_size=8))
+def test_escaped_names_are_utf8_and_never_collide(a, b):
+    for name in (a, b):
+        unicode_name(name).encode("utf-8")
+    assert (unicode_name(a) == unicode_name(b)) == (a == b)

@@ -77,6 +77,13 @@ def test_merge_refuses_a_row_that_two_shards_hold(shards, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+
+def test_merge_refuses_to_write_into_a_run_it_merges(shards, tmp_path):
+    proc = cli("merge", *map(str, shards), "--out", str(shards[0]), "--force")
+    assert proc.returncode == 2 and "is one of the runs being merged" in proc.stderr
+    assert (shards[0] / "results.jsonl").stat().st_size > 0
+
+
 def test_bad_shard_spec():
     for spec, message in (("0/4", "between 1 and N"), ("5/4", "between 1 and N"), ("x", "write K/N")):
         proc = cli("run", "--shard", spec, "--out", "/tmp/never-written")

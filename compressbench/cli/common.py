@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from compressbench.core.contenthash import HASH_MODES
 from compressbench.core.device import DEVICES
 from compressbench.core.ledger import DEFAULT_RENYI_ALPHA
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES
+from compressbench.core.jsonlines import json_text
 
 if TYPE_CHECKING:
     from compressbench.results import RunResult
@@ -115,13 +115,7 @@ class ResultsWriter:
         self.errors: dict[str, None] = {} if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
-        line = json.dumps(row, ensure_ascii=False)
-        if not line.isascii():
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (e.g. a JSON record's "\\udcff"): written escaped
-                line = json.dumps(row)
-        self.fh.write(line + "\n")
+        self.fh.write(json_text(row) + "\n")
         self.fh.flush()
         if row.get("error"):
             self.errors.setdefault(row["error"])
@@ -141,7 +135,7 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
 
     summary = build_summary(result)
     write_summary(summary, out)
-    (out / "report.md").write_text(render_report(summary, errors), encoding="utf-8")
+    (out / "report.md").write_text(render_report(summary, errors), encoding="utf-8", errors="backslashreplace")
     print(render(summary["rows"], SUMMARY_COLUMNS))
     print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
     if not result.failed:

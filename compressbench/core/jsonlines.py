@@ -21,6 +21,23 @@ from typing import Any
 from compressbench.core.errors import ConfigError, not_utf8, reading
 
 
+def json_text(obj: Any, **options: Any) -> str:
+    """``json.dumps(obj, ensure_ascii=False)``, or with ``\\uXXXX`` escapes when that text cannot be written
+    as UTF-8 (it holds a lone surrogate: a JSON record's unpaired escape, a name that is not UTF-8), so
+    that every file a run writes stays UTF-8 and reads back to the same value.
+
+    >>> json_text({"a": "é"}), json_text({"a": "\\ud800"})
+    ('{"a": "é"}', '{"a": "\\\\ud800"}')
+    """
+    text = json.dumps(obj, ensure_ascii=False, **options)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(obj, **options)
+    return text
+
+
 def read_lines(path: Path, what: str, *, repair: bool = False) -> Iterator[dict[str, Any]]:
     """The JSON objects of ``path``, one per line, streamed; blank lines and a half-written last line are
     skipped, and with ``repair`` the half line is cut from the file first (now, not when iteration

@@ -40,30 +40,34 @@ class Found:
         if self.url is not None:
             return PurePosixPath(self.url.partition("://")[2].split("?")[0])
         if isinstance(self.path, PurePosixPath):  # a local path on POSIX: already one, no second parse
-            text = str(self.path)
-            return self.path if unicode_name(text) is text else PurePosixPath(unicode_name(text))
+            return self.path
         return PurePosixPath(self.path.as_posix() if self.path else self.id)
 
 
 def unicode_name(text: str) -> str:
-    """``text`` as valid Unicode: a name whose bytes are not UTF-8 (Python holds them as surrogates,
-    PEP 383) gets each such byte as a visible ``\\xNN`` escape, and any other lone surrogate (a JSON
-    escape with no pair) a ``\\uNNNN`` one, so that ids and labels can be written to UTF-8 files; the
-    file itself is still opened by its own path.
+    """``text`` as valid Unicode, one name to one result: a name whose bytes are not UTF-8 (Python holds
+    them as surrogates, PEP 383) gets each such byte as a visible ``\\xNN`` escape and any other lone
+    surrogate (a JSON escape with no pair) a ``\\uNNNN`` one, and a backslash in a name that needs
+    escaping, or in any name at all, is doubled, so that no two names give the same text. Ids and labels
+    can then be written to UTF-8 files; the file itself is still opened by its own path.
 
     >>> unicode_name("caf\\udce9.txt"), unicode_name("café.txt"), unicode_name("\\ud800")
     ('caf\\\\xe9.txt', 'café.txt', '\\\\ud800')
+    >>> unicode_name("caf\\\\xe9.txt")  # a real backslash: not the escape above
+    'caf\\\\\\\\xe9.txt'
     """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        pass
+    if "\\" not in text:
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
+    text = text.replace("\\", "\\\\")
     try:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate that stands for no byte (a JSON "\\ud800"): \\uNNNN
+    except UnicodeEncodeError:  # a surrogate that stands for no byte (a JSON "\\ud800")
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

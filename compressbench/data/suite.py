@@ -78,8 +78,9 @@ class Dataset:
         fields = fields or {}
         if any(name not in fields for name in self.label_fields):
             return None
-        label = self.language.replace("{stem}", path.stem)
-        return unicode_name(_FIELD_LABEL.sub(lambda m: fields[m.group(1)], label.replace("{parent}", path.parent.name)))
+        label = self.language.replace("{stem}", unicode_name(path.stem))  # names and values escaped, if need be
+        label = label.replace("{parent}", unicode_name(path.parent.name))
+        return _FIELD_LABEL.sub(lambda m: unicode_name(fields[m.group(1)]), label)
 
 
 @dataclass(frozen=True)

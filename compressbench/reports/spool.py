@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
+from compressbench.core.jsonlines import json_text
 from compressbench.reports.tables import fmt, render
 
 CHUNK_ROWS = 1000  # rows read back and rendered at a time
@@ -41,7 +42,7 @@ class RowSpool:
         self.count = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._file.write(json_text(row) + "\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -69,9 +70,9 @@ def print_json(spool: RowSpool, rest: dict[str, Any], out: IO[str]) -> None:
     out.write('{\n  "results": [')
     for i, row in enumerate(spool):
         out.write(",\n" if i else "\n")
-        out.write(textwrap.indent(json.dumps(row, indent=2, ensure_ascii=False), "    "))
+        out.write(textwrap.indent(json_text(row, indent=2), "    "))
     out.write("\n  ]" if spool.count else "]")
-    tail = json.dumps(rest, indent=2, ensure_ascii=False)
+    tail = json_text(rest, indent=2)
     out.write((",\n" + tail[2:] if rest else "\n}") + "\n")
 
 

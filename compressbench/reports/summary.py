@@ -19,6 +19,7 @@ from compressbench.core.metrics import ratio
 from compressbench.core.registry import units
 from compressbench.reports.schema import SCHEMA, Summary, SummaryRow
 from compressbench.results import RunResult
+from compressbench.core.jsonlines import json_text
 
 _LANGUAGE_KEYS = ("samples", "errors", "raw_bytes", "tokens", "compression", "chars_per_token",
                   "fertility", "byte_token_rate")
@@ -70,9 +71,9 @@ def csv_columns(rows: list[SummaryRow]) -> list[str]:
 
 def write_summary(summary: Summary, out: Path) -> None:
     """Write summary.json and summary.csv into ``out``."""
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json_text(summary, indent=2) + "\n", encoding="utf-8")
     columns = csv_columns(summary["rows"])
-    with (out / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
+    with (out / "summary.csv").open("w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(summary["rows"])

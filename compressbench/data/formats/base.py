@@ -121,7 +121,7 @@ def open_source(source: Found, *, decompress: bool = False) -> Iterator[IO[bytes
 def field_value(row: Mapping[str, Any], name: str, where: str, modality: str) -> bytes | str:
     """The measured value of a record: a string for text; bytes (or a ``{bytes: …}`` struct) for media."""
     if name not in row:
-        keys = ", ".join(sorted(map(str, row))[:10]) or "none"
+        keys = ", ".join(sorted(unicode_name(str(k)) for k in row)[:10]) or "none"
         raise SampleError(f"{where}: the record has no field {name!r} (its fields: {keys}); set the dataset's field")
     value = row[name]
     if modality == "text":
