@@ -221,3 +221,17 @@ def test_escaped_names_are_utf8_and_never_collide(a, b):
     for name in (a, b):
         unicode_name(name).encode("utf-8")
     assert (unicode_name(a) == unicode_name(b)) == (a == b)
+
+
+def test_a_suite_in_a_folder_whose_name_is_not_utf8_runs_and_reports(tmp_path):
+    folder = tmp_path / os.fsdecode(b"suite\xff")
+    (folder / "texts").mkdir(parents=True)
+    shutil.copy(UDHR / "eng.txt", folder / "texts" / "eng.txt")
+    out = tmp_path / "out"
+    proc = cli("run", str(_suite(folder)), "--out", str(out))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    for fmt in ("md", "html", "csv", "json"):
+        proc = cli("report", str(out), "--format", fmt, "--out", str(tmp_path / f"r.{fmt}"))
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    source = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["provenance"]["suite_source"]
+    assert os.fsencode(source).endswith(b"suite\xff/suite.toml")  # the path's own bytes, read back

@@ -38,6 +38,20 @@ def json_text(obj: Any, **options: Any) -> str:
     return text
 
 
+def utf8_text(text: str) -> str:
+    """``text``, with any lone surrogate (from a name that is not UTF-8) written as a ``\\uXXXX`` escape,
+    so that it can be written to a UTF-8 file or terminal (in JSON the escape reads back as the same value).
+
+    >>> utf8_text("ok"), utf8_text("a\\udcffb")
+    ('ok', 'a\\\\udcffb')
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def read_lines(path: Path, what: str, *, repair: bool = False) -> Iterator[dict[str, Any]]:
     """The JSON objects of ``path``, one per line, streamed; blank lines and a half-written last line are
     skipped, and with ``repair`` the half line is cut from the file first (now, not when iteration

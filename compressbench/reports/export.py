@@ -23,6 +23,7 @@ from typing import Any
 from compressbench.core.backends import import_backend
 from compressbench.core.errors import ConfigError
 from compressbench.reports.schema import Summary
+from compressbench.core.jsonlines import utf8_text
 
 FORMATS = ("md", "html", "csv", "json", "parquet")
 TEXT_COLUMNS = ("dataset", "modality", "tokenizer", "language")
@@ -130,6 +131,7 @@ def export(summary: Summary, samples: list[dict[str, Any]] | None, fmt: str, out
         text = to_csv(tidy_rows(summary))
     else:
         text = to_json(summary)
+    text = utf8_text(text)  # a summary that names a non-UTF-8 path reads back with surrogates
     if out is None:
         return text
     out.write_text(text, encoding="utf-8")
