@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +106,18 @@ def _written(rows: Iterable[tuple[Path, dict[str, Any]]], tokenizers: list[str],
 
 
 def _add_up(paths: list[Path], keep: SmallestKeys | None, groups: dict[tuple[str, str, str], Group],
-            ) -> tuple[dict[str, None], dict[str, dict[str, str]]]:
-    """Add the kept rows up into their groups. Returns their error messages (unique, in order) and, with
-    ``keep``, each dataset's kept samples and their digests (at most N a dataset)."""
+            kept: Written | None) -> tuple[dict[str, None], dict[str, dict[str, str]]]:
+    """Add the kept rows up into their groups (and note them in ``kept``, when only some are kept). Returns
+    their error messages (unique, in order) and, with ``keep``, each dataset's kept samples and their
+    digests (at most N a dataset)."""
     errors: dict[str, None] = {}
     digests: dict[str, dict[str, str]] = {}
     for _, row in _kept(paths, keep):
         groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
         if row.get("error"):
             errors.setdefault(row["error"])
-        if keep is not None:
+        if kept is not None:
+            kept.add(row)
             digests.setdefault(row["dataset"], {})[row["sample"]] = row.get("file_sha256") or ""
     return errors, digests
 
@@ -126,7 +128,7 @@ def _refuse_repeats(written: Written, paths: list[Path]) -> None:
     if repeat is None:
         return
     key = row_key(repeat)
-    where = [path for path, row in _rows(paths) if row_key(row) == key][:2]
+    where = list(islice((path for path, row in _rows(paths) if row_key(row) == key), 2))
     raise ConfigError(f"cannot merge: {key[2]} ({key[1]}) is in both {where[0]} and {where[-1]}")
 
 
@@ -179,8 +181,11 @@ def merge_runs(paths: list[str | Path]) -> Merged:
     written = _written(_rows(paths), names, keep)
     _refuse_repeats(written, paths)
     groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
-    errors, digests = _add_up(paths, keep, groups)
-    kept = written if keep is None else _written(_kept(paths, keep), names)
+    chosen = None if keep is None else Written(names, terms=False)  # the rows --sample N keeps
+    errors, digests = _add_up(paths, keep, groups, chosen)
+    if chosen is not None:
+        chosen.freeze()
+    kept = written if chosen is None else chosen
     add_lines(groups, _ids(paths, kept))
     datasets = {}
     for name, info in first["datasets"].items():

@@ -135,7 +135,11 @@ class _Work:
             add(row)
             self.written.add(row)
         self.written.freeze()
-        self.count = self.written.rows
+
+    @property
+    def count(self) -> int:
+        """The rows the interrupted run wrote (0: not a resume)."""
+        return self.written.rows
 
     def pending(self, dataset: str, tokenizers: list[Tokenizer], sample_id: str) -> tuple[list[Tokenizer], bytes]:
         """The tokenizers whose row of the sample is not written yet, and, when there are none, the

@@ -7,7 +7,7 @@ yields **records**: one sample each, with its id, its measured bytes (or
 text), the record fields a language label needs, and an error when it could
 not be read.
 
->>> from compressbench.data.discover import Found, unicode_name
+>>> from compressbench.data.discover import Found
 >>> unit = Unit(Found("a.jsonl.gz", Path("a.jsonl.gz")), "jsonl")
 >>> record_id(unit, 3), member_id(unit, "000042")
 ('a.jsonl.gz#3', 'a.jsonl.gz::000042')
