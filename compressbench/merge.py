@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, ErrorMessages
 from compressbench.core.ledger import DEFAULT_RENYI_ALPHA, IDS_FILE, add_lines, read_ids
 from compressbench.core.sample import Measurement
 from compressbench.data.sampling import SmallestKeys, merged_population, merged_sampling
@@ -67,7 +67,7 @@ class Merged:
 
     result: RunResult
     warnings: list[str]
-    errors: list[str]
+    errors: ErrorMessages
     paths: list[Path]
     written: Written  # the merged rows (for the ids that belong to them)
     keep: SmallestKeys | None  # --sample N shards with streams: the rows kept
@@ -106,16 +106,16 @@ def _written(rows: Iterable[tuple[Path, dict[str, Any]]], tokenizers: list[str],
 
 
 def _add_up(paths: list[Path], keep: SmallestKeys | None, groups: dict[tuple[str, str, str], Group],
-            kept: Written | None) -> tuple[dict[str, None], dict[str, dict[str, str]]]:
+            kept: Written | None) -> tuple[ErrorMessages, dict[str, dict[str, str]]]:
     """Add the kept rows up into their groups (and note them in ``kept``, when only some are kept). Returns
     their error messages (unique, in order) and, with ``keep``, each dataset's kept samples and their
     digests (at most N a dataset)."""
-    errors: dict[str, None] = {}
+    errors = ErrorMessages()
     digests: dict[str, dict[str, str]] = {}
     for _, row in _kept(paths, keep):
         groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
         if row.get("error"):
-            errors.setdefault(row["error"])
+            errors.add(row["error"])
         if kept is not None:
             kept.add(row)
             digests.setdefault(row["dataset"], {})[row["sample"]] = row.get("file_sha256") or ""
@@ -213,4 +213,4 @@ def merge_runs(paths: list[str | Path]) -> Merged:
     }
     result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
                        provenance=provenance)
-    return Merged(result=result, warnings=warnings, errors=list(errors), paths=paths, written=kept, keep=keep)
+    return Merged(result=result, warnings=warnings, errors=errors, paths=paths, written=kept, keep=keep)

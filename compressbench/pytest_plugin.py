@@ -108,7 +108,7 @@ class Measured:
         """
         from compressbench.core.errors import ConfigError
         from compressbench.reports.compare import Gates, Incomparable, compare
-        from compressbench.reports.results import read_results, sample_ids
+        from compressbench.reports.results import row_sample_ids, run_sample_ids
         from compressbench.reports.summary import read_summary
 
         if self._update:
@@ -122,7 +122,7 @@ class Measured:
         try:
             cmp = compare(base, self.summary, gates=gates, allow_tokenizer_change=tuple(allow_tokenizer_change),
                           baseline_label=str(baseline), new_label="this test",
-                          samples=(sample_ids(read_results(baseline)), sample_ids(self.samples)))
+                          samples=(run_sample_ids(baseline), row_sample_ids(self.samples)))
         except Incomparable as exc:
             pytest.fail(str(exc), pytrace=False)
         if cmp.regressions:

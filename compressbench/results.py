@@ -19,7 +19,7 @@ from typing import Any
 
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import reading
+from compressbench.core.errors import ErrorMessages, reading
 from compressbench.core.keyset import KeySet
 from compressbench.core.jsonlines import cut_partial_line, read_lines
 from compressbench.core.ledger import IdCounts
@@ -168,14 +168,14 @@ class PriorRows:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.errors: dict[str, None] = {}
+        self.errors = ErrorMessages()
         with reading(path, "results file"):
             cut_partial_line(path)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for row in iter_rows(self.path):
             if row.get("error"):
-                self.errors.setdefault(row["error"])
+                self.errors.add(row["error"])
             yield row
 
 

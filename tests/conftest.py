@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,24 @@ def tokenizer():
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
-    """The packaged demo suite run once a session (local engine, default options): its output folder, read-only."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    proc = cli("run", DEMO, "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    """The packaged demo suite run once a session (local engine, default options): its output folder, read-only.
+    Under ``pytest -n`` the workers share one run (the first to ask makes it, the others wait for it)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder every worker's temporary folder is in
+    out = root / "demo-run" / "out"
+    with FileLock(str(root / "demo-run.lock")):
+        if not (out / "summary.json").is_file():
+            proc = cli("run", DEMO, "--out", str(out), "--force")
+            assert proc.returncode == 0, proc.stderr[-2000:]
     return out
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with tests marked ``slow`` first, those with the most first; otherwise in collection order.
+    ``make test`` hands whole files to its workers in this order (``--no-loadscope-reorder``), so the long
+    files start early and the short ones fill in behind them rather than one long file ending the run alone."""
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])  # stable: each file's tests keep their order

@@ -54,6 +54,7 @@ def default_run(tmp_path_factory):
     return proc, out, terminal
 
 
+@pytest.mark.slow
 def test_default_suite_runs_and_writes_everything(default_run):
     proc, out, _ = default_run
     assert proc.returncode == 0, proc.stderr

@@ -66,6 +66,7 @@ def _by_name(rows: list[dict]) -> dict[str, dict]:
     return {Path(r["sample"]).name: r for r in rows}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_crashing_decoder_is_one_error_row_and_the_others_are_measured(images, workers):
     alone = cli("measure", "-t", "qwen2vl", "--device", "cpu", "--in-process", "--json",
@@ -99,6 +100,7 @@ def test_in_process_decoding_is_the_documented_risk(images):
     assert proc.returncode == -signal.SIGSEGV
 
 
+@pytest.mark.slow
 def test_a_hanging_decoder_times_out(tmp_path):
     (tmp_path / "hang.img").write_bytes(b"SLEEPME!" + bytes(64))
     (tmp_path / "ok.png").write_bytes((FIXTURES / "image" / "chelsea.png").read_bytes())

@@ -70,6 +70,7 @@ def test_count_only_quick_reads_a_fraction_of_each_file(tmp_path):
     assert full.sha256 == hashlib.sha256(big.read_bytes()).hexdigest() and quick.sha256.startswith("quick:")
 
 
+@pytest.mark.slow
 def test_quick_and_none_give_the_same_counts_as_full(tmp_path):
     images = sorted((FIXTURES / "image").glob("*"))
     runs = {}
@@ -103,6 +104,7 @@ def _suite(tmp_path: Path) -> Path:
     return suite
 
 
+@pytest.mark.slow
 def test_run_records_the_mode_and_compare_will_not_vouch_for_unhashed_data(tmp_path):
     suite = _suite(tmp_path)
     outs = {}
@@ -130,6 +132,7 @@ def test_run_records_the_mode_and_compare_will_not_vouch_for_unhashed_data(tmp_p
     assert proc.returncode == 2 and "hash changed" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_quick_content_hash_still_catches_a_changed_file(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -65,15 +65,17 @@ def test_run_files_that_are_not_utf8(text_run, tmp_path, broken):
     bad = tmp_path / "bad"
     shutil.copytree(text_run, bad)
     (bad / broken).write_bytes(NOT_UTF8)
-    commands = [("report", str(bad)), ("compare", str(text_run), str(bad)), ("merge", str(bad), "--out",
-                str(tmp_path / "merged"))]
+    commands = [("report", str(bad)), ("merge", str(bad), "--out", str(tmp_path / "merged"))]
     if broken == "summary.json":
+        commands.append(("compare", str(text_run), str(bad)))
         plan = tmp_path / "plan.toml"
         plan.write_text('[data.text]\namount = "1 TB"\n', encoding="utf-8")
         commands.append(("predict", "--summary", str(bad), "--plan", str(plan)))
     else:
         commands.append(("run", str(text_run.parent / "suite.toml"), "--out", str(bad), "--resume",
                          "--shard", "1/1"))
+        # compare reads the rows only to name the samples of a dataset whose content differs: not here
+        assert cli("compare", str(text_run), str(bad)).returncode == 0
     for argv in commands:
         one_line_error(cli(*argv), f"{bad / broken}", "not valid UTF-8")
 

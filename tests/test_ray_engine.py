@@ -19,6 +19,7 @@ def _strip(rows):
     return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
 
 
+@pytest.mark.slow
 @needs_ray
 def test_ray_engine_equals_local_engine(demo_run, tmp_path):
     local, ray = demo_run, tmp_path / "ray"
@@ -41,6 +42,7 @@ def test_ray_engine_refuses_resume(tmp_path):
     assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
 
 
+@pytest.mark.slow
 @needs_ray
 def test_ray_shard_reads_the_local_shards_units(tmp_path):
     """Parquet row groups, JSONL files and tar shards over HTTP: Ray's shard 1/2 is the local engine's."""
@@ -65,6 +67,7 @@ def test_ray_shard_reads_the_local_shards_units(tmp_path):
     assert b["provenance"]["shard"] == "1/2" and b["provenance"]["shard_scheme"] == "unit"
 
 
+@pytest.mark.slow
 @needs_ray
 def test_ray_draws_the_local_engines_sample(tmp_path):
     """The same seed samples the same records on Ray (Parquet row groups, JSONL and tar streams), drawing

@@ -35,6 +35,7 @@ def corpus(tmp_path_factory):
     return suite, loaded, {name: sorted(set(ids)) for name, ids in every.items()}
 
 
+@pytest.mark.slow
 def test_same_seed_same_sample_whatever_the_workers_and_shards_merge_into_it(corpus, tmp_path):
     suite, _, every = corpus
     whole = tmp_path / "whole"

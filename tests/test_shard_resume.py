@@ -41,6 +41,7 @@ def shards(tmp_path_factory):
     return outs
 
 
+@pytest.mark.slow
 def test_shards_merge_into_the_whole(whole, shards, tmp_path):
     counts = [json.loads((s / "summary.json").read_text())["datasets"]["udhr"]["samples"] for s in shards]
     total = json.loads((whole / "summary.json").read_text())["datasets"]["udhr"]["samples"]
@@ -133,6 +134,7 @@ def test_resume_after_kill_9_gives_the_uninterrupted_summary(big_suite, tmp_path
     assert json.loads((out / "summary.json").read_text())["provenance"]["resumed_rows"] == written
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_changed_run(whole, tmp_path):
     proc = cli("run", DEMO, "--out", str(whole), "--resume", "--shard", "1/2")
     assert proc.returncode == 2 and "cannot resume" in proc.stderr and "shard" in proc.stderr
@@ -147,6 +149,7 @@ def test_resume_refuses_a_changed_run(whole, tmp_path):
     assert proc.returncode == 2 and "cannot resume" in proc.stderr and "fidelity" in proc.stderr
 
 
+@pytest.mark.slow
 def test_runs_are_deterministic_apart_from_timing(whole, tmp_path):
     again = tmp_path / "again"
     assert cli("run", DEMO, "--out", str(again)).returncode == 0

@@ -133,10 +133,11 @@ class TextTokenizer(Tokenizer):
             table = self._kinds = kind_table(self.flags, self.unk_id)
         arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
         unk, byte = count_kinds(arr, table)
-        counts = {**text_counts(text), "unk_tokens": unk, "byte_tokens": byte}
-        if not self.measure_ledger:
+        words = text.split() if self.measure_ledger else None  # split once for the words and continued words
+        counts = {**text_counts(text, words), "unk_tokens": unk, "byte_tokens": byte}
+        if words is None:
             return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts)
-        counts["continued_words"] = self.continued.count(text)
+        counts["continued_words"] = self.continued.count(text, words)
         return TokenCount(tokens=len(ids), input_bytes=len(text.encode("utf-8")), counts=counts, ids=count_ids(arr))
 
     def count(self, payload: object) -> TokenCount:
@@ -231,9 +232,10 @@ def _groups(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield group
 
 
-def text_counts(text: str) -> dict[str, float]:
-    """Characters (code points) and whitespace-separated words, for chars/token and fertility."""
-    return {"chars": len(text), "words": word_count(text)}
+def text_counts(text: str, words: list[str] | None = None) -> dict[str, float]:
+    """Characters (code points) and whitespace-separated words, for chars/token and fertility
+    (``words``: ``text.split()`` where the caller has it already)."""
+    return {"chars": len(text), "words": word_count(text) if words is None else len(words)}
 
 
 _LAST_SPACE = 0x3000  # U+3000 IDEOGRAPHIC SPACE: the highest code point str.isspace() accepts

@@ -43,9 +43,9 @@ class ContinuedWords:
             cache.update(computed)
         return [computed[w] if v is None else v for w, v in zip(words, values)]
 
-    def count(self, text: str) -> int:
-        """How many word occurrences of ``text`` are continued."""
-        words = text.split()
+    def count(self, text: str, words: list[str] | None = None) -> int:
+        """How many word occurrences of ``text`` are continued (``words``: ``text.split()``, if in hand)."""
+        words = text.split() if words is None else words
         if not words:
             return 0
         cache = self.spaced

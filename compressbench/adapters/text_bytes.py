@@ -43,10 +43,11 @@ class BytesTokenizer(TextTokenizer):
     def tally(self, text: str, ids: Ids) -> TokenCount:
         data = text.encode("utf-8")
         # A byte of a multi-byte character (any byte >= 0x80) holds only part of that character.
-        counts = {**text_counts(text), "unk_tokens": 0, "byte_tokens": len(data.translate(None, _ASCII))}
-        if not self.measure_ledger:
+        words = text.split() if self.measure_ledger else None
+        counts = {**text_counts(text, words), "unk_tokens": 0, "byte_tokens": len(data.translate(None, _ASCII))}
+        if words is None:
             return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts)
-        counts["continued_words"] = self.continued.count(text)
+        counts["continued_words"] = self.continued.count(text, words)
         values = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
         used = np.flatnonzero(values)  # the token ids are the byte values
         return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from compressbench.core.contenthash import HASH_MODES
 from compressbench.core.device import DEVICES
+from compressbench.core.errors import ErrorMessages
 from compressbench.core.ledger import DEFAULT_RENYI_ALPHA
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES
 from compressbench.core.jsonlines import json_text
@@ -109,22 +111,22 @@ def positive_int(text: str) -> int:
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
-    def __init__(self, path: Path, *, append: bool = False, errors: dict[str, None] | None = None) -> None:
+    def __init__(self, path: Path, *, append: bool = False, errors: ErrorMessages | None = None) -> None:
         self.fh: TextIO = path.open("a" if append else "w", encoding="utf-8")
         # unique, in order; a resumed run passes its PriorRows' errors, which are met first
-        self.errors: dict[str, None] = {} if errors is None else errors
+        self.errors = ErrorMessages() if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
         self.fh.write(json_text(row) + "\n")
         self.fh.flush()
         if row.get("error"):
-            self.errors.setdefault(row["error"])
+            self.errors.add(row["error"])
 
     def close(self) -> None:
         self.fh.close()
 
 
-def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
+def finish_run(out: Path, result: "RunResult", errors: ErrorMessages) -> int:
     """Write summary.json/.csv and report.md, print the summary table, and say what failed.
 
     Returns the exit code: 1 when any sample failed, else 0.
@@ -140,8 +142,8 @@ def finish_run(out: Path, result: "RunResult", errors: list[str]) -> int:
     print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
     if not result.failed:
         return 0
-    print(f"compressbench: {len(errors)} sample(s) failed; see {out}/report.md:", file=sys.stderr)
-    for message in errors[:10]:
+    print(f"compressbench: {errors.heading()} sample(s) failed; see {out}/report.md:", file=sys.stderr)
+    for message in itertools.islice(errors, 10):
         print(f"  {printable(message)}", file=sys.stderr)
     return 1
 

@@ -1,12 +1,15 @@
-"""The exceptions compressbench raises, each worded for the person who must act on it, and
-:func:`reading`, the one way a failed read of a user's file becomes a configuration error.
+"""The exceptions compressbench raises, each worded for the person who must act on it,
+:func:`reading`, the one way a failed read of a user's file becomes a configuration error, and
+:class:`ErrorMessages`, the failures of a run as its report lists them.
 
 >>> str(ConfigError("unknown tokenizer 'tiktokn'; did you mean: tiktoken?"))
 "unknown tokenizer 'tiktokn'; did you mean: tiktoken?"
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+MESSAGES_KEPT = 1000  # distinct error messages a run keeps for its report (reports list at most 100)
 
 
 @contextmanager
@@ -75,3 +78,59 @@ class SampleError(CompressbenchError):
 
 class BackendMissing(ConfigError):
     """An optional back-end library is not installed; the message carries the install hint."""
+
+
+class ErrorMessages:
+    """The distinct error messages of a run's rows, in the order met, for its report: the first ``limit``
+    kept, later new ones only noted (``complete`` turns False), so that a run with millions of failed
+    records holds a thousand messages, not millions.
+
+    >>> errors = ErrorMessages(limit=2)
+    >>> for message in ("a.txt: empty", "b.txt: empty", "a.txt: empty", "c.txt: empty"):
+    ...     errors.add(message)
+    >>> list(errors), len(errors), errors.complete
+    (['a.txt: empty', 'b.txt: empty'], 2, False)
+    >>> errors.heading(), errors.more(1)
+    ('more than 2', '… and over 1 more (see results.jsonl)')
+    >>> ErrorMessages(["x"]).heading()
+    '1'
+    """
+
+    def __init__(self, messages: Iterable[str] = (), *, limit: int = MESSAGES_KEPT) -> None:
+        self.limit, self.complete = limit, True
+        self._kept: dict[str, None] = {}
+        for message in messages:
+            self.add(message)
+
+    @classmethod
+    def of(cls, messages: Iterable[str]) -> "ErrorMessages":
+        """``messages`` as an :class:`ErrorMessages` (itself if it is one)."""
+        return messages if isinstance(messages, ErrorMessages) else cls(messages)
+
+    def add(self, message: str) -> None:
+        if message in self._kept:
+            return
+        if len(self._kept) < self.limit:
+            self._kept[message] = None
+        else:
+            self.complete = False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __bool__(self) -> bool:
+        return bool(self._kept)
+
+    def heading(self) -> str:
+        """How many distinct messages there are, as a report's heading says it: ``12``, or ``more than 1,000``."""
+        return f"{len(self):,}" if self.complete else f"more than {len(self):,}"
+
+    def more(self, listed: int) -> str | None:
+        """What to say after the first ``listed`` messages (None when they are all): ``… and 12 more``."""
+        if self.complete and len(self) <= listed:
+            return None
+        count = f"{len(self) - listed:,}" if self.complete else f"over {len(self) - listed:,}"
+        return f"… and {count} more (see results.jsonl)"

@@ -382,8 +382,7 @@ class SmallestKeys:
     kept as the rows stream past: memory holds ``count`` ids a dataset, not the rows.
 
     >>> keep = SmallestKeys(seed=0, count=2)
-    >>> for sample in ("a", "b", "c", "d", "a"):
-    ...     keep.offer("d", sample)
+    >>> left_out = [keep.offer("d", sample) for sample in ("a", "b", "c", "d", "a")]
     >>> sorted(s for s in "abcd" if keep.kept("d", s)) == sorted(sorted("abcd", key=lambda s: key(0, s))[:2])
     True
     """
@@ -393,17 +392,23 @@ class SmallestKeys:
         self._heaps: dict[str, list[tuple[float, str]]] = {}  # per dataset: (-key, sample), the largest key on top
         self._held: dict[str, set[str]] = {}
 
-    def offer(self, dataset: str, sample: str) -> None:
+    def offer(self, dataset: str, sample: str) -> str | None:
+        """Keep ``sample`` if its key is among the ``count`` smallest so far; returns the sample this leaves
+        out (one held until now, or ``sample`` itself), None when none is left out."""
         held = self._held.setdefault(dataset, set())
         if sample in held:
-            return
+            return None
         heap, item = self._heaps.setdefault(dataset, []), (-key(self.seed, sample), sample)
         if len(heap) < self.count:
             heapq.heappush(heap, item)
             held.add(sample)
-        elif item > heap[0]:  # a smaller key than the largest held
-            held.discard(heapq.heapreplace(heap, item)[1])
+            return None
+        if item > heap[0]:  # a smaller key than the largest held
+            dropped = heapq.heapreplace(heap, item)[1]
+            held.discard(dropped)
             held.add(sample)
+            return dropped
+        return sample
 
     def kept(self, dataset: str, sample: str) -> bool:
         return sample in self._held.get(dataset, ())

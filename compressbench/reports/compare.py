@@ -20,11 +20,11 @@ from typing import Any
 
 from compressbench.core.errors import ConfigError
 from compressbench.reports.directions import DIRECTIONS, gate_notes
+from compressbench.reports.results import Absent, SampleIds, differing_samples
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import fmt
 
 COMPARE_SCHEMA = "compressbench.compare/1"
-SampleIds = dict[str, list[str]]  # dataset -> its sample ids in run order, from results.jsonl
 
 
 @dataclass(frozen=True)
@@ -254,14 +254,13 @@ def _which_samples(name: str, samples: tuple[SampleIds | None, SampleIds | None]
     """Which samples differ, when both runs' results.jsonl are at hand."""
     if samples[0] is None or samples[1] is None:
         return ""
-    base, new = samples[0].get(name, []), samples[1].get(name, [])
-    base_set, new_set = set(base), set(new)
-    only_base, only_new = [s for s in base if s not in new_set], [s for s in new if s not in base_set]
-    if not only_base and not only_new:
+    only_base, only_new = differing_samples(name, samples[0], samples[1])
+    if not only_base.count and not only_new.count:
         return "; the same sample names, so the bytes of some file changed"
 
-    def listed(ids: list[str]) -> str:
-        return ", ".join(ids[:5]) + (f", … ({len(ids)} in all)" if len(ids) > 5 else "") if ids else "none"
+    def listed(ids: Absent) -> str:
+        more = f", … ({ids.count} in all)" if ids.count > len(ids.first) else ""
+        return ", ".join(ids.first) + more if ids.count else "none"
 
     return f"; only in the baseline: {listed(only_base)}; only in the new run: {listed(only_new)}"
 

@@ -18,12 +18,15 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compressbench.core.backends import import_backend
 from compressbench.core.errors import ConfigError
 from compressbench.reports.schema import Summary
 from compressbench.core.jsonlines import utf8_text
+
+if TYPE_CHECKING:
+    from compressbench.reports.results import RunSamples
 
 FORMATS = ("md", "html", "csv", "json", "parquet")
 TEXT_COLUMNS = ("dataset", "modality", "tokenizer", "language")
@@ -105,13 +108,10 @@ def read_parquet(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]
     return table.to_pylist(), meta
 
 
-def errors_of(samples: list[dict[str, Any]] | None) -> list[str]:
-    """The distinct error messages of a run's results, in order."""
-    return list(dict.fromkeys(s["error"] for s in samples or [] if s.get("error")))
-
-
-def export(summary: Summary, samples: list[dict[str, Any]] | None, fmt: str, out: Path | None) -> str | None:
-    """Render ``summary`` as ``fmt``; write it to ``out`` or return the text (binary formats need ``out``)."""
+def export(summary: Summary, samples: RunSamples | None, fmt: str, out: Path | None) -> str | None:
+    """Render ``summary`` as ``fmt``; write it to ``out`` or return the text (binary formats need ``out``).
+    ``samples`` (what :func:`~compressbench.reports.results.read_results` read of the run's results.jsonl)
+    gives the Markdown and HTML reports their failures and figures."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if fmt == "parquet":
@@ -122,11 +122,12 @@ def export(summary: Summary, samples: list[dict[str, Any]] | None, fmt: str, out
     if fmt == "md":
         from compressbench.reports.markdown import render_report
 
-        text = render_report(summary, errors_of(samples))
+        text = render_report(summary, samples.errors if samples else [])
     elif fmt == "html":
         from compressbench.reports.html import render_html
 
-        text = render_html(summary, samples, errors_of(samples))
+        text = render_html(summary, samples.rows if samples else None, samples.errors if samples else [],
+                           subsampled=samples.subsampled if samples else set())
     elif fmt == "csv":
         text = to_csv(tidy_rows(summary))
     else:

@@ -10,8 +10,11 @@ provenance, units and failures. Every axis and column carries its unit.
 from __future__ import annotations
 
 import html
+import itertools
+from collections.abc import Collection, Iterable
 from typing import Any
 
+from compressbench.core.errors import ErrorMessages
 from compressbench.core.registry import units
 from compressbench.reports import curves, figures
 from compressbench.reports.schema import Summary
@@ -118,7 +121,7 @@ def _curves_section(modality: str, rows: list[dict[str, Any]], summary: Summary)
 
 
 def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[dict[str, Any]] | None,
-                      summary: Summary) -> str:
+                      summary: Summary, subsampled: Collection[str] = ()) -> str:
     tokenizers = list(dict.fromkeys(r["tokenizer"] for r in rows))
     title = html.escape(modality.capitalize())
     summary_rows = [{**r, "spread": " · ".join(fmt(r.get(f"compression_p{p}")) for p in (10, 50, 90))} for r in rows]
@@ -137,6 +140,7 @@ def _modality_section(modality: str, rows: list[dict[str, Any]], samples: list[d
                 _figure(figures.distribution(samples, rows, tokenizers, f"{modality}-distribution"),
                         "Per-sample C = T/N in bytes/token for each tokenizer (box: quartiles; whiskers: 1.5 IQR); "
                         "the black bar is the dataset's ΣT/ΣN.", f"{modality}-distribution")]
+        out += _subsample_note(dict.fromkeys(r["dataset"] for r in rows if r["dataset"] in subsampled), samples, summary)
     else:
         out.append('<p class="note">No per-sample results (results.jsonl) beside this summary: the scatter of '
                    "log T against log N and the distribution of per-sample C are left out.</p>")
@@ -177,21 +181,35 @@ def _provenance(summary: Summary) -> str:
                       ("sha", "identity sha256 (hex)")], "tokenizers"), "</section>"])
 
 
-def _failures(errors: list[str]) -> str:
+def _subsample_note(datasets: Iterable[str], samples: list[dict[str, Any]], summary: Summary) -> list[str]:
+    """Which datasets the figures show only some samples of, and how many."""
+    listed = [f"{html.escape(d)}: {len({s['sample'] for s in samples if s['dataset'] == d}):,} of "
+              f"{summary['datasets'][d]['samples']:,}" for d in datasets]
+    if not listed:
+        return []
+    return ['<p class="note">The two figures above show some samples of these datasets, drawn at random (the '
+            f"same under every tokenizer); the tables count every sample. Samples shown: {'; '.join(listed)}.</p>"]
+
+
+def _failures(errors: Iterable[str]) -> str:
+    errors = ErrorMessages.of(errors)
     if not errors:
         return ""
-    items = "".join(f"<li>{html.escape(printable(e))}</li>" for e in errors[:100])
-    more = f"<p>… and {len(errors) - 100} more (see results.jsonl)</p>" if len(errors) > 100 else ""
-    return f'<section id="failures"><h2>Failed samples ({len(errors)})</h2><ul>{items}</ul>{more}</section>'
+    items = "".join(f"<li>{html.escape(printable(e))}</li>" for e in itertools.islice(errors, 100))
+    more = f"<p>{html.escape(more)}</p>" if (more := errors.more(100)) else ""
+    return f'<section id="failures"><h2>Failed samples ({errors.heading()})</h2><ul>{items}</ul>{more}</section>'
 
 
-def render_html(summary: Summary, samples: list[dict[str, Any]] | None, errors: list[str]) -> str:
-    """The whole report as one HTML document; ``samples`` are results.jsonl rows (None if absent)."""
+def render_html(summary: Summary, samples: list[dict[str, Any]] | None, errors: Iterable[str], *,
+                subsampled: Collection[str] = ()) -> str:
+    """The whole report as one HTML document; ``samples`` are results.jsonl rows (None if absent), of only some
+    samples of the datasets in ``subsampled`` (:func:`~compressbench.reports.results.read_results`)."""
     rows = summary["rows"]
     modalities = list(dict.fromkeys(r["modality"] for r in rows))
     ok = [s for s in samples or [] if not s.get("error") and s.get("tokens")]
     sections = [_modality_section(m, [r for r in rows if r["modality"] == m],
-                                  [s for s in ok if s["modality"] == m] if samples is not None else None, summary)
+                                  [s for s in ok if s["modality"] == m] if samples is not None else None, summary,
+                                  subsampled)
                 for m in modalities]
     table = {**units(), **summary.get("units", {})}  # the run's own table: plugin counts without the plugin
     unit_items = "".join(f"<li><code>{k}</code>: {html.escape(v)}</li>" for k, v in table.items())

@@ -7,8 +7,11 @@ provenance (versions, device, dataset hashes, tokenizer identities) and failures
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
+from compressbench.core.errors import ErrorMessages
 from compressbench.core.registry import units
 from compressbench.reports.schema import Summary
 from compressbench.reports.tables import (SPLIT_COLUMNS, SUMMARY_COLUMNS, TEXT_COLUMNS, fmt, printable, render,
@@ -108,8 +111,9 @@ def _units(keys: set[str], table: dict[str, str]) -> list[str]:
     return out + [""]
 
 
-def render_report(summary: Summary, errors: list[str]) -> str:
-    """The whole report as Markdown."""
+def render_report(summary: Summary, errors: Iterable[str]) -> str:
+    """The whole report as Markdown; ``errors``: the run's distinct error messages (an :class:`ErrorMessages`
+    says whether it holds them all)."""
     rows = summary["rows"]
     out = [f"# compressbench report: {summary['suite']}", "",
            "C = T / N: raw bytes carried by one token (higher compresses more). "
@@ -120,11 +124,12 @@ def render_report(summary: Summary, errors: list[str]) -> str:
               else ""), ""]
     for modality in dict.fromkeys(r["modality"] for r in rows):
         out += _modality_section(modality, [r for r in rows if r["modality"] == modality], summary)
+    errors = ErrorMessages.of(errors)
     if errors:
-        out += [f"## Failed samples ({len(errors)})", ""]
-        out += [f"- {printable(e)}" for e in errors[:_MAX_ERRORS_LISTED]]
-        if len(errors) > _MAX_ERRORS_LISTED:
-            out.append(f"- … and {len(errors) - _MAX_ERRORS_LISTED} more (see results.jsonl)")
+        out += [f"## Failed samples ({errors.heading()})", ""]
+        out += [f"- {printable(e)}" for e in itertools.islice(errors, _MAX_ERRORS_LISTED)]
+        if more := errors.more(_MAX_ERRORS_LISTED):
+            out.append(f"- {more}")
         out.append("")
     out += _units({k for r in rows for k in r}, {**units(), **summary.get("units", {})})
     out += _provenance(summary)

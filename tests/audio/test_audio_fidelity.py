@@ -132,6 +132,7 @@ def test_spectrogram_and_codec_coverage_measured_equals_header(spec, coverage):
     assert header["input_coverage"] == measured["input_coverage"]
 
 
+@pytest.mark.slow
 def test_a_run_reports_each_sample_and_the_dataset_mean_with_units(tmp_path):
     """Through the console script: results.jsonl holds each sample's values, summary.json their mean and unit;
     --count-only gives the coverage from the headers (the energy needs the samples)."""

@@ -62,6 +62,7 @@ def _rows(tmp: Path, name: str, paths: list[Path], extra: str, *flags: str) -> d
     return {(r["sample"], r["tokenizer"]): {k: v for k, v in r.items() if k not in TIMING} for r in rows}
 
 
+@pytest.mark.slow
 def test_streamed_rows_equal_whole_decode(tmp_path, long_files):
     paths = sorted((FIXTURES / "audio").iterdir()) + long_files
     whole = _rows(tmp_path, "whole", paths, "", "--in-process")

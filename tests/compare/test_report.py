@@ -72,8 +72,8 @@ def test_parquet_holds_the_table_and_the_provenance(capsys, base_run, tmp_path):
 
 def test_html_is_self_contained_and_deterministic(base_run):
     summary, samples = read_summary(base_run), read_results(base_run)
-    page = render_html(summary, samples, [])
-    assert page == render_html(summary, samples, [])  # same input, same bytes (figures included)
+    page = render_html(summary, samples.rows, [])
+    assert page == render_html(summary, samples.rows, [])  # same input, same bytes (figures included)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     # Every reference is in-page: fragments, or an inline data: image inside an SVG.
     refs = re.findall(r'(?:src|href)="([^"]*)"', page)
@@ -98,7 +98,7 @@ def test_html_without_per_sample_results_says_what_is_missing(capsys, base_run, 
 
 def test_html_lists_failed_samples(base_run):
     samples = read_results(base_run)
-    page = render_html(read_summary(base_run), samples, ["text/udhr/xx.txt: not valid utf-8 text"])
+    page = render_html(read_summary(base_run), samples.rows, ["text/udhr/xx.txt: not valid utf-8 text"])
     assert "Failed samples (1)" in page and "text/udhr/xx.txt: not valid utf-8 text" in page
 
 

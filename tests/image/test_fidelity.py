@@ -246,6 +246,7 @@ def test_resize_to_one_pixel_wide_is_right():
                         abs_tol=3.0)
 
 
+@pytest.mark.slow
 def test_rows_and_summary_through_the_console_script():
     """Each row carries the three values, the summary their means with units; --no-fidelity keeps the coverage
     alone (--count-only: tests/image/test_image_cli.py)."""

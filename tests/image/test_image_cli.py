@@ -55,6 +55,7 @@ def test_measure_qwen2vl_good_and_bad_images(mixed_images):
         assert row["error"] is None or ("\n" not in row["error"] and row["tokens"] is None)
 
 
+@pytest.mark.slow
 def test_measure_llava_encoder_on_chelsea():
     proc = cli("measure", "-t", "vit:vit_large_patch14_clip_336", "--json", str(IMAGES / "chelsea.png"))
     assert proc.returncode == 0, proc.stderr
@@ -77,6 +78,7 @@ def test_a_vit_g_materialises_only_its_patch_embedding():
     assert tok.patch_tokens == 37 * 37 and tok.encoder_params > 1.1e9 > 1000 * held
 
 
+@pytest.mark.slow
 def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
     """--count-only probes headers: the same N, T and input bytes as decoding, and the same bad files fail,
     except a file cut after its header: only decoding the pixels can find that damage."""
@@ -103,6 +105,7 @@ def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_images):
     assert sum(r["error"] is None for r in probed.values()) == 3 * (3 + 9)
 
 
+@pytest.mark.slow
 def test_prompt_tokens_in_rows_and_summary_for_every_vlm_family():
     """Each row carries prompt_tokens; the summary sums them and gives prompt_compression = T / prompt tokens;
     the counts from headers alone equal those from the decoded pixels."""

@@ -18,6 +18,7 @@ from compressbench.scaling.uncertainty import bootstrap, intervals
 EPOCH = PUBLISHED["epoch2024_grid"]  # E 1.817, A 477.8, B 2143.9, alpha 0.3473, beta 0.3672
 
 
+@pytest.mark.slow
 def test_approach3_reproduces_epochs_fit(epoch_fit):
     est, _ = epoch_fit
     p = est.parameters

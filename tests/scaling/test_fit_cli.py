@@ -56,6 +56,7 @@ def test_same_seed_same_intervals_and_no_validation_without_holdout(tmp_path):
     assert "validation" not in fa
 
 
+@pytest.mark.slow
 def test_chinchilla_fit_recovers_hoffmanns_law_and_feeds_optimal(tmp_path):
     csv = tmp_path / "runs.csv"
     synthetic_runs(PUBLISHED["hoffmann2022"], noise=0.005, seed=4).to_csv(csv, index=False)

@@ -52,6 +52,7 @@ def test_measure_tubelet_good_and_bad_videos(mixed_videos):
         assert rows[name]["tokens"] is None
 
 
+@pytest.mark.slow
 def test_count_only_reads_headers_and_gives_the_measured_counts(mixed_videos):
     """--count-only probes headers: the same N, T and input bytes as decoding, and the same bad files fail,
     since each of these is damaged in its headers (or, the WebM, its duration). Every fixture's header count

@@ -92,13 +92,13 @@ def run(args: argparse.Namespace) -> int:
     from compressbench.reports.compare_report import (
         render_incomparable_markdown, render_markdown, render_terminal,
     )
-    from compressbench.reports.results import read_results, sample_ids
+    from compressbench.reports.results import run_sample_ids
     from compressbench.reports.summary import read_summary
 
     baseline, new = read_summary(args.baseline), read_summary(args.new)
     gates = Gates(args.max_compression_drop, args.max_token_increase, args.max_throughput_drop,
                   tuple(dict(max_drop(t) for t in args.max_drop).items()))
-    samples = (sample_ids(read_results(args.baseline)), sample_ids(read_results(args.new)))
+    samples = (run_sample_ids(args.baseline), run_sample_ids(args.new))  # read only if some content differs
     now = utc_now()
     try:
         cmp = compare(baseline, new, gates=gates, allow_tokenizer_change=tuple(args.allow_tokenizer_change),

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = check_out_file(args.out, force=args.force) if args.out else None
     summary = read_summary(args.run)
-    samples = read_results(args.run)
+    samples = read_results(args.run) if args.format in ("md", "html") else None  # what only they show
     text = export(summary, samples, args.format, out)
     if text is not None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         writer.close()
         ids_writer.close()
-    code = finish_run(out, result, list(writer.errors))
+    code = finish_run(out, result, writer.errors)
     _warn_empty_samples(result.datasets, shard is not None)
     return code
 
