@@ -8,10 +8,9 @@ setup:
 run: setup
 	.venv/bin/compressbench run --out compressbench-out --force
 
-# Two pytest-xdist workers (whole test files each, so a file's shared runs happen once; files with slow
-# tests first, see tests/conftest.py); -n 0 runs in one process.
+# Two pytest-xdist workers (whole test files each, so a file's shared runs happen once); -n 0 runs in one process.
 test: setup
-	.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	.venv/bin/python -m pytest -n 2 --dist loadfile
 
 bench: setup
 	.venv/bin/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,mean,median,ops

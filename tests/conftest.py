@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -71,10 +70,3 @@ def demo_run(tmp_path_factory) -> Path:
             assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with tests marked ``slow`` first, those with the most first; otherwise in collection order.
-    ``make test`` hands whole files to its workers in this order (``--no-loadscope-reorder``), so the long
-    files start early and the short ones fill in behind them rather than one long file ending the run alone."""
-    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
-    items.sort(key=lambda item: -slow[item.path])  # stable: each file's tests keep their order
