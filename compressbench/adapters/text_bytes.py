@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compressbench.adapters._text import Ids, TextTokenizer, text_counts
+from compressbench.core.ledger import SparseCounts
 from compressbench.core.registry import register_tokenizer
 from compressbench.core.sample import TokenCount
 
@@ -50,5 +51,4 @@ class BytesTokenizer(TextTokenizer):
         counts["continued_words"] = self.continued.count(text, words)
         values = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
         used = np.flatnonzero(values)  # the token ids are the byte values
-        return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts,
-                          ids=dict(zip(used.tolist(), values[used].tolist())))
+        return TokenCount(tokens=len(data), input_bytes=len(data), counts=counts, ids=SparseCounts(used, values[used]))

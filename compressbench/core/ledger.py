@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,57 @@ IDS_FILE = "token_ids.jsonl"  # a run's per-sample token-id counts, beside resul
 IdMap = Mapping[int, int]
 
 
-def count_ids(ids: Any) -> dict[int, int]:
+class SparseCounts(Mapping[int, int]):
+    """How often each token id occurs in one sample, read as a mapping id -> count: the ids ascending and
+    their counts as two numpy arrays, so that counting, adding up and writing them out never makes a
+    Python object per id (:func:`count_ids` builds one; any mapping converts with :meth:`of`).
+
+    >>> c = SparseCounts.of({9: 2, 7: 1})
+    >>> c, c[9], list(c), c == {7: 1, 9: 2}
+    ({7: 1, 9: 2}, 2, [7, 9], True)
+    """
+
+    __slots__ = ("ids", "counts")
+
+    def __init__(self, ids: Any, counts: Any) -> None:
+        self.ids, self.counts = ids, counts  # numpy int64 arrays of one length, ids ascending and distinct
+
+    @classmethod
+    def of(cls, counts: IdMap) -> "SparseCounts":
+        """``counts`` as a :class:`SparseCounts` (itself if it is one)."""
+        import numpy as np
+
+        if isinstance(counts, SparseCounts):
+            return counts
+        ordered = sorted(counts.items())
+        return cls(np.array([t for t, _ in ordered], dtype=np.int64), np.array([n for _, n in ordered], dtype=np.int64))
+
+    def __getitem__(self, token: int) -> int:
+        at = int(self.ids.searchsorted(token))
+        if at < len(self.ids) and self.ids[at] == token:
+            return int(self.counts[at])
+        raise KeyError(token)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def items(self) -> list[tuple[int, int]]:  # type: ignore[override]
+        return list(zip(self.ids.tolist(), self.counts.tolist()))
+
+    def values(self) -> list[int]:  # type: ignore[override]
+        return self.counts.tolist()
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return SparseCounts, (self.ids, self.counts)
+
+
+def count_ids(ids: Any) -> SparseCounts:
     """How often each token id occurs in ``ids`` (a sequence of ints or a numpy array).
 
     >>> count_ids([5, 3, 5])
@@ -41,10 +90,8 @@ def count_ids(ids: Any) -> dict[int, int]:
     """
     import numpy as np  # not at import: the command line's --help stays light
 
-    if not len(ids):
-        return {}
     values, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
-    return dict(zip(values.tolist(), counts.tolist()))
+    return SparseCounts(values, counts)
 
 
 def add_counts(total: dict[int, int], counts: IdMap) -> None:
@@ -54,27 +101,81 @@ def add_counts(total: dict[int, int], counts: IdMap) -> None:
         total[token] = get(token, 0) + n
 
 
-@dataclass
-class IdCounts:
-    """The token-id counts of one dataset x tokenizer: over all its samples, and per language."""
+FOLD_ENTRIES = 1 << 20  # id counts an IdCounts holds in arrays before it adds them into its dicts
 
-    total: dict[int, int] = field(default_factory=dict)
-    languages: dict[str, dict[int, int]] = field(default_factory=dict)
-    samples: int = 0
+
+class _Sum:
+    """A sum of id counts: the samples' arrays are kept as they come and added into one dict
+    (in C, a sort and a bincount, then a Python step per distinct id) once they hold
+    ``FOLD_ENTRIES`` entries, or when the sum is read."""
+
+    __slots__ = ("folded", "ids", "counts", "entries")
+
+    def __init__(self, folded: dict[int, int] | None = None) -> None:
+        self.folded = {} if folded is None else folded
+        self.ids: list[Any] = []
+        self.counts: list[Any] = []
+        self.entries = 0
+
+    def add(self, counts: SparseCounts) -> None:
+        self.ids.append(counts.ids)
+        self.counts.append(counts.counts)
+        self.entries += len(counts.ids)
+        if self.entries >= FOLD_ENTRIES:
+            self.fold()
+
+    def fold(self) -> dict[int, int]:
+        """The sum as a dict (the arrays held so far added in)."""
+        if self.ids:
+            import numpy as np
+
+            ids, counts = np.concatenate(self.ids), np.concatenate(self.counts)
+            self.ids, self.counts, self.entries = [], [], 0
+            distinct, where = np.unique(ids, return_inverse=True)
+            sums = np.zeros(len(distinct), dtype=np.int64)
+            np.add.at(sums, where, counts)  # exact in int64, whatever the counts
+            add_counts(self.folded, SparseCounts(distinct, sums))
+        return self.folded
+
+
+class IdCounts:
+    """The token-id counts of one dataset x tokenizer: over all its samples (``total``), and per language
+    (``languages``), both read as dicts id -> count.
+
+    >>> counts = IdCounts()
+    >>> counts.add(count_ids([5, 3, 5]), "eng"); counts.add({3: 2}, None)
+    >>> counts.total, counts.languages, counts.samples
+    ({3: 3, 5: 2}, {'eng': {3: 1, 5: 2}}, 2)
+    """
+
+    def __init__(self, total: dict[int, int] | None = None, languages: dict[str, dict[int, int]] | None = None,
+                 samples: int = 0) -> None:
+        self._total = _Sum(total)
+        self._languages = {language: _Sum(counts) for language, counts in (languages or {}).items()}
+        self.samples = samples
+
+    @property
+    def total(self) -> dict[int, int]:
+        return self._total.fold()
+
+    @property
+    def languages(self) -> dict[str, dict[int, int]]:
+        return {language: counts.fold() for language, counts in self._languages.items()}
 
     def add(self, counts: IdMap, language: str | None) -> None:
         """Count one sample's ids."""
+        sparse = SparseCounts.of(counts)
         self.samples += 1
-        add_counts(self.total, counts)
+        self._total.add(sparse)
         if language is not None:
-            add_counts(self.languages.setdefault(language, {}), counts)
+            self._languages.setdefault(language, _Sum()).add(sparse)
 
     def absorb(self, other: "IdCounts") -> None:
         """Count ``other``'s samples here too."""
         self.samples += other.samples
-        add_counts(self.total, other.total)
+        self._total.add(SparseCounts.of(other.total))
         for language, counts in other.languages.items():
-            add_counts(self.languages.setdefault(language, {}), counts)
+            self._languages.setdefault(language, _Sum()).add(SparseCounts.of(counts))
 
 
 def _plogp_sum(counts: Iterable[int], power: float) -> float:
@@ -212,17 +313,17 @@ def ids_line(dataset: str, modality: str, tokenizer: str, sample: str, language:
     >>> ids_line("d", "text", "bytes", "a.txt", None, {98: 1, 97: 2})["ids"]
     [97, 98]
     """
-    ids, numbers = list(counts), list(counts.values())
-    if ids != sorted(ids):  # count_ids gives them ascending already (checking is linear then)
-        ordered = sorted(counts.items())
-        ids, numbers = [t for t, _ in ordered], [n for _, n in ordered]
+    sparse = SparseCounts.of(counts)  # ascending
+    ids, numbers = sparse.ids.tolist(), sparse.counts.tolist()
     return {"dataset": dataset, "modality": modality, "tokenizer": tokenizer, "sample": sample,
             "language": language, "ids": ids, "counts": numbers}
 
 
-def line_counts(line: Mapping[str, Any]) -> dict[int, int]:
-    """The id counts a ``token_ids.jsonl`` line holds."""
-    return dict(zip(line["ids"], line["counts"]))
+def line_counts(line: Mapping[str, Any]) -> SparseCounts:
+    """The id counts a ``token_ids.jsonl`` line holds (its ids are ascending)."""
+    import numpy as np
+
+    return SparseCounts(np.array(line["ids"], dtype=np.int64), np.array(line["counts"], dtype=np.int64))
 
 
 def read_ids(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class TokenCount:
     tokens: int
     input_bytes: int
     counts: dict[str, float] = field(default_factory=dict)
-    ids: dict[int, int] | None = field(default=None, repr=False)
+    ids: Mapping[int, int] | None = field(default=None, repr=False)  # a SparseCounts, or any mapping
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Measurement:
     error: str | None = None
     counts: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    token_ids: dict[int, int] | None = field(default=None, repr=False)  # id -> occurrences, kept in token_ids.jsonl, not in the row
+    token_ids: Mapping[int, int] | None = field(default=None, repr=False)  # id -> occurrences, kept in token_ids.jsonl, not in the row
 
     @property
     def compression(self) -> float | None:
