@@ -237,3 +237,16 @@ def test_a_suite_in_a_folder_whose_name_is_not_utf8_runs_and_reports(tmp_path):
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     source = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["provenance"]["suite_source"]
     assert os.fsencode(source).endswith(b"suite\xff/suite.toml")  # the path's own bytes, read back
+
+
+def test_a_report_of_rows_whose_sample_id_holds_a_lone_surrogate(text_run, tmp_path):
+    """A hand-edited results.jsonl whose sample id is a lone surrogate (a JSON escape with no pair): the report
+    still draws the samples its figures show."""
+    edited = tmp_path / "edited"
+    shutil.copytree(text_run, edited)
+    rows = [json.loads(line) for line in (edited / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows[0]["sample"] = "texts/eng\udcff.txt"
+    (edited / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    proc = cli("report", str(edited), "--format", "html")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "<svg" in proc.stdout

@@ -246,3 +246,25 @@ def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):
     assert proc.returncode == 2 and "--no-ledger" in proc.stderr
     proc = cli("compare", str(whole), str(out))  # N and C still compare; the ledger's absence is said
     assert proc.returncode == 0 and "the new run ran with --no-ledger" in proc.stdout, proc.stdout[-500:]
+
+
+def test_id_sums_hold_a_bounded_share_of_arrays_whatever_the_languages(monkeypatch):
+    """The UDHR's lines in 26 languages, each line a sample: the arrays the sums hold before they fold stay
+    under FOLD_ENTRIES (every language folds with the total, not each after FOLD_ENTRIES of its own), and
+    the sums equal a plain count of tiktoken's ids."""
+    from compressbench.core import ledger
+
+    monkeypatch.setattr(ledger, "FOLD_ENTRIES", 4096)
+    encode, _ = library("tiktoken:cl100k_base")
+    counts, total, languages = ledger.IdCounts(), Counter(), {}
+    for path in sorted(UDHR.glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ids = encode(line)
+            counts.add(ledger.count_ids(ids), path.stem)
+            total.update(ids)
+            languages.setdefault(path.stem, Counter()).update(ids)
+            sums = [counts._total, *counts._languages.values()]
+            held = {id(a): len(a) + ledger.ARRAY_ENTRIES for s in sums for a in s.ids}
+            assert sum(held.values()) < 4096 + len(set(ids)) + ledger.ARRAY_ENTRIES
+    assert len(languages) == 26 and counts.samples > 1000
+    assert counts.total == total and counts.languages == {k: dict(v) for k, v in languages.items()}

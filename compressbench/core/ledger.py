@@ -102,27 +102,24 @@ def add_counts(total: dict[int, int], counts: IdMap) -> None:
 
 
 FOLD_ENTRIES = 1 << 20  # id counts an IdCounts holds in arrays before it adds them into its dicts
+ARRAY_ENTRIES = 16  # what a sample's two small arrays cost in memory besides their entries (~240 bytes), in entries
 
 
 class _Sum:
     """A sum of id counts: the samples' arrays are kept as they come and added into one dict
-    (in C, a sort and a bincount, then a Python step per distinct id) once they hold
-    ``FOLD_ENTRIES`` entries, or when the sum is read."""
+    (in C, a sort and a bincount, then a Python step per distinct id) by :meth:`fold`, which the
+    :class:`IdCounts` holding it calls once its sums hold ``FOLD_ENTRIES`` entries, or when the sum is read."""
 
-    __slots__ = ("folded", "ids", "counts", "entries")
+    __slots__ = ("folded", "ids", "counts")
 
     def __init__(self, folded: dict[int, int] | None = None) -> None:
         self.folded = {} if folded is None else folded
         self.ids: list[Any] = []
         self.counts: list[Any] = []
-        self.entries = 0
 
     def add(self, counts: SparseCounts) -> None:
         self.ids.append(counts.ids)
         self.counts.append(counts.counts)
-        self.entries += len(counts.ids)
-        if self.entries >= FOLD_ENTRIES:
-            self.fold()
 
     def fold(self) -> dict[int, int]:
         """The sum as a dict (the arrays held so far added in)."""
@@ -130,7 +127,7 @@ class _Sum:
             import numpy as np
 
             ids, counts = np.concatenate(self.ids), np.concatenate(self.counts)
-            self.ids, self.counts, self.entries = [], [], 0
+            self.ids, self.counts = [], []
             distinct, where = np.unique(ids, return_inverse=True)
             sums = np.zeros(len(distinct), dtype=np.int64)
             np.add.at(sums, where, counts)  # exact in int64, whatever the counts
@@ -153,6 +150,7 @@ class IdCounts:
         self._total = _Sum(total)
         self._languages = {language: _Sum(counts) for language, counts in (languages or {}).items()}
         self.samples = samples
+        self._held = 0  # entries the sums hold in arrays (a sample's arrays, shared by total and language, once)
 
     @property
     def total(self) -> dict[int, int]:
@@ -169,13 +167,29 @@ class IdCounts:
         self._total.add(sparse)
         if language is not None:
             self._languages.setdefault(language, _Sum()).add(sparse)
+        self._hold(len(sparse) + ARRAY_ENTRIES)
 
     def absorb(self, other: "IdCounts") -> None:
         """Count ``other``'s samples here too."""
         self.samples += other.samples
-        self._total.add(SparseCounts.of(other.total))
+        total = SparseCounts.of(other.total)
+        self._total.add(total)
+        held = len(total) + ARRAY_ENTRIES
         for language, counts in other.languages.items():
-            self._languages.setdefault(language, _Sum()).add(SparseCounts.of(counts))
+            sparse = SparseCounts.of(counts)
+            self._languages.setdefault(language, _Sum()).add(sparse)
+            held += len(sparse) + ARRAY_ENTRIES
+        self._hold(held)
+
+    def _hold(self, entries: int) -> None:
+        """Note ``entries`` more held in arrays; past ``FOLD_ENTRIES``, fold every sum (the language sums
+        hold the same arrays as the total: folding the total alone would free none of them)."""
+        self._held += entries
+        if self._held >= FOLD_ENTRIES:
+            self._held = 0
+            self._total.fold()
+            for counts in self._languages.values():
+                counts.fold()
 
 
 def _plogp_sum(counts: Iterable[int], power: float) -> float:

@@ -69,7 +69,7 @@ PROJECTION_MARGIN = 1.2  # a round projected to reach --precision draws this muc
 def key(seed: int, record_id: str) -> float:
     """A record's sampling key in [0, 1): 53 bits of BLAKE2b of the id, keyed by the seed."""
     h = _keyed(seed).copy()
-    h.update(record_id.encode())
+    h.update(record_id.encode("utf-8", "surrogatepass"))  # a lone surrogate (a damaged results.jsonl) too
     return (int.from_bytes(h.digest(), "big") >> 11) * _UNIT
 
 

@@ -250,11 +250,12 @@ def _short(digest: str) -> str:
     return f"{digest[:12]}…"
 
 
-def _which_samples(name: str, samples: tuple[SampleIds | None, SampleIds | None]) -> str:
-    """Which samples differ, when both runs' results.jsonl are at hand."""
-    if samples[0] is None or samples[1] is None:
+def _which_samples(name: str, differing: dict[str, tuple[Absent, Absent]] | None) -> str:
+    """Which samples differ (:func:`~compressbench.reports.results.differing_samples`), when both runs'
+    results.jsonl are at hand."""
+    if differing is None:
         return ""
-    only_base, only_new = differing_samples(name, samples[0], samples[1])
+    only_base, only_new = differing[name]
     if not only_base.count and not only_new.count:
         return "; the same sample names, so the bytes of some file changed"
 
@@ -284,9 +285,18 @@ def _hash_notes(base: Summary, new: Summary) -> list[str]:
     return [note for name in common if (note := _unproven(name, base["datasets"][name], new["datasets"][name]))]
 
 
+def _content_differs(name: str, b: dict[str, Any], n: dict[str, Any]) -> bool:
+    return b["modality"] == n["modality"] and not _unproven(name, b, n) and b["content_sha256"] != n["content_sha256"]
+
+
 def _dataset_reasons(base: Summary, new: Summary, samples: tuple[SampleIds | None, SampleIds | None]) -> list[str]:
     reasons = []
-    for name in sorted(base["datasets"].keys() & new["datasets"].keys()):
+    common = sorted(base["datasets"].keys() & new["datasets"].keys())
+    changed = [name for name in common if _content_differs(name, base["datasets"][name], new["datasets"][name])]
+    differing = None  # the samples that differ, read for all changed datasets at once (each file twice)
+    if changed and samples[0] is not None and samples[1] is not None:
+        differing = differing_samples(set(changed), samples[0], samples[1])
+    for name in common:
         b, n = base["datasets"][name], new["datasets"][name]
         if b["modality"] != n["modality"]:
             reasons.append(f"dataset {name!r} is {b['modality']} in the baseline but {n['modality']} in the new run")
@@ -296,7 +306,7 @@ def _dataset_reasons(base: Summary, new: Summary, samples: tuple[SampleIds | Non
             reasons.append(
                 f"dataset {name!r} has different content (baseline {b['samples']} samples, sha256 "
                 f"{_short(b['content_sha256'])}; new {n['samples']} samples, sha256 {_short(n['content_sha256'])})"
-                f"{_which_samples(name, samples)}: the runs measured different files; rerun the baseline on the "
+                f"{_which_samples(name, differing)}: the runs measured different files; rerun the baseline on the "
                 "same data, or rename the dataset if its content changed on purpose")
         elif b.get("reference_language") != n.get("reference_language"):
             reasons.append(f"dataset {name!r}: token premium is relative to {b.get('reference_language')!r} in the "

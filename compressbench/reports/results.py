@@ -7,7 +7,7 @@ which samples two runs differ in: streamed, in memory bounded whatever the run's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from compressbench.results import iter_rows
 
 SHOWN_SAMPLES = 2000  # samples of a dataset a report's figures show at most (every tokenizer's row of each)
 
-SampleIds = Callable[[str], Iterable[str]]  # a dataset's sample ids in run order (repeated: a row per tokenizer)
+SampleIds = Callable[[Collection[str]], Iterable[tuple[str, str]]]  # (dataset, sample) of those datasets in run order
+# (repeated: a row per tokenizer)
 
 
 def results_path(run: str | Path) -> Path:
@@ -73,16 +74,16 @@ def read_results(run: str | Path, *, required: bool = False, shown: int = SHOWN_
 
 
 def run_sample_ids(run: str | Path) -> SampleIds | None:
-    """A run's sample ids of a dataset, streamed from its results.jsonl at each call (None without the file)."""
+    """A run's sample ids of some datasets, streamed from its results.jsonl at each call (None without the file)."""
     path = results_path(run)
     if not path.is_file():
         return None
-    return lambda dataset: (row["sample"] for row in iter_rows(path) if row["dataset"] == dataset)
+    return lambda datasets: ((row["dataset"], row["sample"]) for row in iter_rows(path) if row["dataset"] in datasets)
 
 
 def row_sample_ids(rows: list[dict[str, Any]]) -> SampleIds:
-    """The sample ids of a dataset among rows in memory (a test's own measurements)."""
-    return lambda dataset: (row["sample"] for row in rows if row["dataset"] == dataset)
+    """The sample ids of some datasets among rows in memory (a test's own measurements)."""
+    return lambda datasets: ((row["dataset"], row["sample"]) for row in rows if row["dataset"] in datasets)
 
 
 @dataclass(frozen=True)
@@ -93,40 +94,44 @@ class Absent:
     first: list[str]
 
 
-def absent(ids: Iterable[str], own: KeySet, other: KeySet, *, first: int = 5) -> Absent:
-    """The ``ids`` (whose distinct keys are ``own``) that are not in ``other``.
+def absent(ids: Iterable[tuple[str, str]], own: KeySet, other: KeySet, *, first: int = 5) -> dict[str, Absent]:
+    """Per dataset, the ``ids`` (dataset, sample), whose distinct keys are ``own``, that are not in ``other``.
 
-    >>> a, b = id_set(["x", "y", "x", "z"]), id_set(["y"])
-    >>> absent(["x", "y", "x", "z"], a, b)
-    Absent(count=2, first=['x', 'z'])
+    >>> ids = [("d", "x"), ("d", "y"), ("d", "x"), ("e", "z")]
+    >>> absent(ids, id_set(ids), id_set([("d", "y")]))
+    {'d': Absent(count=1, first=['x']), 'e': Absent(count=1, first=['z'])}
     """
     seen = bytearray(len(own))
-    count, listed = 0, []
-    for sample in ids:
-        if (sample,) in other:
+    counts: dict[str, int] = {}
+    listed: dict[str, list[str]] = {}
+    for key in ids:
+        if key in other:
             continue
-        at = own.position((sample,))
+        at = own.position(key)
         if at is None or seen[at]:
             continue
         seen[at] = 1
-        count += 1
-        if len(listed) < first:
-            listed.append(sample)
-    return Absent(count, listed)
+        counts[key[0]] = counts.get(key[0], 0) + 1
+        names = listed.setdefault(key[0], [])
+        if len(names) < first:
+            names.append(key[1])
+    return {dataset: Absent(count, listed[dataset]) for dataset, count in counts.items()}
 
 
-def id_set(ids: Iterable[str]) -> KeySet:
-    """The distinct ``ids``, 16 bytes each."""
+def id_set(ids: Iterable[tuple[str, str]]) -> KeySet:
+    """The distinct ``ids`` (dataset, sample), 16 bytes each."""
     keys = KeySet()
-    for sample in ids:
-        keys.add((sample,))
+    for key in ids:
+        keys.add(key)
     keys.freeze()
     return keys
 
 
-def differing_samples(dataset: str, base: SampleIds, new: SampleIds) -> tuple[Absent, Absent]:
-    """The samples of ``dataset`` only the baseline has, and those only the new run has: each run's ids are
-    read twice, and 16 bytes a distinct sample are held."""
-    base_set, new_set = id_set(base(dataset)), id_set(new(dataset))
-    return absent(base(dataset), base_set, new_set), absent(new(dataset), new_set, base_set)
+def differing_samples(datasets: Collection[str], base: SampleIds, new: SampleIds) -> dict[str, tuple[Absent, Absent]]:
+    """Per dataset of ``datasets``, the samples only the baseline has and those only the new run has: each
+    run's ids are read twice, whatever the number of datasets, and 16 bytes a distinct sample are held."""
+    base_set, new_set = id_set(base(datasets)), id_set(new(datasets))
+    only_base, only_new = absent(base(datasets), base_set, new_set), absent(new(datasets), new_set, base_set)
+    none = Absent(0, [])
+    return {dataset: (only_base.get(dataset, none), only_new.get(dataset, none)) for dataset in datasets}
 

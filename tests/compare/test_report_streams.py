@@ -114,7 +114,29 @@ def test_a_run_keeps_a_thousand_error_messages_and_says_there_were_more(tmp_path
 @given(st.lists(st.sampled_from("abcdefgh"), max_size=30), st.lists(st.sampled_from("efghijkl"), max_size=30))
 def test_differing_samples_are_the_set_differences_in_run_order(base, new):
     rows = [{"dataset": "d", "sample": s} for s in base], [{"dataset": "d", "sample": s} for s in new]
-    only_base, only_new = differing_samples("d", row_sample_ids(rows[0]), row_sample_ids(rows[1]))
+    only_base, only_new = differing_samples({"d"}, row_sample_ids(rows[0]), row_sample_ids(rows[1]))["d"]
     for ours, mine, theirs in ((only_base, base, new), (only_new, new, base)):
         expected = list(dict.fromkeys(s for s in mine if s not in set(theirs)))
         assert ours.count == len(expected) and ours.first == expected[:5]
+
+
+def test_the_samples_of_every_changed_dataset_come_from_two_reads_of_each_run(lines_run):
+    """Both datasets of the real run changed (a sample renamed in each): each run's ids are read twice in
+    all, not twice a dataset, and each dataset's differences are its own."""
+    rows = read_rows(lines_run / "results.jsonl")
+    renamed = {"lines": "lines.jsonl#7", "files": next(r["sample"] for r in rows if r["dataset"] == "files")}
+    new = [{**r, "sample": r["sample"] + "~"} if renamed.get(r["dataset"]) == r["sample"] else r for r in rows]
+    reads = []
+
+    def counted(ids, side):
+        def read(datasets):
+            reads.append(side)
+            return ids(datasets)
+        return read
+
+    differing = differing_samples({"lines", "files"}, counted(row_sample_ids(rows), "base"),
+                                  counted(row_sample_ids(new), "new"))
+    assert sorted(reads) == ["base", "base", "new", "new"]
+    for dataset, sample in renamed.items():
+        only_base, only_new = differing[dataset]
+        assert (only_base.count, only_base.first, only_new.count, only_new.first) == (1, [sample], 1, [sample + "~"])
