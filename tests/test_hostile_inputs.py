@@ -80,6 +80,20 @@ def test_run_files_that_are_not_utf8(text_run, tmp_path, broken):
         one_line_error(cli(*argv), f"{bad / broken}", "not valid UTF-8")
 
 
+@pytest.mark.parametrize("damage", [{"counts": []}, {"ids": "12"}, {"sample": None}])
+def test_a_damaged_token_ids_line_is_a_one_line_error(text_run, tmp_path, damage):
+    bad = tmp_path / "bad"
+    shutil.copytree(text_run, bad)
+    lines = (bad / "token_ids.jsonl").read_text(encoding="utf-8").splitlines()
+    line = {**json.loads(lines[0]), **damage}
+    if damage.get("sample", "") is None:
+        del line["sample"]
+    (bad / "token_ids.jsonl").write_text("\n".join([json.dumps(line), *lines[1:]]) + "\n", encoding="utf-8")
+    for argv in (("merge", str(bad), "--out", str(tmp_path / "merged")),
+                 ("run", str(text_run.parent / "suite.toml"), "--out", str(bad), "--resume", "--shard", "1/1")):
+        one_line_error(cli(*argv), f"{bad / 'token_ids.jsonl'}:1:", "the file is damaged")
+
+
 def test_report_refuses_to_overwrite_without_force(text_run, tmp_path):
     out = tmp_path / "report.md"
     out.write_text("my notes", encoding="utf-8")

@@ -14,7 +14,7 @@ streamed, never the whole file read: a run's files can be larger than memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +52,19 @@ def utf8_text(text: str) -> str:
     return text
 
 
-def read_lines(path: Path, what: str, *, repair: bool = False) -> Iterator[dict[str, Any]]:
+def read_lines(path: Path, what: str, *, repair: bool = False,
+               check: Callable[[Any], str | None] | None = None) -> Iterator[dict[str, Any]]:
     """The JSON objects of ``path``, one per line, streamed; blank lines and a half-written last line are
     skipped, and with ``repair`` the half line is cut from the file first (now, not when iteration
-    starts). A line that is not JSON or not UTF-8 is a one-line error naming the file, the line and
-    ``what`` the file is (e.g. ``"results file"``)."""
+    starts). A line that is not JSON or not UTF-8, or of which ``check`` says what is wrong, is a one-line
+    error naming the file, the line and ``what`` the file is (e.g. ``"results file"``)."""
     if repair:
         with reading(path, what):
             cut_partial_line(path)
-    return _lines(path, what)
+    return _lines(path, what, check)
 
 
-def _lines(path: Path, what: str) -> Iterator[dict[str, Any]]:
+def _lines(path: Path, what: str, check: Callable[[Any], str | None] | None = None) -> Iterator[dict[str, Any]]:
     with reading(path, what), path.open("rb") as fh:
         for number, raw in enumerate(fh, 1):
             if not raw.endswith(b"\n"):
@@ -75,9 +76,13 @@ def _lines(path: Path, what: str) -> Iterator[dict[str, Any]]:
             if not text.strip():
                 continue
             try:
-                yield json.loads(text)
+                line = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg}); the file is damaged") from None
+            problem = check(line) if check is not None else None
+            if problem:
+                raise ConfigError(f"{path}:{number}: {problem} in this {what}; the file is damaged")
+            yield line
 
 
 def cut_partial_line(path: Path) -> None:

@@ -345,7 +345,23 @@ def read_ids(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:
     half-written last line is skipped, and with ``repair`` cut). A missing file has no lines."""
     if not path.is_file():
         return iter(())
-    return read_lines(path, "token-id counts file", repair=repair)
+    return read_lines(path, "token-id counts file", repair=repair, check=_ids_line_problem)
+
+
+def _ids_line_problem(line: Any) -> str | None:
+    """What is wrong with a ``token_ids.jsonl`` line read back (None: nothing).
+
+    >>> _ids_line_problem({"dataset": "d", "modality": "text", "tokenizer": "t", "sample": "s", "ids": [1], "counts": []})
+    'ids and counts of different lengths (1 and 0)'
+    """
+    if not isinstance(line, dict) or not all(k in line for k in ("dataset", "modality", "tokenizer", "sample")):
+        return "a line without its dataset, modality, tokenizer and sample"
+    ids, counts = line.get("ids"), line.get("counts")
+    if not isinstance(ids, list) or not isinstance(counts, list):
+        return "a line whose ids and counts are not lists"
+    if len(ids) != len(counts):
+        return f"ids and counts of different lengths ({len(ids)} and {len(counts)})"
+    return None
 
 
 def add_lines(groups: Mapping[tuple[str, str, str], Any], lines: Iterable[dict[str, Any]]) -> None:
