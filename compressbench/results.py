@@ -19,9 +19,9 @@ from typing import Any
 
 from compressbench.core.aggregate import Aggregate
 from compressbench.core.contenthash import ContentHash
-from compressbench.core.errors import ErrorMessages, reading
+from compressbench.core.errors import ErrorMessages
 from compressbench.core.keyset import KeySet
-from compressbench.core.jsonlines import cut_partial_line, read_lines
+from compressbench.core.jsonlines import read_lines, repair_lines
 from compressbench.core.ledger import IdCounts
 from compressbench.core.sample import Measurement
 
@@ -82,15 +82,15 @@ class RunResult:
         return sum(g.total.errors for g in self.groups.values())
 
 
-def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
+def read_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a results.jsonl, as a list (:func:`iter_rows` streams them)."""
-    return list(iter_rows(path, repair=repair))
+    return list(iter_rows(path))
 
 
-def iter_rows(path: Path, *, repair: bool = False) -> Iterator[dict[str, Any]]:
-    """The rows of a results.jsonl, streamed. A half-written last line (a killed run) is skipped, and
-    with ``repair`` also cut from the file (at once) so that appending goes on from a clean line."""
-    return read_lines(path, "results file", repair=repair)
+def iter_rows(path: Path, *, end: int | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of a results.jsonl, streamed (up to byte ``end``). A half-written last line (a killed run)
+    is skipped."""
+    return read_lines(path, "results file", end=end)
 
 
 class Written:
@@ -162,18 +162,17 @@ class Written:
 
 class PriorRows:
     """The rows an interrupted run wrote to its results.jsonl, read from the file each time they are
-    iterated, never held whole (the half-written last line of a killed run is cut first). The error
-    messages met on the way are noted in ``errors`` (unique, in order), so the report lists them
-    before the new ones."""
+    iterated, never held whole (the half-written last line of a killed run is cut first), and never the
+    rows the resumed run appends. The error messages met on the way are noted in ``errors`` (unique, in
+    order), so the report lists them before the new ones."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.errors = ErrorMessages()
-        with reading(path, "results file"):
-            cut_partial_line(path)
+        self.end = repair_lines(path, "results file")
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for row in iter_rows(self.path):
+        for row in iter_rows(self.path, end=self.end):
             if row.get("error"):
                 self.errors.add(row["error"])
             yield row

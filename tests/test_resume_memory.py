@@ -115,3 +115,15 @@ def test_resume_of_a_run_with_bad_records_reports_the_earlier_errors_first(tmp_p
     assert summary == expected
     datasets = [json.loads((o / "summary.json").read_text())["datasets"] for o in (out, whole)]
     assert datasets[0] == datasets[1] and datasets[0]["d"]["content_sha256"]  # the skipped samples' hash terms
+
+
+def test_prior_rows_are_the_interrupted_runs_not_the_ones_appended_since(tmp_path):
+    """A resumed run appends to the file PriorRows reads again each precision round: those rows are not prior."""
+    path = _rows_file(tmp_path, 10)
+    with path.open("ab") as fh:
+        fh.write(b'{"dataset": "d", "tok')  # a killed run's half line, cut when the resume starts
+    prior = PriorRows(path)
+    first = list(prior)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**first[0], "sample": "appended by the resumed run"}) + "\n")
+    assert list(prior) == first and len(first) == len(read_rows(path)) - 1

@@ -29,13 +29,7 @@ def json_text(obj: Any, **options: Any) -> str:
     >>> json_text({"a": "é"}), json_text({"a": "\\ud800"})
     ('{"a": "é"}', '{"a": "\\\\ud800"}')
     """
-    text = json.dumps(obj, ensure_ascii=False, **options)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return json.dumps(obj, **options)
-    return text
+    return utf8_text(json.dumps(obj, ensure_ascii=False, **options))
 
 
 def utf8_text(text: str) -> str:
@@ -52,21 +46,33 @@ def utf8_text(text: str) -> str:
     return text
 
 
-def read_lines(path: Path, what: str, *, repair: bool = False,
+def read_lines(path: Path, what: str, *, repair: bool = False, end: int | None = None,
                check: Callable[[Any], str | None] | None = None) -> Iterator[dict[str, Any]]:
     """The JSON objects of ``path``, one per line, streamed; blank lines and a half-written last line are
     skipped, and with ``repair`` the half line is cut from the file first (now, not when iteration
-    starts). A line that is not JSON or not UTF-8, or of which ``check`` says what is wrong, is a one-line
+    starts: :func:`repair_lines`). ``end`` stops at that byte offset (lines appended since are not read).
+    A line that is not JSON or not UTF-8, or of which ``check`` says what is wrong, is a one-line
     error naming the file, the line and ``what`` the file is (e.g. ``"results file"``)."""
     if repair:
-        with reading(path, what):
-            cut_partial_line(path)
-    return _lines(path, what, check)
+        repair_lines(path, what)
+    return _lines(path, what, check, end)
 
 
-def _lines(path: Path, what: str, check: Callable[[Any], str | None] | None = None) -> Iterator[dict[str, Any]]:
+def repair_lines(path: Path, what: str) -> int:
+    """Cut a killed run's half-written last line from ``path``; returns the file's size after."""
+    with reading(path, what):
+        cut_partial_line(path)
+        return path.stat().st_size
+
+
+def _lines(path: Path, what: str, check: Callable[[Any], str | None] | None = None,
+           end: int | None = None) -> Iterator[dict[str, Any]]:
+    offset = 0
     with reading(path, what), path.open("rb") as fh:
         for number, raw in enumerate(fh, 1):
+            if end is not None and offset >= end:
+                return  # appended after the caller's reading began
+            offset += len(raw)
             if not raw.endswith(b"\n"):
                 return  # a killed run's half line
             try:

@@ -129,8 +129,3 @@ class KeySet:
 
     def __len__(self) -> int:
         return len(self._hi) if self._frozen else len(self._keys) // KEY_BYTES
-
-    @property
-    def nbytes(self) -> int:
-        """Memory the frozen set holds."""
-        return (len(self._hi) + len(self._lo)) * 8 + self._vals.nbytes + (len(self._flags) if self._frozen else 0)

@@ -107,7 +107,7 @@ ARRAY_ENTRIES = 16  # what a sample's two small arrays cost in memory besides th
 
 class _Sum:
     """A sum of id counts: the samples' arrays are kept as they come and added into one dict
-    (in C, a sort and a bincount, then a Python step per distinct id) by :meth:`fold`, which the
+    (in numpy, a sort and an unbuffered add, then a Python step per distinct id) by :meth:`fold`, which the
     :class:`IdCounts` holding it calls once its sums hold ``FOLD_ENTRIES`` entries, or when the sum is read."""
 
     __slots__ = ("folded", "ids", "counts")
@@ -297,8 +297,9 @@ def summary_fields(ids: IdCounts, identity: Mapping[str, Any], alpha: float, row
         out.update(fields if counted else dict.fromkeys(fields, None) | {"vocab_size": vocab_size})
         if not counted and row.get("modality") == "text":  # null, not missing: the columns stay in summary.csv
             out.update(continued_words=None, continued_word_rate=None)
+        languages = ids.languages  # folded once, not once a language
         for language, per_language in row.get("languages", {}).items():
-            fields = language_fields(ids.languages.get(language, {}), vocab_size)
+            fields = language_fields(languages.get(language, {}), vocab_size)
             per_language.update(fields if counted else dict.fromkeys(fields, None))
     out.update(rate_fields(identity))
     if "languages" in row:

@@ -292,17 +292,17 @@ def _content_differs(name: str, b: dict[str, Any], n: dict[str, Any]) -> bool:
 def _dataset_reasons(base: Summary, new: Summary, samples: tuple[SampleIds | None, SampleIds | None]) -> list[str]:
     reasons = []
     common = sorted(base["datasets"].keys() & new["datasets"].keys())
-    changed = [name for name in common if _content_differs(name, base["datasets"][name], new["datasets"][name])]
+    changed = {name for name in common if _content_differs(name, base["datasets"][name], new["datasets"][name])}
     differing = None  # the samples that differ, read for all changed datasets at once (each file twice)
     if changed and samples[0] is not None and samples[1] is not None:
-        differing = differing_samples(set(changed), samples[0], samples[1])
+        differing = differing_samples(changed, samples[0], samples[1])
     for name in common:
         b, n = base["datasets"][name], new["datasets"][name]
         if b["modality"] != n["modality"]:
             reasons.append(f"dataset {name!r} is {b['modality']} in the baseline but {n['modality']} in the new run")
         elif _unproven(name, b, n):
             pass  # a note (_hash_notes), not a reason: the runs may well be of the same data
-        elif b["content_sha256"] != n["content_sha256"]:
+        elif name in changed:
             reasons.append(
                 f"dataset {name!r} has different content (baseline {b['samples']} samples, sha256 "
                 f"{_short(b['content_sha256'])}; new {n['samples']} samples, sha256 {_short(n['content_sha256'])})"
