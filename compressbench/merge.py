@@ -7,7 +7,7 @@ hashes, which are order-free sums, add up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -62,27 +62,28 @@ def _rows(paths: list[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 @dataclass
 class Merged:
-    """A merge of shards: its result, warnings and error messages, and its rows and token-id lines, which
-    are read from the shards' files each time they are asked for (never held whole)."""
+    """A merge of shards: its result, warnings and error messages."""
 
     result: RunResult
     warnings: list[str]
     errors: ErrorMessages
-    paths: list[Path]
-    written: Written  # the merged rows (for the ids that belong to them)
-    keep: SmallestKeys | None  # --sample N shards with streams: the rows kept
 
-    def rows(self) -> Iterator[dict[str, Any]]:
-        return (row for _, row in _kept(self.paths, self.keep))
 
-    def ids(self) -> Iterator[dict[str, Any]]:
-        return _ids(self.paths, self.written)
+Emit = Callable[[dict[str, Any]], None]
 
 
 def _ids(paths: list[Path], written: Written) -> Iterator[dict[str, Any]]:
     """The token-id counts of the ``written`` rows, from the runs' ``token_ids.jsonl`` (shards are disjoint,
     so a line belongs to the one run whose results hold its key)."""
     return written.first_lines(chain.from_iterable(read_ids(p / IDS_FILE) for p in paths))
+
+
+def _sent(lines: Iterable[dict[str, Any]], emit: Emit | None) -> Iterator[dict[str, Any]]:
+    """``lines``, each also given to ``emit`` (when there is one) as it passes."""
+    for line in lines:
+        if emit is not None:
+            emit(line)
+        yield line
 
 
 def _kept(paths: list[Path], keep: SmallestKeys | None) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -106,13 +107,13 @@ def _written(rows: Iterable[tuple[Path, dict[str, Any]]], tokenizers: list[str],
 
 
 def _add_up(paths: list[Path], keep: SmallestKeys | None, groups: dict[tuple[str, str, str], Group],
-            kept: Written | None) -> tuple[ErrorMessages, dict[str, dict[str, str]]]:
-    """Add the kept rows up into their groups (and note them in ``kept``, when only some are kept). Returns
-    their error messages (unique, in order) and, with ``keep``, each dataset's kept samples and their
-    digests (at most N a dataset)."""
+            kept: Written | None, emit: Emit | None) -> tuple[ErrorMessages, dict[str, dict[str, str]]]:
+    """Add the kept rows up into their groups (and note them in ``kept``, when only some are kept), each
+    given to ``emit`` too. Returns their error messages (unique, in order) and, with ``keep``, each
+    dataset's kept samples and their digests (at most N a dataset)."""
     errors = ErrorMessages()
     digests: dict[str, dict[str, str]] = {}
-    for _, row in _kept(paths, keep):
+    for row in _sent((row for _, row in _kept(paths, keep)), emit):
         groups[(row["dataset"], row["modality"], row["tokenizer"])].add(Measurement.from_row(row))
         if row.get("error"):
             errors.add(row["error"])
@@ -132,10 +133,11 @@ def _refuse_repeats(written: Written, paths: list[Path]) -> None:
     raise ConfigError(f"cannot merge: {key[2]} ({key[1]}) is in both {where[0]} and {where[-1]}")
 
 
-def merge_runs(paths: list[str | Path]) -> Merged:
-    """The merge of the runs in ``paths`` (run directories): each shard's results.jsonl is read twice,
-    streamed (once to note which rows it holds, once to add them up), and memory holds about 50 bytes
-    a sample (:class:`~compressbench.results.Written`), not the rows."""
+def merge_runs(paths: list[str | Path]) -> "MergePlan":
+    """The runs in ``paths`` (run directories) checked for a merge, which :meth:`MergePlan.write` then
+    makes. Each shard's results.jsonl is read twice in all, streamed (here, to note which rows it holds;
+    then to add them up and pass them on), its token_ids.jsonl once, and memory holds about 50 bytes a
+    sample (:class:`~compressbench.results.Written`), not the rows."""
     if not paths:
         raise ConfigError("merge needs at least one run directory")
     runs = [(Path(p), read_summary(p)) for p in paths]
@@ -171,46 +173,65 @@ def merge_runs(paths: list[str | Path]) -> Merged:
                               "token-id counts); rerun that shard")
     warnings = _check_shards(runs)
     sampling = merged_sampling([s["provenance"] for _, s in runs])
-    first = runs[0][1]
     paths = [p for p, _ in runs]
-    names = list(first["tokenizers"])
+    names = list(runs[0][1]["tokenizers"])
     keep = None
     if (sampling and sampling["sample"] and not sampling["sample"].endswith("%")  # --sample N: the N smallest keys
             and sampling.get("sample_by", "record") == "record"):  # (whole units: each shard drew its own exactly)
         keep = SmallestKeys(sampling["seed"], int(sampling["sample"]))
     written = _written(_rows(paths), names, keep)
     _refuse_repeats(written, paths)
-    groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
-    chosen = None if keep is None else Written(names, terms=False)  # the rows --sample N keeps
-    errors, digests = _add_up(paths, keep, groups, chosen)
-    if chosen is not None:
-        chosen.freeze()
-    kept = written if chosen is None else chosen
-    add_lines(groups, _ids(paths, kept))
-    datasets = {}
-    for name, info in first["datasets"].items():
-        content = ContentHash()
-        for _, s in runs:
-            d = s["datasets"][name]
-            content = content.merge(ContentHash.from_hex(d["content_sha256"] or "0", d["samples"]))
-        if kept.rows != written.rows:  # shards drew samples that the merged sample leaves out
+    settings = {"hash": modes.pop(), "renyi_alpha": alphas.pop(), "fidelity": fidelity.pop(), "ledger": ledger.pop()}
+    return MergePlan(runs, warnings, settings, sampling, keep, written)
+
+
+@dataclass
+class MergePlan:
+    """Runs found mergeable (every check passed, each shard's rows read once); :meth:`write` merges them."""
+
+    runs: list[tuple[Path, dict[str, Any]]]
+    warnings: list[str]
+    settings: dict[str, Any]  # hash, renyi_alpha, fidelity, ledger: one value over all the runs
+    sampling: dict[str, Any] | None
+    keep: SmallestKeys | None  # --sample N shards with streams: the rows kept
+    written: Written  # every row of every shard
+
+    def write(self, emit: Emit | None = None, emit_ids: Emit | None = None) -> Merged:
+        """Add the kept rows and their token-id counts up, each shard's files read once more, streamed;
+        ``emit`` receives each merged row and ``emit_ids`` each merged ``token_ids.jsonl`` line as they pass."""
+        runs, written, keep = self.runs, self.written, self.keep
+        first = runs[0][1]
+        paths = [p for p, _ in runs]
+        groups = {(r["dataset"], r["modality"], r["tokenizer"]): Group() for r in first["rows"]}
+        chosen = None if keep is None else Written(list(first["tokenizers"]), terms=False)  # the rows --sample N keeps
+        errors, digests = _add_up(paths, keep, groups, chosen, emit)
+        if chosen is not None:
+            chosen.freeze()
+        kept = written if chosen is None else chosen
+        add_lines(groups, _sent(_ids(paths, kept), emit_ids))
+        datasets = {}
+        for name, info in first["datasets"].items():
             content = ContentHash()
-            for sample, digest in digests.get(name, {}).items():
-                content.add(sample, digest)
-        digest = None if info.get("content_sha256") is None else content.hexdigest()  # --hash none: no hash
-        datasets[name] = {**info, "samples": content.count, "content_sha256": digest,
-                          **merged_population([s["datasets"][name] for _, s in runs], complete=not warnings)}
-    provenance = {
-        "versions": library_versions(), "machine": machine(), "device": first["provenance"]["device"],
-        "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
-        "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
-        "count_only": first["provenance"].get("count_only", False), "hash": modes.pop(), "shard": None,
-        "renyi_alpha": alphas.pop(), "fidelity": fidelity.pop(), "ledger": ledger.pop(),
-        **({"sampling": sampling} if sampling else {}),
-        "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
-                         "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
-                        for p, s in runs],
-    }
-    result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
-                       provenance=provenance)
-    return Merged(result=result, warnings=warnings, errors=errors, paths=paths, written=kept, keep=keep)
+            for _, s in runs:
+                d = s["datasets"][name]
+                content = content.merge(ContentHash.from_hex(d["content_sha256"] or "0", d["samples"]))
+            if kept.rows != written.rows:  # shards drew samples that the merged sample leaves out
+                content = ContentHash()
+                for sample, digest in digests.get(name, {}).items():
+                    content.add(sample, digest)
+            digest = None if info.get("content_sha256") is None else content.hexdigest()  # --hash none: no hash
+            datasets[name] = {**info, "samples": content.count, "content_sha256": digest,
+                              **merged_population([s["datasets"][name] for _, s in runs], complete=not self.warnings)}
+        provenance = {
+            "versions": library_versions(), "machine": machine(), "device": first["provenance"]["device"],
+            "started_utc": min(s["provenance"]["started_utc"] for _, s in runs),
+            "finished_utc": utc_now(), "suite_source": first["provenance"].get("suite_source"),
+            "count_only": first["provenance"].get("count_only", False), **self.settings, "shard": None,
+            **({"sampling": self.sampling} if self.sampling else {}),
+            "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
+                             "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
+                            for p, s in runs],
+        }
+        result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
+                           provenance=provenance)
+        return Merged(result=result, warnings=self.warnings, errors=errors)

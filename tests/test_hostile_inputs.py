@@ -89,9 +89,13 @@ def test_a_damaged_token_ids_line_is_a_one_line_error(text_run, tmp_path, damage
     if damage.get("sample", "") is None:
         del line["sample"]
     (bad / "token_ids.jsonl").write_text("\n".join([json.dumps(line), *lines[1:]]) + "\n", encoding="utf-8")
-    for argv in (("merge", str(bad), "--out", str(tmp_path / "merged")),
+    merged = tmp_path / "merged"  # an earlier merge, which a failed one with --force must leave as it was
+    shutil.copytree(text_run, merged)
+    before = {p.name: p.read_bytes() for p in merged.iterdir()}
+    for argv in (("merge", str(bad), "--out", str(merged), "--force"),
                  ("run", str(text_run.parent / "suite.toml"), "--out", str(bad), "--resume", "--shard", "1/1")):
         one_line_error(cli(*argv), f"{bad / 'token_ids.jsonl'}:1:", "the file is damaged")
+    assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
 
 
 def test_report_refuses_to_overwrite_without_force(text_run, tmp_path):

@@ -223,6 +223,7 @@ def test_the_word_cache_stays_bounded_and_exact(tokenizer):
     for text in texts().values():
         assert small.count(text) == continued_words("tiktoken:cl100k_base", text)
         assert len(small.spaced) <= 50 and len(small.bare) <= 50
+        assert small.count(text) == continued_words("tiktoken:cl100k_base", text)  # again, from what is kept
 
 
 def test_no_ledger_keeps_every_count_but_the_ledgers(whole, suite, tmp_path):

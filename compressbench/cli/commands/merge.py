@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from compressbench.cli.common import finish_run, warn
@@ -32,14 +33,20 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.out).resolve() in {Path(run).resolve() for run in args.runs}:
         raise ConfigError(f"--out {args.out} is one of the runs being merged (their rows are read while the merged "
                           "ones are written); choose another --out")
-    merged = merge_runs(args.runs)
+    plan = merge_runs(args.runs)  # every check that needs no second read, before the output folder is touched
     out = prepare_out_dir(args.out, force=args.force)
-    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
-        for row in merged.rows():
-            fh.write(json_text(row) + "\n")
-    with (out / IDS_FILE).open("w", encoding="utf-8") as fh:
-        for line in merged.ids():
-            fh.write(json_text(line) + "\n")
+    files = {out / name: out / f".{name}.merging" for name in ("results.jsonl", IDS_FILE)}  # renamed once complete
+    try:
+        with ExitStack() as stack:
+            rows, ids = (stack.enter_context(part.open("w", encoding="utf-8")) for part in files.values())
+            merged = plan.write(emit=lambda row: rows.write(json_text(row) + "\n"),
+                                emit_ids=lambda line: ids.write(json_text(line) + "\n"))
+    except BaseException:  # a damaged token_ids.jsonl line, an interrupt: what --out held stays as it was
+        for part in files.values():
+            part.unlink(missing_ok=True)
+        raise
+    for final, part in files.items():
+        part.replace(final)
     for message in merged.warnings:
         warn(message)
     return finish_run(out, merged.result, merged.errors)
