@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import platform
 import sys
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -21,7 +22,13 @@ LIBRARIES = ("numpy", "pandas", "tiktoken", "tokenizers", "sentencepiece", "torc
 
 def library_versions(names: list[str] | tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
     """Installed versions (None when a library is absent), compressbench's own first."""
-    out: dict[str, str | None] = {"compressbench": __version__, "python": platform.python_version()}
+    return {"compressbench": __version__, "python": platform.python_version(), **_versions(tuple(names))}
+
+
+@cache
+def _versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """Read once a process: each read parses the package's metadata (about 1 ms a library)."""
+    out: dict[str, str | None] = {}
     for name in names:
         try:
             out[name] = version(name)
