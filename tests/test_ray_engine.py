@@ -42,56 +42,63 @@ def test_ray_engine_refuses_resume(tmp_path):
     assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
 
 
+@pytest.fixture(scope="module")
+def ray_here():
+    """One local Ray instance in this process for the module's in-process runs: the first run starts it
+    (as a run does when none is up), the module's end shuts it down."""
+    import ray
+
+    yield
+    ray.shutdown()
+
+
 @pytest.mark.slow
 @needs_ray
-def test_ray_shard_reads_the_local_shards_units(tmp_path):
+def test_ray_shard_reads_the_local_shards_units(ray_here, tmp_path):
     """Parquet row groups, JSONL files and tar shards over HTTP: Ray's shard 1/2 is the local engine's."""
+    from compressbench.data.suite import load_suite
+    from compressbench.engines.ray_data import run_suite_ray
+    from compressbench.reports.summary import build_summary
+    from compressbench.runner import RunOptions, Shard, run_suite
     from tests.corpora.server import serve
     from tests.corpora.test_runs import _containers
 
     suite, _ = _containers(tmp_path)
-    local, ray = tmp_path / "local", tmp_path / "ray"
+    rows: list[dict] = []
     with serve(tmp_path) as url:
         text = suite.read_text()
         for path in ("table.parquet", "lines-*.jsonl.gz", "captions-*.tar"):
             text = text.replace(f'"{path}"', f'"{url}/{path}"')
         suite.write_text(text)
-        assert cli("run", str(suite), "--shard", "1/2", "--out", str(local)).returncode == 0
-        proc = cli("run", str(suite), "--engine", "ray", "--workers", "2", "--shard", "1/2", "--out", str(ray))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, ray))
+        loaded = load_suite(suite)
+        a = build_summary(run_suite(loaded, shard=Shard(1, 2)))
+        b = build_summary(run_suite_ray(loaded, shard=Shard(1, 2), options=RunOptions(workers=2), emit=rows.append))
     assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
-    samples = [json.loads(line)["sample"] for line in (ray / "results.jsonl").open()]
-    assert samples and all(s.startswith(url) for s in samples)
-    assert not any(json.loads(line)["error"] for line in (ray / "results.jsonl").open())
+    assert rows and all(r["sample"].startswith(url) for r in rows) and not any(r["error"] for r in rows)
     assert b["provenance"]["shard"] == "1/2" and b["provenance"]["shard_scheme"] == "unit"
 
 
 @pytest.mark.slow
 @needs_ray
-def test_ray_draws_the_local_engines_sample(tmp_path):
+def test_ray_draws_the_local_engines_sample(ray_here, tmp_path):
     """The same seed samples the same records on Ray (Parquet row groups, JSONL and tar streams), drawing
-    records or whole units (one Ray instance, in this process, for both)."""
-    import ray
-
+    records over --precision rounds (datasets needing different numbers of rounds) or whole units."""
     from compressbench.data.sampling import SampleSpec
     from compressbench.data.suite import load_suite
     from compressbench.engines.ray_data import run_suite_ray
     from compressbench.reports.summary import build_summary
-    from compressbench.runner import RunOptions, run_suite
+    from compressbench.runner import run_suite
     from tests.corpora.test_runs import _containers
 
     suite, _ = _containers(tmp_path)
     loaded = load_suite(suite)
     local = {}
-    try:
-        for spec in (SampleSpec(count=10, seed=7), SampleSpec(share=0.5, seed=7, sample_by="unit")):
-            a = local[spec.sample_by] = build_summary(run_suite(loaded, sampling=spec))
-            b = build_summary(run_suite_ray(loaded, sampling=spec, options=RunOptions(workers=2)))
-            assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
-            assert b["provenance"]["sampling"] == spec.provenance() and b["provenance"]["engine"] == "ray"
-    finally:
-        ray.shutdown()
-    assert local["record"]["rows"][0]["sampled_samples"] == 10
+    for spec in (SampleSpec(count=10, seed=7, precision=20.0), SampleSpec(share=0.5, seed=7, sample_by="unit")):
+        a = local[spec.sample_by] = build_summary(run_suite(loaded, sampling=spec))
+        b = build_summary(run_suite_ray(loaded, sampling=spec))  # one actor: the draw is the claim here
+        assert _strip(a["rows"]) == _strip(b["rows"]) and a["datasets"] == b["datasets"]
+        assert b["provenance"]["sampling"] == spec.provenance() and b["provenance"]["engine"] == "ray"
+    rounds = {name: len(d["sample_rounds"]) for name, d in local["record"]["datasets"].items()}
+    assert min(rounds.values()) >= 2 and len(set(rounds.values())) > 1  # one dataset stops while others go on
     units = local["unit"]["datasets"]["table"]
     assert 0 < units["sampled_units"] < units["population_units"]

@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
             from compressbench.engines.ray_data import run_suite_ray
 
             result = run_suite_ray(suite, device=args.device, emit=writer, options=run_options(args), shard=shard,
-                                   address=args.address, emit_ids=ids_writer, sampling=sampling)
+                                   address=args.address, emit_ids=ids_writer, sampling=sampling,
+                                   tokenizers=tokenizers)
         else:
             result = run_suite(suite, device=args.device, emit=writer, tokenizers=tokenizers,
                                options=run_options(args), shard=shard, prior_rows=prior or (),
