@@ -14,19 +14,16 @@ of a dataset aggregated apart and merged equal the whole, exactly.
 
 from __future__ import annotations
 
-import math
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from compressbench.core.confidence import FOURTH, Moments
 from compressbench.core.exactsum import ExactSum
 from compressbench.core.metrics import derived, finite_or_none, ratio
 from compressbench.core.registry import count_specs
 from compressbench.core.sample import Measurement
+from compressbench.core.spread import Spread
 
 _SUMMED = ("raw_bytes", "input_bytes", "file_bytes", "tokens", "seconds", "decode_seconds")
 _MOMENTS = ((2, 0), (0, 2), (1, 1), *FOURTH)  # sums of T^a N^b the sampling interval needs (core/confidence.py)
@@ -40,7 +37,7 @@ class Aggregate:
     errors: int = 0
     sums: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _SUMMED})
     counts: dict[str, ExactSum] = field(default_factory=dict)
-    compressions: array = field(default_factory=lambda: array("d"))  # per-sample C: 8 bytes each, not a float object
+    per_sample: Spread = field(default_factory=Spread)  # per-sample C, for its mean and percentiles
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
     means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
     moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
@@ -73,7 +70,7 @@ class Aggregate:
             else:
                 self.counts.setdefault(key, ExactSum()).add(value)
         if m.compression is not None:
-            self.compressions.append(m.compression)
+            self.per_sample.add(m.compression)
         t, n = m.raw_bytes or 0, m.tokens or 0
         for a, b in _MOMENTS:
             self.moments[a, b].add(t ** a * n ** b)
@@ -92,7 +89,7 @@ class Aggregate:
         for part, theirs in ((self.sums, other.sums), (self.counts, other.counts), (self.moments, other.moments)):
             for k, v in theirs.items():
                 part[k] = part.get(k, ExactSum()).merge(v)
-        self.compressions += other.compressions
+        self.per_sample.absorb(other.per_sample)
         for k, v in other.peaks.items():
             self.peaks[k] = max(self.peaks.get(k, v), v)
         for k, v in other.means.items():
@@ -123,7 +120,7 @@ class Aggregate:
             "tokens": int(s["tokens"]),
         }
         out.update(derived({**counts, **{k: s[k] for k in ("raw_bytes", "input_bytes", "tokens")}}))
-        out.update(self.spread())
+        out.update(self.per_sample.summary())
         out["seconds"] = s["seconds"]
         out["decode_seconds"] = s["decode_seconds"]
         out["raw_mb_per_s"] = ratio(s["raw_bytes"] / 1e6, s["seconds"])
@@ -143,19 +140,6 @@ class Aggregate:
         """The sums the interval of a sample of whole units needs: one observation (ΣT, ΣN) per unit,
         ``drawn`` units in all (those without a row count as zeros); ``keep`` selects units by id."""
         return Moments.of((tn for u, tn in self.units.items() if keep is None or keep(u)), n=drawn)
-
-    def spread(self) -> dict[str, float | None]:
-        """Mean and 10th/50th/90th percentiles (linear interpolation) of per-sample C."""
-        if not self.compressions:
-            return {f"compression_{k}": None for k in ("mean", "p10", "p50", "p90")}
-        values = np.asarray(self.compressions, dtype=np.float64)
-        p10, p50, p90 = np.percentile(values, [10, 50, 90])
-        return {
-            "compression_mean": math.fsum(self.compressions) / len(self.compressions),  # order-free, so merge = whole
-            "compression_p10": float(p10),
-            "compression_p50": float(p50),
-            "compression_p90": float(p90),
-        }
 
 
 def _merge_mean(a: tuple[ExactSum, int] | None, b: tuple[ExactSum, int] | None) -> tuple[ExactSum, int]:

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
+
+_SMALL, _LARGE = 2.0 ** -900, 2.0 ** 900  # add_floats scales these exactly (no underflow or overflow)
+_CHUNK = (1 << 50) - 1
 
 
 class ExactSum:
@@ -50,6 +54,37 @@ class ExactSum:
                 i += 1
             x = hi
         partials[i:] = [x]
+
+    def add_floats(self, values: Any) -> None:
+        """Add a numpy array of floats at once, exactly: each is m × 2^(e−53) with m a 53-bit integer, the
+        m sharing an exponent are summed as integers in numpy, and each such sum is added as a few floats
+        (a value far from 1, infinite or NaN is added alone).
+
+        >>> import numpy as np
+        >>> values = [0.1, 0.2, 1e16, -1e16, 3.0]
+        >>> s = ExactSum(); s.add_floats(np.array(values)); s.value == math.fsum(values) == ExactSum.of(values).value
+        True
+        """
+        import numpy as np
+
+        values = np.asarray(values, dtype=np.float64)
+        size = np.abs(values)
+        usual = (size == 0) | ((size > _SMALL) & (size < _LARGE))  # NaN and infinities are not
+        for value in values[~usual].tolist():
+            self.add(value)
+        mantissas, exponents = np.frexp(values[usual])
+        whole = (mantissas * 2.0 ** 53).astype(np.int64)  # exact: a mantissa has 53 bits
+        for exponent in np.unique(exponents).tolist():
+            same = whole[exponents == exponent]  # high and low halves summed apart: no int64 overflow
+            total = (int((same >> 26).sum()) << 26) + int((same & ((1 << 26) - 1)).sum())
+            self._add_scaled(total, exponent - 53)
+
+    def _add_scaled(self, total: int, shift: int) -> None:
+        """Add total × 2^shift exactly, as floats of at most 50 significant bits each."""
+        sign, total = (-1.0 if total < 0 else 1.0), abs(total)
+        while total:
+            self.add(sign * math.ldexp(float(total & _CHUNK), shift))
+            total, shift = total >> 50, shift + 50
 
     def merge(self, other: "ExactSum") -> "ExactSum":
         out = ExactSum()

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 
+from compressbench.core import spread
 from compressbench.core.errors import ErrorMessages
 from compressbench.core.registry import units
 from compressbench.reports.schema import Summary
@@ -111,6 +112,14 @@ def _units(keys: set[str], table: dict[str, str]) -> list[str]:
     return out + [""]
 
 
+def _sketched_note(rows: list[dict]) -> str:
+    """What the intro says when some rows' percentiles come from the sketch (:mod:`compressbench.core.spread`)."""
+    if not any(r.get("compression_percentiles") == spread.SKETCHED for r in rows):
+        return ""
+    return (f" Where a dataset has more than {spread.EXACT_SAMPLES:,} samples they are read from a DDSketch, within "
+            f"{spread.RELATIVE_ACCURACY:.1%} of the value at each rank (`compression_percentiles`).")
+
+
 def render_report(summary: Summary, errors: Iterable[str]) -> str:
     """The whole report as Markdown; ``errors``: the run's distinct error messages (an :class:`ErrorMessages`
     says whether it holds them all)."""
@@ -119,6 +128,7 @@ def render_report(summary: Summary, errors: Iterable[str]) -> str:
            "C = T / N: raw bytes carried by one token (higher compresses more). "
            "Aggregates are ΣT / ΣN over a dataset, not means of per-sample ratios; "
            "p10/p50/p90 show the spread of per-sample C."
+           + _sketched_note(rows)
            + (" Samples were drawn at random: the 95% confidence interval beside C says how precisely the "
               "sample gives the whole dataset's C (docs/sampling.md)." if summary["provenance"].get("sampling")
               else ""), ""]

@@ -40,6 +40,7 @@ class SummaryRow(TypedDict, total=False):
     compression_p10: float | None
     compression_p50: float | None
     compression_p90: float | None
+    compression_percentiles: str | None  # "exact", or past 100,000 samples "DDSketch (relative error 0.5%)"
     compression_ci_low: float | None  # 95% confidence interval of C under sampling (docs/sampling.md)
     compression_ci_high: float | None
     sampled_samples: int
