@@ -127,3 +127,23 @@ def test_a_run_past_the_limit_says_its_percentiles_are_sketched(tmp_path):
         low, high = ordered[math.floor(rank)], ordered[math.ceil(rank)]
         assert low * (1 - RELATIVE_ACCURACY) <= row[f"compression_p{p}"] <= high * (1 + RELATIVE_ACCURACY)
     assert row["compression_mean"] == math.fsum(ordered) / len(ordered)
+
+
+def test_small_spreads_absorbed_past_the_limit_wait_in_the_buffer(monkeypatch):
+    """A worker's share (a text job: 64 samples) absorbed into a bucketed spread joins the buffer: the
+    buckets are filled once a buffer's worth has come, not twice an absorb, and the numbers equal the whole's."""
+    values = udhr_compressions()[: 6 * LIMIT]
+    passes = []
+    fill = spread.Buckets.add
+    monkeypatch.setattr(spread.Buckets, "add", lambda self, v: passes.append(len(v)) or fill(self, v))
+    whole, merged = Spread(), Spread()
+    for v in values:
+        whole.add(v)
+    passes.clear()  # the merged spread's passes only
+    for k in range(0, len(values), 8):
+        share = Spread()
+        for v in values[k:k + 8]:
+            share.add(v)
+        merged.absorb(share)
+    assert merged.summary() == whole.summary()
+    assert len(passes) <= len(values) // spread.BUFFER + 3, passes  # not two an absorb (about 190)

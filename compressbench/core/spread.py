@@ -113,12 +113,14 @@ class Spread:
         if self.buckets is None and other.buckets is None and self.count <= EXACT_SAMPLES:
             self.values += other.values
             return
-        self._bucket()
+        if self.buckets is None:
+            self._bucket()  # past the limit: every value held so far goes into the buckets
         if other.buckets is not None:
             self.buckets.merge(other.buckets)  # type: ignore[union-attr]
             self.total = self.total.merge(other.total)
-        self.values += other.values
-        self._bucket()
+        self.values += other.values  # a worker's small share waits in the buffer like values added one by one
+        if len(self.values) > BUFFER:
+            self._bucket()
 
     def _bucket(self) -> None:
         """Move the values held into the buckets (made at the first call) and the sum."""
