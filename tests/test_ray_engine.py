@@ -42,6 +42,50 @@ def test_ray_engine_refuses_resume(tmp_path):
     assert proc.returncode == 2 and "--resume works with the local engine" in proc.stderr
 
 
+def test_the_driver_counts_each_sample_once_in_memory_that_does_not_grow(monkeypatch, tmp_path):
+    """The rows actors send back (two tokenizers: two rows a sample) taken into a run without Ray: each
+    sample counted once in its dataset's tally, as the local engine counts it, and nothing held per
+    sample (the exact percentiles, lowered here, apart): 8 times the samples, the same memory."""
+    import tracemalloc
+
+    from compressbench.core import spread
+    from compressbench.data.suite import load_suite
+    from compressbench.engines.ray_data import _take
+    from compressbench.reports.summary import build_summary
+    from compressbench.runner import Run, RunOptions, build_tokenizers, run_suite
+    from tests.conftest import UDHR
+
+    monkeypatch.setattr(spread, "EXACT_SAMPLES", 250)
+    lines = [line for line in (UDHR / "eng.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    (tmp_path / "lines.jsonl").write_text("".join(json.dumps({"text": line}) + "\n" for line in lines * 5),
+                                          encoding="utf-8")
+    (tmp_path / "suite.toml").write_text('tokenizers = ["bytes", "tiktoken:cl100k_base"]\n[[datasets]]\n'
+                                         'name = "lines"\nmodality = "text"\npaths = ["lines.jsonl"]\n',
+                                         encoding="utf-8")
+    suite, rows = load_suite(tmp_path / "suite.toml"), []
+    options = RunOptions(in_process=True, ledger=False)
+    local = build_summary(run_suite(suite, emit=rows.append, options=options))
+    tokenizers = build_tokenizers(suite.tokenizers, device="cpu", base=suite.base)
+
+    def taken(copies: int) -> tuple[dict, int]:
+        run = Run(suite, tokenizers, options=options, shard=None, prior_rows=(), emit=None)
+        records = ({"row": json.dumps({**row, "sample": f"{row['sample']}#{k}" if k else row["sample"]}), "ids": ""}
+                   for k in range(copies) for row in rows)
+        tracemalloc.start()
+        try:
+            _take(run, records, {"lines": "bytes"})
+            return run.result(engine="ray"), tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    once, few = taken(1)
+    ray = build_summary(once)
+    assert _strip(ray["rows"]) == _strip(local["rows"]) and ray["datasets"] == local["datasets"]
+    assert ray["datasets"]["lines"]["samples"] == len(rows) // 2
+    _, many = taken(8)
+    assert many < few + 150_000, (few, many)  # a set of the ids held about 160 bytes a sample: 0.5 MB more
+
+
 @pytest.fixture(scope="module")
 def ray_here():
     """One local Ray instance in this process for the module's in-process runs: the first run starts it

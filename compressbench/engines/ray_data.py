@@ -25,7 +25,7 @@ import logging
 import sys
 from functools import partial
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from compressbench.adapters.base import Tokenizer
@@ -198,11 +198,16 @@ def _measure(ray: Any, run: Run, suite: Suite, phase: list[tuple[Dataset, list[d
         compute=ray.data.ActorPoolStrategy(size=max(1, min(run.options.workers, len(packages)))),
         num_gpus=1 if wants_gpu else 0,
     )
-    seen: set[tuple[str, str]] = set()
-    for record in rows.iter_rows():
+    _take(run, rows.iter_rows(), {ds.name: run.tokenizers_for(ds)[0].name for ds, _ in phase})
+
+
+def _take(run: Run, records: Iterable[dict[str, Any]], first: dict[str, str]) -> None:
+    """The actors' rows (``records``: each a row and its token-id counts, as JSON) counted into ``run``. A
+    sample has one row of each of its dataset's tokenizers: it enters the dataset's tally with its row of
+    the ``first`` (by dataset), so that no set of sample ids grows with the corpus."""
+    for record in records:
         row = json.loads(record["row"])
-        if (row["dataset"], row["sample"]) not in seen:
-            seen.add((row["dataset"], row["sample"]))
+        if row["tokenizer"] == first[row["dataset"]]:
             run.tallies[row["dataset"]].content.add(row["sample"], row.get("file_sha256") or "")
             drawn = run.drawn.get(row["dataset"])
             if isinstance(drawn, UnitDraw):
