@@ -98,6 +98,18 @@ def test_a_damaged_token_ids_line_is_a_one_line_error(text_run, tmp_path, damage
     assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+def test_a_merge_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
+    """The merged token_ids.jsonl written where the disk is full (/dev/full): one line naming --out and
+    the cause, and an earlier merge there left as it was (the merged results.jsonl written first goes too)."""
+    merged = tmp_path / "merged"
+    shutil.copytree(text_run, merged)
+    before = {p.name: p.read_bytes() for p in merged.iterdir()}
+    (merged / ".token_ids.jsonl.merging").symlink_to("/dev/full")
+    one_line_error(cli("merge", str(text_run), "--out", str(merged), "--force"), str(merged), "No space left")
+    assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
+
+
 def test_report_refuses_to_overwrite_without_force(text_run, tmp_path):
     out = tmp_path / "report.md"
     out.write_text("my notes", encoding="utf-8")

@@ -41,9 +41,12 @@ def run(args: argparse.Namespace) -> int:
             rows, ids = (stack.enter_context(part.open("w", encoding="utf-8")) for part in files.values())
             merged = plan.write(emit=lambda row: rows.write(json_text(row) + "\n"),
                                 emit_ids=lambda line: ids.write(json_text(line) + "\n"))
-    except BaseException:  # a damaged token_ids.jsonl line, an interrupt: what --out held stays as it was
+    except BaseException as exc:  # a damaged token_ids.jsonl line, an interrupt: what --out held stays as it was
         for part in files.values():
             part.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk: one line, not a traceback
+            raise ConfigError(f"{out}: cannot write the merged files ({exc.strerror or exc}); free some space "
+                              "or choose another --out") from None
         raise
     for final, part in files.items():
         part.replace(final)
