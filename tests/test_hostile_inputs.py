@@ -98,6 +98,16 @@ def test_a_damaged_token_ids_line_is_a_one_line_error(text_run, tmp_path, damage
     assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
 
 
+def test_a_failed_merge_leaves_no_new_folder(text_run, tmp_path):
+    """A damaged token_ids.jsonl line is met once --out is made: a folder the merge made goes with it."""
+    bad = tmp_path / "bad"
+    shutil.copytree(text_run, bad)
+    with (bad / "token_ids.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"dataset": "d"}\n')
+    one_line_error(cli("merge", str(bad), "--out", str(tmp_path / "new" / "merged")), "the file is damaged")
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
 def test_a_merge_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
     """The merged token_ids.jsonl written where the disk is full (/dev/full): one line naming --out and

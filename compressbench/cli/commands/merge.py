@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from compressbench.cli.common import finish_run, warn
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out} is one of the runs being merged (their rows are read while the merged "
                           "ones are written); choose another --out")
     plan = merge_runs(args.runs)  # every check that needs no second read, before the output folder is touched
+    made = [f for f in (Path(args.out), *Path(args.out).parents) if not f.exists()]  # innermost first
     out = prepare_out_dir(args.out, force=args.force)
     files = {out / name: out / f".{name}.merging" for name in ("results.jsonl", IDS_FILE)}  # renamed once complete
     try:
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as exc:  # a damaged token_ids.jsonl line, an interrupt: what --out held stays as it was
         for part in files.values():
             part.unlink(missing_ok=True)
+        for folder in made:  # and the folders made for it (unless something else is in them now)
+            with suppress(OSError):
+                folder.rmdir()
         if isinstance(exc, OSError):  # a full disk: one line, not a traceback
             raise ConfigError(f"{out}: cannot write the merged files ({exc.strerror or exc}); free some space "
                               "or choose another --out") from None
