@@ -189,14 +189,15 @@ def _packages(ds: Dataset, items: list[dict[str, Any]], options: RunOptions) -> 
 
 
 def _measure(ray: Any, run: Run, suite: Suite, phase: list[tuple[Dataset, list[dict[str, Any]]]],
-             specs: dict[str, list[str]], *, device: str, wants_gpu: bool) -> None:
+             specs: dict[str, list[str]], *, device: str, gpus: int) -> None:
     """Read and measure the phase's items (units of several datasets) on the cluster, in one pipeline;
-    rows come back in order into ``run``."""
+    rows come back in order into ``run``. ``gpus``: the cluster's GPUs, one an actor (0: CPU actors), so
+    that no actor waits for a GPU that is not there."""
     packages = [p for ds, items in phase for p in _packages(ds, items, run.options)]
+    actors = min(run.options.workers, len(packages), gpus or len(packages))
     rows = ray.data.from_items(packages).map_batches(
         _Measurer, fn_constructor_args=(suite, specs, device, run.options), batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(run.options.workers, len(packages)))),
-        num_gpus=1 if wants_gpu else 0,
+        compute=ray.data.ActorPoolStrategy(size=max(1, actors)), num_gpus=1 if gpus else 0,
     )
     _take(run, rows.iter_rows(), {ds.name: run.tokenizers_for(ds)[0].name for ds, _ in phase})
 
@@ -238,7 +239,7 @@ def run_suite_ray(suite: Suite, *, device: str = "auto", emit: Any = None, optio
     for phase in _phases(run, _by_tokenizers(suite.datasets, specs)):
         for gpu in dict.fromkeys(on_gpu[ds.name] for ds, _ in phase):  # GPU actors only where they are needed
             _measure(ray, run, suite, [(ds, items) for ds, items in phase if on_gpu[ds.name] == gpu], specs,
-                     device=device, wants_gpu=gpu)
+                     device=device, gpus=max(1, int(gpus)) if gpu else 0)
     for t in tokenizers:  # the driver built them on the CPU; say where the actors ran them
         t.device = "cuda" if (device != "cpu" and gpus > 0 and t.uses_torch) else "cpu"
     return run.result(engine="ray", ray_address=address or "local", workers=options.workers)
