@@ -20,12 +20,26 @@ from compressbench.core.errors import ConfigError
 
 
 def check_out_dir(path: str | Path, *, force: bool, option: str = "--out") -> Path:
-    """``path`` as a folder to write into, checked but not created: a non-empty one needs ``force``."""
+    """``path`` as a folder to write into, checked but not created: a non-empty one needs ``force``. A folder
+    holding only hidden files (a merge killed before it renamed its files) says so: ``ls`` shows nothing.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / ".results.jsonl.merging").write_text("")
+    >>> check_out_dir(d, force=False)
+    Traceback (most recent call last):
+    ...
+    compressbench.core.errors.ConfigError: ... not empty (it holds only hidden files: .results.jsonl.merging); ...
+    """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: exists and is not a directory; choose another {option}")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ConfigError(f"{out}: directory is not empty; pass --force to overwrite it or choose another {option}")
+    if out.is_dir() and not force:
+        entries = sorted(p.name for p in out.iterdir())
+        if entries:
+            hidden = f" (it holds only hidden files: {', '.join(entries[:3])})" if all(
+                n.startswith(".") for n in entries) else ""
+            raise ConfigError(f"{out}: directory is not empty{hidden}; pass --force to overwrite it or choose another "
+                              f"{option}")
     return out
 
 
