@@ -120,6 +120,17 @@ def test_a_merge_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
     assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
 
 
+def test_a_run_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
+    """results.jsonl written where the disk is full (/dev/full): one line naming the file, the cause and
+    what to do next, exit 2 (was a traceback)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.jsonl").symlink_to("/dev/full")
+    line = one_line_error(cli("run", str(text_run.parent / "suite.toml"), "--out", str(out), "--force"),
+                          f"{out / 'results.jsonl'}: No space left on device", "--resume")
+    assert line.startswith("compressbench: error: ")
+
+
 def test_report_refuses_to_overwrite_without_force(text_run, tmp_path):
     out = tmp_path / "report.md"
     out.write_text("my notes", encoding="utf-8")

@@ -11,6 +11,7 @@ Exit codes: 0 success; 1 some samples failed (all results still written);
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
@@ -68,6 +69,20 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     print(f"compressbench: warning: {text.removeprefix('compressbench: ')}", file=file or sys.stderr)
 
 
+def system_error(exc: OSError) -> str:
+    """What a failed read or write of the machine's own (a full disk, a read-only folder) says, and what to
+    do next.
+
+    >>> import errno
+    >>> system_error(OSError(errno.ENOSPC, "No space left on device", "out/results.jsonl"))
+    'out/results.jsonl: No space left on device; free some space or choose another --out (a run continues with --resume)'
+    """
+    where = f"{exc.filename}: " if exc.filename else ""
+    hint = ("; free some space or choose another --out (a run continues with --resume)"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
+    return f"{where}{exc.strerror or exc}{hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     warnings.showwarning = _show_warning
@@ -89,3 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # e.g. `compressbench list | head`
         return EXIT_OK
+    except OSError as exc:  # the machine's, not the data's (a bad file is its sample's error): one line
+        print(f"compressbench: error: {system_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE

@@ -112,18 +112,25 @@ class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
     def __init__(self, path: Path, *, append: bool = False, errors: ErrorMessages | None = None) -> None:
+        self.path = path
         self.fh: TextIO = path.open("a" if append else "w", encoding="utf-8")
         # unique, in order; a resumed run passes its PriorRows' errors, which are met first
         self.errors = ErrorMessages() if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
-        self.fh.write(json_text(row) + "\n")
-        self.fh.flush()
+        try:
+            self.fh.write(json_text(row) + "\n")
+            self.fh.flush()
+        except OSError as exc:  # a full disk: the error names this file (a flush's does not)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         if row.get("error"):
             self.errors.add(row["error"])
 
     def close(self) -> None:
-        self.fh.close()
+        try:
+            self.fh.close()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
 
 def finish_run(out: Path, result: "RunResult", errors: ErrorMessages) -> int:
