@@ -69,17 +69,19 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     print(f"compressbench: warning: {text.removeprefix('compressbench: ')}", file=file or sys.stderr)
 
 
-def system_error(exc: OSError) -> str:
+def system_error(exc: OSError, command: str) -> str:
     """What a failed read or write of the machine's own (a full disk, a read-only folder) says, and what to
     do next.
 
     >>> import errno
-    >>> system_error(OSError(errno.ENOSPC, "No space left on device", "out/results.jsonl"))
+    >>> system_error(OSError(errno.ENOSPC, "No space left on device", "out/results.jsonl"), "run")
     'out/results.jsonl: No space left on device; free some space or choose another --out (a run continues with --resume)'
     """
     where = f"{exc.filename}: " if exc.filename else ""
-    hint = ("; free some space or choose another --out (a run continues with --resume)"
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
+    hint = ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "; free some space or choose another --out" + (" (a run continues with --resume)" if command == "run"
+                                                             else "")
     return f"{where}{exc.strerror or exc}{hint}"
 
 
@@ -105,5 +107,5 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `compressbench list | head`
         return EXIT_OK
     except OSError as exc:  # the machine's, not the data's (a bad file is its sample's error): one line
-        print(f"compressbench: error: {system_error(exc)}", file=sys.stderr)
+        print(f"compressbench: error: {system_error(exc, args.command)}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,8 @@ import argparse
 import itertools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -108,6 +110,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """An ``OSError`` raised within that names no file (a failed write's or flush's) names ``path``, so that
+    the command line's one-line error says where (:func:`compressbench.cli.system_error`)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
 class ResultsWriter:
     """results.jsonl, one row per line, flushed as rows arrive (nothing is lost if the run dies)."""
 
@@ -118,19 +132,15 @@ class ResultsWriter:
         self.errors = ErrorMessages() if errors is None else errors
 
     def __call__(self, row: dict[str, Any]) -> None:
-        try:
+        with naming(self.path):  # a full disk
             self.fh.write(json_text(row) + "\n")
             self.fh.flush()
-        except OSError as exc:  # a full disk: the error names this file (a flush's does not)
-            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         if row.get("error"):
             self.errors.add(row["error"])
 
     def close(self) -> None:
-        try:
+        with naming(self.path):
             self.fh.close()
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
 
 def finish_run(out: Path, result: "RunResult", errors: ErrorMessages) -> int:

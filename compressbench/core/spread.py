@@ -94,13 +94,6 @@ class Spread:
         self.total = ExactSum()  # the sum of the values in the buckets
         self.count = 0
 
-    def __len__(self) -> int:
-        return self.count
-
-    @property
-    def exact(self) -> bool:
-        return self.buckets is None
-
     def add(self, value: float) -> None:
         self.count += 1
         self.values.append(value)

@@ -6,7 +6,7 @@ import argparse
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
-from compressbench.cli.common import finish_run, warn
+from compressbench.cli.common import finish_run, naming, warn
 from compressbench.cli.outdir import prepare_out_dir
 from compressbench.core.errors import ConfigError
 
@@ -38,19 +38,16 @@ def run(args: argparse.Namespace) -> int:
     out = prepare_out_dir(args.out, force=args.force)
     files = {out / name: out / f".{name}.merging" for name in ("results.jsonl", IDS_FILE)}  # renamed once complete
     try:
-        with ExitStack() as stack:
+        with naming(out), ExitStack() as stack:  # a full disk: one line naming --out (compressbench.cli)
             rows, ids = (stack.enter_context(part.open("w", encoding="utf-8")) for part in files.values())
             merged = plan.write(emit=lambda row: rows.write(json_text(row) + "\n"),
                                 emit_ids=lambda line: ids.write(json_text(line) + "\n"))
-    except BaseException as exc:  # a damaged token_ids.jsonl line, an interrupt: what --out held stays as it was
+    except BaseException:  # a damaged token_ids.jsonl line, an interrupt, a full disk: --out stays as it was
         for part in files.values():
             part.unlink(missing_ok=True)
         for folder in made:  # and the folders made for it (unless something else is in them now)
             with suppress(OSError):
                 folder.rmdir()
-        if isinstance(exc, OSError):  # a full disk: one line, not a traceback
-            raise ConfigError(f"{out}: cannot write the merged files ({exc.strerror or exc}); free some space "
-                              "or choose another --out") from None
         raise
     for final, part in files.items():
         part.replace(final)
