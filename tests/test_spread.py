@@ -147,3 +147,33 @@ def test_small_spreads_absorbed_past_the_limit_wait_in_the_buffer(monkeypatch):
         merged.absorb(share)
     assert merged.summary() == whole.summary()
     assert len(passes) <= len(values) // spread.BUFFER + 3, passes  # not two an absorb (about 190)
+
+
+def test_per_language_aggregates_keep_no_per_sample_values(monkeypatch):
+    """A language row reports no spread of C, so its aggregate keeps no values: a group over 40 languages
+    holds little more than one without them (it would hold 8 bytes more a sample), and reports the same."""
+    from compressbench.results import Group
+
+    monkeypatch.setattr(spread, "EXACT_SAMPLES", 100_000)  # the default: every value kept
+
+    values = udhr_compressions()[:1000]
+
+    def group(languages: bool) -> tuple[int, Group]:
+        measurements = [Measurement("d", "text", "bytes", f"{lang}/{i}", round(v * 10), round(v * 10), round(v * 10),
+                                    10, 0.001, language=f"l{lang}" if languages else None)
+                        for lang in range(40) for i, v in enumerate(values)]
+        Group().add(measurements[0])  # imports the registry of counts before memory is traced
+        tracemalloc.start()
+        try:
+            g = Group()
+            for m in measurements:
+                g.add(m)
+            return tracemalloc.get_traced_memory()[0], g
+        finally:
+            tracemalloc.stop()
+
+    plain, with_languages = group(False), group(True)
+    assert with_languages[0] - plain[0] < 8 * 40 * len(values) / 2, (plain[0], with_languages[0])
+    assert with_languages[1].total.summary() == plain[1].total.summary()
+    row = with_languages[1].languages["l3"].summary()
+    assert row["samples"] == len(values) and "compression_p50" not in row

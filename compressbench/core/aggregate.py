@@ -37,7 +37,8 @@ class Aggregate:
     errors: int = 0
     sums: dict[str, ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _SUMMED})
     counts: dict[str, ExactSum] = field(default_factory=dict)
-    per_sample: Spread = field(default_factory=Spread)  # per-sample C, for its mean and percentiles
+    per_sample: Spread | None = field(default_factory=Spread)  # per-sample C, for its mean and percentiles
+    # (None: not kept, as for the per-language aggregates, whose rows report no spread)
     peaks: dict[str, float] = field(default_factory=dict)  # counts declared to aggregate as their maximum
     means: dict[str, tuple[ExactSum, int]] = field(default_factory=dict)  # counts declared as a per-sample mean
     moments: dict[tuple[int, int], ExactSum] = field(default_factory=lambda: {k: ExactSum() for k in _MOMENTS})
@@ -69,7 +70,7 @@ class Aggregate:
                 self.means[key] = (total, n + 1)
             else:
                 self.counts.setdefault(key, ExactSum()).add(value)
-        if m.compression is not None:
+        if m.compression is not None and self.per_sample is not None:
             self.per_sample.add(m.compression)
         t, n = m.raw_bytes or 0, m.tokens or 0
         for a, b in _MOMENTS:
@@ -77,7 +78,7 @@ class Aggregate:
 
     def merge(self, other: "Aggregate") -> "Aggregate":
         """A new aggregate equal to the one over both inputs' samples."""
-        out = Aggregate()
+        out = Aggregate(per_sample=None if self.per_sample is None else Spread())
         out.absorb(self)
         out.absorb(other)
         return out
@@ -89,7 +90,10 @@ class Aggregate:
         for part, theirs in ((self.sums, other.sums), (self.counts, other.counts), (self.moments, other.moments)):
             for k, v in theirs.items():
                 part[k] = part.get(k, ExactSum()).merge(v)
-        self.per_sample.absorb(other.per_sample)
+        if self.per_sample is not None:
+            if other.per_sample is None and other.samples > other.errors:
+                raise ValueError("cannot absorb an aggregate that kept no per-sample C into one that keeps them")
+            self.per_sample.absorb(other.per_sample or Spread())
         for k, v in other.peaks.items():
             self.peaks[k] = max(self.peaks.get(k, v), v)
         for k, v in other.means.items():
@@ -120,7 +124,8 @@ class Aggregate:
             "tokens": int(s["tokens"]),
         }
         out.update(derived({**counts, **{k: s[k] for k in ("raw_bytes", "input_bytes", "tokens")}}))
-        out.update(self.per_sample.summary())
+        if self.per_sample is not None:
+            out.update(self.per_sample.summary())
         out["seconds"] = s["seconds"]
         out["decode_seconds"] = s["decode_seconds"]
         out["raw_mb_per_s"] = ratio(s["raw_bytes"] / 1e6, s["seconds"])
