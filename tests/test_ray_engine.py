@@ -146,3 +146,29 @@ def test_ray_draws_the_local_engines_sample(ray_here, tmp_path):
     assert min(rounds.values()) >= 2 and len(set(rounds.values())) > 1  # one dataset stops while others go on
     units = local["unit"]["datasets"]["table"]
     assert 0 < units["sampled_units"] < units["population_units"]
+
+
+@pytest.mark.slow
+@needs_ray
+def test_tokenizers_that_do_not_build_on_an_actor_stop_the_run_in_one_line(ray_here, tmp_path):
+    """The driver builds the tokenizers, then the actors build them again from the specs: a file the
+    actors cannot see (gone here; on a cluster, not on that node) is one ConfigError naming the dataset and
+    the file, not a Ray traceback."""
+    from compressbench.core.errors import ConfigError
+    from compressbench.data.suite import load_suite
+    from compressbench.engines.ray_data import run_suite_ray
+    from compressbench.runner import RunOptions, build_tokenizers
+    from tests.conftest import ROOT
+
+    (tmp_path / "tok.json").write_bytes((ROOT / "fixtures" / "tokenizers" / "udhr-bpe.json").read_bytes())
+    (tmp_path / "a.txt").write_text("hello world\n", encoding="utf-8")
+    (tmp_path / "suite.toml").write_text('tokenizers = ["hf:tok.json"]\n[[datasets]]\nname = "t"\n'
+                                         'modality = "text"\npaths = ["a.txt"]\n', encoding="utf-8")
+    suite = load_suite(tmp_path / "suite.toml")
+    tokenizers = build_tokenizers(suite.tokenizers, device="cpu", base=suite.base)
+    (tmp_path / "tok.json").unlink()
+    with pytest.raises(ConfigError) as caught:
+        run_suite_ray(suite, tokenizers=tokenizers, options=RunOptions(workers=1))
+    message = str(caught.value)
+    assert "\n" not in message and "dataset 't'" in message and "tok.json: no such file" in message
+    assert "Ray worker" in message

@@ -30,6 +30,7 @@ from typing import Any
 
 from compressbench.adapters.base import Tokenizer
 from compressbench.core.backends import import_backend
+from compressbench.core.errors import ConfigError
 from compressbench.core.sample import Measurement
 from compressbench.data.discover import Found
 from compressbench.data.modalities import default_batch_size
@@ -57,7 +58,12 @@ class _Measurer:
     def tokenizers(self, ds: Dataset) -> list[Tokenizer]:
         if self.built[0] != self.specs[ds.name]:
             self.built = ([], [])  # the last set goes before the next is built: one set in memory
-            tokenizers = build_tokenizers(self.specs[ds.name], device=self.device, base=self.suite.base)
+            try:
+                tokenizers = build_tokenizers(self.specs[ds.name], device=self.device, base=self.suite.base)
+            except ConfigError as exc:  # built on the driver, so something this node lacks (a file, a package)
+                raise _BuildFailed(f"dataset {ds.name!r}: its tokenizers do not build on a Ray worker ({exc}); "
+                                   "every node needs compressbench, the tokenizers' packages and their files "
+                                   "at the same paths as the driver") from None
             set_measures(tokenizers, self.options)
             self.built = (self.specs[ds.name], tokenizers)
         return self.built[1]
@@ -65,11 +71,16 @@ class _Measurer:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        measured = [m for name, units in zip(batch["dataset"], batch["units"])
-                    for m in self.measure(self.datasets[str(name)], json.loads(units))]
+        try:
+            measured = [m for name, units in zip(batch["dataset"], batch["units"])
+                        for m in self.measure(self.datasets[str(name)], json.loads(units))]
+        except _BuildFailed as exc:  # one record that says so: Ray would hand the driver a traceback
+            return {"row": np.array([""], dtype=object), "ids": np.array([""], dtype=object),
+                    "failed": np.array([str(exc)], dtype=object)}
         rows = [json.dumps(m.to_row(), ensure_ascii=False) for m in measured]
         ids = ["" if m.token_ids is None else json.dumps(sorted(m.token_ids.items())) for m in measured]
-        return {"row": np.array(rows, dtype=object), "ids": np.array(ids, dtype=object)}
+        return {"row": np.array(rows, dtype=object), "ids": np.array(ids, dtype=object),
+                "failed": np.array([""] * len(rows), dtype=object)}
 
     def measure(self, ds: Dataset, items: list[dict[str, Any]]) -> list[Measurement]:
         """One package's measurements: its samples in batches, each measured by every tokenizer in turn."""
@@ -80,6 +91,10 @@ class _Measurer:
                    for item in items for r in _records(ds, item, options.max_file_bytes))
         return [m for chunk in batched(samples, options.batch_size or default_batch_size(ds.modality))
                 for t in tokenizers for m in measure_batch(t, chunk)]
+
+
+class _BuildFailed(Exception):
+    """A dataset's tokenizers would not build on an actor; the message says why, in one line."""
 
 
 def _item(unit: Unit, draw: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -203,10 +218,13 @@ def _measure(ray: Any, run: Run, suite: Suite, phase: list[tuple[Dataset, list[d
 
 
 def _take(run: Run, records: Iterable[dict[str, Any]], first: dict[str, str]) -> None:
-    """The actors' rows (``records``: each a row and its token-id counts, as JSON) counted into ``run``. A
+    """The actors' rows (``records``: each a row and its token-id counts, as JSON, or why an actor could not
+    build a dataset's tokenizers, raised here as a :class:`ConfigError`) counted into ``run``. A
     sample has one row of each of its dataset's tokenizers: it enters the dataset's tally with its row of
     the ``first`` (by dataset), so that no set of sample ids grows with the corpus."""
     for record in records:
+        if record.get("failed"):
+            raise ConfigError(record["failed"])
         row = json.loads(record["row"])
         if row["tokenizer"] == first[row["dataset"]]:
             run.tallies[row["dataset"]].content.add(row["sample"], row.get("file_sha256") or "")
