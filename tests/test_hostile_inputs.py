@@ -120,6 +120,34 @@ def test_a_merge_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
     assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
 
 
+def test_a_merge_that_fails_writing_its_summary_leaves_the_earlier_merge_whole(text_run, tmp_path, monkeypatch,
+                                                                                capsys):
+    """The disk fills while the summary is written, after the merged rows are complete: the folder keeps
+    the earlier merge's rows and summary together (not new rows beside an old summary), and nothing hidden."""
+    import errno
+
+    from compressbench.cli import main
+    from compressbench.reports import summary
+
+    merged = tmp_path / "merged"
+    shutil.copytree(text_run, merged)
+    with (merged / "results.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write("\n")  # a blank line: this copy differs from what a new merge writes
+    before = {p.name: p.read_bytes() for p in merged.iterdir()}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(summary, "write_summary", full)
+    assert main(["merge", str(text_run), "--out", str(merged), "--force"]) == 2
+    assert "No space left" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in merged.iterdir()} == before
+    monkeypatch.undo()
+    assert main(["merge", str(text_run), "--out", str(merged), "--force"]) == 0  # and it merges once there is room
+    assert (merged / "results.jsonl").read_bytes() != before["results.jsonl"]
+    assert sorted(p.name for p in merged.iterdir()) == sorted(before)
+
+
 def test_a_run_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
     """results.jsonl written where the disk is full (/dev/full): one line naming the file, the cause and
     what to do next, exit 2 (was a traceback)."""

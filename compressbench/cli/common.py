@@ -143,18 +143,32 @@ class ResultsWriter:
             self.fh.close()
 
 
-def finish_run(out: Path, result: "RunResult", errors: ErrorMessages) -> int:
+def finish_run(out: Path, result: "RunResult", errors: ErrorMessages, staged: dict[Path, Path] | None = None) -> int:
     """Write summary.json/.csv and report.md, print the summary table, and say what failed.
+
+    The three files are written into a hidden folder of ``out`` and moved into place once all are
+    complete, after the files ``staged`` (final path -> the complete file written under another name,
+    as ``merge`` writes its rows): a failure on the way (a full disk) leaves the folder's earlier files
+    as they were, not new rows beside an old summary.
 
     Returns the exit code: 1 when any sample failed, else 0.
     """
+    import shutil
+    import tempfile
+
     from compressbench.reports.markdown import render_report
     from compressbench.reports.summary import build_summary, write_summary
     from compressbench.reports.tables import SUMMARY_COLUMNS, printable, render
 
     summary = build_summary(result)
-    write_summary(summary, out)
-    (out / "report.md").write_text(render_report(summary, errors), encoding="utf-8", errors="backslashreplace")
+    folder = Path(tempfile.mkdtemp(prefix=".summary-", dir=out))
+    try:
+        write_summary(summary, folder)
+        (folder / "report.md").write_text(render_report(summary, errors), encoding="utf-8", errors="backslashreplace")
+        for final, part in {**(staged or {}), **{out / f.name: f for f in sorted(folder.iterdir())}}.items():
+            part.replace(final)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(render(summary["rows"], SUMMARY_COLUMNS))
     print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
     if not result.failed:

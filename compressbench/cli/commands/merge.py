@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
             rows, ids = (stack.enter_context(part.open("w", encoding="utf-8")) for part in files.values())
             merged = plan.write(emit=lambda row: rows.write(json_text(row) + "\n"),
                                 emit_ids=lambda line: ids.write(json_text(line) + "\n"))
+            stack.close()  # both files complete
+            for message in merged.warnings:
+                warn(message)
+            return finish_run(out, merged.result, merged.errors, staged=files)  # renames them with the summary
     except BaseException:  # a damaged token_ids.jsonl line, an interrupt, a full disk: --out stays as it was
         for part in files.values():
             part.unlink(missing_ok=True)
@@ -49,8 +53,3 @@ def run(args: argparse.Namespace) -> int:
             with suppress(OSError):
                 folder.rmdir()
         raise
-    for final, part in files.items():
-        part.replace(final)
-    for message in merged.warnings:
-        warn(message)
-    return finish_run(out, merged.result, merged.errors)
