@@ -148,6 +148,28 @@ def test_a_merge_that_fails_writing_its_summary_leaves_the_earlier_merge_whole(t
     assert sorted(p.name for p in merged.iterdir()) == sorted(before)
 
 
+def test_a_run_that_fails_writing_its_summary_names_the_file_and_leaves_nothing_hidden(text_run, tmp_path,
+                                                                                       monkeypatch, capsys):
+    """The summary is written in a hidden folder and moved into place: a full disk there is one line naming
+    --out's summary.json (not the hidden folder, gone by then), and a folder a killed run left is removed."""
+    import errno
+
+    from compressbench.cli import main
+    from compressbench.reports import summary
+
+    out = tmp_path / "out"
+    (out / ".summary-killed").mkdir(parents=True)
+
+    def full(rows, folder):
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "summary.json"))
+
+    monkeypatch.setattr(summary, "write_summary", full)
+    assert main(["run", str(text_run.parent / "suite.toml"), "--out", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out / 'summary.json'}: No space left on device" in err, err
+    assert not list(out.glob(".summary-*")) and not (out / "summary.json").exists()
+
+
 def test_a_run_on_a_full_disk_is_a_one_line_error(text_run, tmp_path):
     """results.jsonl written where the disk is full (/dev/full): one line naming the file, the cause and
     what to do next, exit 2 (was a traceback)."""

@@ -161,12 +161,18 @@ def finish_run(out: Path, result: "RunResult", errors: ErrorMessages, staged: di
     from compressbench.reports.tables import SUMMARY_COLUMNS, printable, render
 
     summary = build_summary(result)
+    for stale in out.glob(".summary-*"):  # left by a run killed while it wrote its summary
+        shutil.rmtree(stale, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix=".summary-", dir=out))
     try:
         write_summary(summary, folder)
         (folder / "report.md").write_text(render_report(summary, errors), encoding="utf-8", errors="backslashreplace")
         for final, part in {**(staged or {}), **{out / f.name: f for f in sorted(folder.iterdir())}}.items():
             part.replace(final)
+    except OSError as exc:  # name the file the user knows, not the hidden folder (gone by the time they look)
+        if exc.filename and Path(exc.filename).parent == folder:
+            exc.filename = str(out / Path(exc.filename).name)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(render(summary["rows"], SUMMARY_COLUMNS))

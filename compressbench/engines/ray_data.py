@@ -60,8 +60,9 @@ class _Measurer:
             self.built = ([], [])  # the last set goes before the next is built: one set in memory
             try:
                 tokenizers = build_tokenizers(self.specs[ds.name], device=self.device, base=self.suite.base)
-            except ConfigError as exc:  # built on the driver, so something this node lacks (a file, a package)
-                raise _BuildFailed(f"dataset {ds.name!r}: its tokenizers do not build on a Ray worker ({exc}); "
+            except (ConfigError, OSError, ImportError) as exc:  # the driver built them: this node lacks something
+                why = " ".join(str(exc).split()) or type(exc).__name__  # one line
+                raise _BuildFailed(f"dataset {ds.name!r}: its tokenizers do not build on a Ray worker ({why}); "
                                    "every node needs compressbench, the tokenizers' packages and their files "
                                    "at the same paths as the driver") from None
             set_measures(tokenizers, self.options)
