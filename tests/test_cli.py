@@ -80,6 +80,8 @@ def test_default_suite_runs_and_writes_everything(default_run):
     assert len(rows) == len(summary["rows"]) and SUMMARY_KEYS <= set(rows[0])
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert all(RESULT_KEYS <= set(r) for r in results)
+    numbers = {k for r in results for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    assert numbers <= set(summary["units"]), numbers - set(summary["units"])  # every number in a row has its unit
     assert len(results) == sum(r["samples"] for r in summary["rows"])
     report = (out / "report.md").read_text()
     assert "## Text" in report and "Token premium" in report and "bytes/token" in report

@@ -63,6 +63,12 @@ UNITS: dict[str, str] = {
     "sampled_frames": "count of video frames the tokenizer consumed after sampling (padding frames included)",
     "clips": "count of fixed-length video clips the tokenizer encoded (the last one padded)",
     "fps": "frames/s (native frame rate of a video sample)",
+    "width": "pixels (decoded width of an image or video sample, before the tokenizer's resize)",
+    "height": "pixels (decoded height of an image or video sample, before the tokenizer's resize)",
+    "frames": "frames (video: frames in the clip, from its header or decoded; image: frames in an animated file, "
+              "of which the first is measured)",
+    "sample_rate": "Hz (native sample rate of an audio sample, before any resampling)",
+    "channels": "count of audio channels in the file (mixed to mono where the tokenizer takes mono)",
     "chars_per_token": "characters/token",
     "fertility": "tokens/word (whitespace-separated words)",
     "unk_rate": "share of tokens that are the unknown token (0-1)",
