@@ -56,12 +56,18 @@ def build_tokenizers(specs: tuple[str, ...] | list[str], *, device: str, base: P
 
 
 def check_coverage(suite: Suite, tokenizers: list[Tokenizer]) -> None:
-    """Every dataset has a tokenizer of its modality (checked before any output is created)."""
+    """Every dataset has a tokenizer of its modality, and a file system for each of its URLs (an unknown
+    protocol, a back-end not installed), checked before any output is created; nothing is read."""
+    from compressbench.data.remote import filesystem, is_url
+
     modalities = {t.modality for t in tokenizers}
     for ds in suite.datasets:
         if ds.modality not in modalities:
             raise ConfigError(f"dataset {ds.name!r} is {ds.modality} but the suite has no {ds.modality} tokenizer; "
                               f"add one (see `compressbench list`) or drop the dataset")
+        for path in ds.paths:
+            if is_url(path):
+                filesystem(path)
 
 
 # How --shard splits a suite, recorded in run.json and the summary's provenance: shards of

@@ -14,6 +14,7 @@ compressbench.core.errors.ConfigError: ... exists; pass --force to overwrite it 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 from compressbench.core.errors import ConfigError
@@ -64,3 +65,19 @@ def check_out_file(path: str | Path, *, force: bool, option: str = "--out", make
     if out.exists() and not force:
         raise ConfigError(f"{out}: exists; pass --force to overwrite it or choose another {option}")
     return out
+
+
+def missing_folders(path: str | Path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, innermost first: what creating it makes."""
+    out = Path(path)
+    return [f for f in (out, *out.parents) if not f.exists()]
+
+
+def remove_made(files: list[Path], folders: list[Path]) -> None:
+    """Take back what a command that failed early wrote: its ``files``, then the ``folders`` it made (each
+    unless something else is in it now), so that the corrected command is not refused as "not empty"."""
+    for path in files:
+        path.unlink(missing_ok=True)
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()

@@ -46,7 +46,7 @@ def records(ds: Dataset, unit: Unit, *, max_bytes: int, keep: Callable[[str], bo
         return
     fmt = get_format(unit.format)
     fields = tuple(f for f in ds.field.split(";") if f) if ds.field else fmt.default_fields(ds.modality)
-    spec = ReadSpec(ds.modality, fields, ds.label_fields, max_bytes)
+    spec = ReadSpec(ds.modality, fields, ds.label_fields, max_bytes, ds.options.get("encoding", "utf-8"))
     yield from fmt.records(unit, spec) if keep is None else fmt.chosen(unit, spec, keep)
 
 

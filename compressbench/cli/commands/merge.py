@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 
 from compressbench.cli.common import finish_run, naming, warn
-from compressbench.cli.outdir import prepare_out_dir
+from compressbench.cli.outdir import missing_folders, prepare_out_dir, remove_made
 from compressbench.core.errors import ConfigError
 
 NAME = "merge"
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out} is one of the runs being merged (their rows are read while the merged "
                           "ones are written); choose another --out")
     plan = merge_runs(args.runs)  # every check that needs no second read, before the output folder is touched
-    made = [f for f in (Path(args.out), *Path(args.out).parents) if not f.exists()]  # innermost first
+    made = missing_folders(args.out)
     out = prepare_out_dir(args.out, force=args.force)
     files = {out / name: out / f".{name}.merging" for name in ("results.jsonl", IDS_FILE)}  # renamed once complete
     try:
@@ -47,9 +47,5 @@ def run(args: argparse.Namespace) -> int:
                 warn(message)
             return finish_run(out, merged.result, merged.errors, staged=files)  # renames them with the summary
     except BaseException:  # a damaged token_ids.jsonl line, an interrupt, a full disk: --out stays as it was
-        for part in files.values():
-            part.unlink(missing_ok=True)
-        for folder in made:  # and the folders made for it (unless something else is in them now)
-            with suppress(OSError):
-                folder.rmdir()
+        remove_made(list(files.values()), made)
         raise

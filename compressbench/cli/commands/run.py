@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
-from compressbench.cli.outdir import prepare_out_dir
+from compressbench.cli.outdir import missing_folders, prepare_out_dir, remove_made
 from compressbench.core.errors import ConfigError
 from compressbench.core.ledger import IDS_FILE
 
@@ -141,9 +141,11 @@ def run(args: argparse.Namespace) -> int:
     check_coverage(suite, tokenizers)  # every configuration error before --out is created
     manifest = _manifest(suite, tokenizers, args)
     out = Path(args.out)
+    made: list[Path] | None = None  # the folders this run makes (None: --out held something already)
     if args.resume:
         _check_resumable(out, manifest)
     else:
+        made = missing_folders(out) if not out.is_dir() or not any(out.iterdir()) else None
         out = prepare_out_dir(out, force=args.force)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     # the interrupted run's rows and ids, streamed as the run starts (its errors are reported first)
@@ -163,6 +165,12 @@ def run(args: argparse.Namespace) -> int:
                                options=run_options(args), shard=shard, prior_rows=prior or (),
                                emit_ids=ids_writer, prior_ids=prior_ids, sampling=sampling)
         result.provenance["suite_origin"] = origin
+    except ConfigError:  # found before anything was measured (a bucket it cannot list): take --out back
+        writer.close()
+        ids_writer.close()
+        if made is not None and not (out / "results.jsonl").stat().st_size:
+            remove_made([out / name for name in (MANIFEST, "results.jsonl", IDS_FILE)], made)
+        raise
     finally:
         writer.close()
         ids_writer.close()

@@ -20,6 +20,8 @@ not be read.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,6 +30,7 @@ from typing import IO, Any, ClassVar
 from compressbench.core.errors import SampleError, first_line
 from compressbench.data.discover import Found, unicode_name
 from compressbench.data.remote import filesystem
+from compressbench.data.zstdstream import open_zstd
 
 # file extension -> fsspec's name of the compression; decompressed streaming, by extension
 COMPRESSIONS: dict[str, str] = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
@@ -54,6 +57,7 @@ class ReadSpec:
     fields: tuple[str, ...]  # the field (column, key, member extensions in order of preference) measured
     labels: tuple[str, ...] = ()  # record fields a ``{field:NAME}`` language label needs
     max_bytes: int = 8 << 30  # a larger record is an error row, never read whole
+    encoding: str = "utf-8"  # of a text container that is not UTF-8 by definition (CSV, TSV)
 
 
 @dataclass
@@ -89,6 +93,25 @@ def member_id(unit: Unit, key: str) -> str:
     return f"{unit.source.id}::{unicode_name(key)}"
 
 
+class DistinctIds:
+    """Sample ids made distinct within a unit: a zip member name or a tar key met again further on (a
+    zip may hold a name twice; a shard may repeat a key after others) is a sample of its own, ``ID~2``,
+    ``ID~3``…, so that resume, shards and merge never see one id twice. Holds the unit's ids.
+
+    >>> ids = DistinctIds()
+    >>> [ids("a.zip::x"), ids("a.zip::y"), ids("a.zip::x"), ids("a.zip::x")]
+    ['a.zip::x', 'a.zip::y', 'a.zip::x~2', 'a.zip::x~3']
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, rid: str) -> str:
+        n = self.seen.get(rid, 0) + 1
+        self.seen[rid] = n
+        return rid if n == 1 else f"{rid}~{n}"
+
+
 def compression_of(name: PurePosixPath) -> str | None:
     """The compression a file's extension says it has (streaming decompression), or None."""
     return COMPRESSIONS.get(name.suffix.lower())
@@ -101,20 +124,33 @@ def open_source(source: Found, *, decompress: bool = False) -> Iterator[IO[bytes
     Nothing is read whole: the stream reads (and decompresses) as it is consumed.
     """
     compression = compression_of(source.name) if decompress else None
+    with _opened(source) as raw:
+        if compression is None:
+            yield raw
+        elif compression == "zstd":  # one that says when the file was cut short (fsspec's ends quietly)
+            with open_zstd(raw) as fh:
+                yield fh
+        else:
+            from fsspec.compression import compr
+
+            with compr[compression](raw, mode="rb") as fh:
+                yield fh
+
+
+@contextlib.contextmanager
+def _opened(source: Found) -> Iterator[IO[bytes]]:
+    """The source's bytes as stored: a remote file through fsspec, a local one when it is a regular file
+    (a pipe or a device would never end)."""
     if source.url is not None:
         fs, path = filesystem(source.url)
-        with fs.open(path, "rb", compression=compression) as fh:
+        with fs.open(path, "rb") as fh:
             yield fh
         return
     if source.path is None:
         raise SampleError(f"{source.id}: {source.error or 'no file'}")
-    if compression is None:
-        with open(source.path, "rb") as fh:
-            yield fh
-        return
-    from fsspec.compression import compr
-
-    with open(source.path, "rb") as raw, compr[compression](raw, mode="rb") as fh:
+    if not stat.S_ISREG(os.stat(source.path).st_mode):  # before opening: opening a pipe waits for a writer
+        raise SampleError(f"{source.id}: not a regular file (a pipe, socket or device)")
+    with open(source.path, "rb") as fh:
         yield fh
 
 

@@ -22,23 +22,45 @@ from compressbench.data.formats.base import (Format, ReadSpec, Record, Unit, fai
                                              open_source, record_id)
 
 
-def lines(fh: IO[bytes], *, chunk: int = 1 << 16) -> Iterator[bytes]:
+class Skipped(int):
+    """A line over the size limit, by its length in bytes: skipped, never held."""
+
+
+def lines(fh: IO[bytes], *, chunk: int = 1 << 16, max_bytes: int | None = None) -> Iterator[bytes | Skipped]:
     """The lines of a binary stream without their line ends, read at most ``chunk`` bytes at a time
-    (any readable stream, decompressors included; holds at most one line and one chunk). Where the
-    stream has ``read1`` (decompressors do) each read returns what one step gave, so a damaged
-    stream loses as little as possible of what came before the damage."""
+    (any readable stream, decompressors included). It holds at most one line and one chunk, each byte
+    looked at once however long the line; a line over ``max_bytes`` is not held but passed over, and
+    comes as its length (:class:`Skipped`). Where the stream has ``read1`` (decompressors do) each read
+    returns what one step gave, so a damaged stream loses as little as possible of what came before it.
+
+    >>> list(lines(io.BytesIO(b"ab\\r\\n" + b"x" * 10 + b"\\ncd"), chunk=3, max_bytes=5))
+    [b'ab', 10, b'cd']
+    """
     read = getattr(fh, "read1", fh.read)
-    pending = b""
-    while True:
-        block = read(chunk)
-        if not block:
-            break
-        pending += block
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line.rstrip(b"\r")
-    if pending:
-        yield pending.rstrip(b"\r")
+    buffer = bytearray()  # the line so far (no newline in it), then complete lines and the next one's start
+    skipped: int | None = None  # bytes so far of a line over the limit
+    while block := read(chunk):
+        if skipped is not None:
+            end = block.find(b"\n")
+            if end < 0:
+                skipped += len(block)
+                continue
+            yield Skipped(skipped + end)
+            skipped, block = None, block[end + 1:]
+        searched = len(buffer)  # the buffer holds no newline: only the new block is searched
+        buffer += block
+        start = 0
+        while (end := buffer.find(b"\n", max(start, searched))) >= 0:
+            yield bytes(buffer[start:end]).rstrip(b"\r")
+            start = end + 1
+        del buffer[:start]
+        if max_bytes is not None and len(buffer) > max_bytes:
+            skipped = len(buffer)
+            buffer.clear()
+    if skipped is not None:
+        yield Skipped(skipped)
+    elif buffer:
+        yield bytes(buffer).rstrip(b"\r")
 
 
 def parse_record(line: bytes, where: str) -> dict:
@@ -64,12 +86,15 @@ class Jsonl(Format):
         index = 0
         try:
             with open_source(unit.source, decompress=True) as fh:
-                for line in lines(fh):
-                    if not line.strip():
+                for line in lines(fh, max_bytes=spec.max_bytes):
+                    if not isinstance(line, Skipped) and not line.strip():
                         continue
                     rid = record_id(unit, index)
                     index += 1
                     try:
+                        if isinstance(line, Skipped):
+                            raise SampleError(f"{rid}: the line is {line:,} bytes, over the limit of "
+                                              f"{spec.max_bytes:,} (--max-file-bytes); not read")
                         row = parse_record(line, rid)
                         yield Record(rid, unit, data=field_value(row, spec.fields[0], rid, spec.modality),
                                      name=unit.source.name, fields=labels_of(row, spec.labels, rid))

@@ -25,7 +25,8 @@ from typing import Any
 
 from compressbench.core.errors import SampleError
 from compressbench.data.formats import register_format
-from compressbench.data.formats.base import Format, ReadSpec, Record, Unit, failed, member_id, open_source
+from compressbench.data.formats.base import (DistinctIds, Format, ReadSpec, Record, Unit, failed, member_id,
+                                             open_source)
 
 DEFAULT_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "text": ("txt",),
@@ -43,10 +44,10 @@ def split_key(name: str) -> tuple[str, str] | None:
 
 
 class _Group:
-    """The members of one key that the dataset needs, read as they stream past."""
+    """The members of one key that the dataset needs, read as they stream past (``id``: the sample's)."""
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, key: str, id: str) -> None:
+        self.key, self.id = key, id
         self.members: dict[str, bytes] = {}
         self.seen: list[str] = []
         self.too_large: dict[str, int] = {}
@@ -66,6 +67,7 @@ class WebDataset(Format):
         wanted = {e.lower() for e in (*spec.fields, *spec.labels)} | ({"json"} if spec.labels else set())
         group: _Group | None = None
         last = None
+        distinct = DistinctIds()
         try:
             with open_source(unit.source, decompress=True) as fh, tarfile.open(fileobj=fh, mode="r|*") as tar:
                 while (member := tar.next()) is not None:
@@ -77,8 +79,8 @@ class WebDataset(Format):
                     if group is None or key != group.key:
                         if group is not None:
                             yield self._record(unit, group, spec)
-                            last = group.key
-                        group = _Group(key)
+                            last = group.id
+                        group = _Group(key, distinct(member_id(unit, key)))
                     group.seen.append(ext)
                     if ext.lower() not in wanted:
                         continue
@@ -90,12 +92,12 @@ class WebDataset(Format):
             if group is not None:
                 yield self._record(unit, group, spec)
         except Exception as exc:  # a truncated or damaged shard: the sample being read, and all after it, are lost
-            where = member_id(unit, group.key) if group is not None else unit.source.id
-            after = f" after {member_id(unit, last)}" if last else ""
+            where = group.id if group is not None else unit.source.id
+            after = f" after {last}" if last else ""
             yield failed(unit, where, exc, f"cannot read the shard from here on{after}")
 
     def _record(self, unit: Unit, group: _Group, spec: ReadSpec) -> Record:
-        rid = member_id(unit, group.key)
+        rid = group.id
         try:
             return Record(rid, unit, data=self._payload(rid, group, spec), name=PurePosixPath(group.key),
                           fields={n: self._label(rid, group, n) for n in spec.labels})

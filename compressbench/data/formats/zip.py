@@ -14,7 +14,8 @@ from pathlib import PurePosixPath
 
 from compressbench.core.errors import SampleError
 from compressbench.data.formats import register_format
-from compressbench.data.formats.base import Format, ReadSpec, Record, Unit, failed, member_id, open_source
+from compressbench.data.formats.base import (DistinctIds, Format, ReadSpec, Record, Unit, failed, member_id,
+                                             open_source)
 
 
 def _skipped(info: zipfile.ZipInfo) -> bool:
@@ -39,7 +40,8 @@ class Zip(Format):
         """Member ids from the archive's directory (no member read)."""
         try:
             with open_source(unit.source) as fh, zipfile.ZipFile(fh) as archive:
-                return [member_id(unit, i.filename) for i in archive.infolist() if not _skipped(i)]
+                distinct = DistinctIds()
+                return [distinct(member_id(unit, i.filename)) for i in archive.infolist() if not _skipped(i)]
         except Exception:
             return None  # reading it reports why
 
@@ -49,10 +51,11 @@ class Zip(Format):
     def _members(self, unit: Unit, spec: ReadSpec, keep: Callable[[str], bool] | None) -> Iterator[Record]:
         try:
             with open_source(unit.source) as fh, zipfile.ZipFile(fh) as archive:
+                distinct = DistinctIds()
                 for info in archive.infolist():
                     if _skipped(info):
                         continue
-                    rid = member_id(unit, info.filename)
+                    rid = distinct(member_id(unit, info.filename))
                     if keep is not None and not keep(rid):
                         continue
                     try:
