@@ -297,3 +297,19 @@ def test_a_failed_load_is_retried_not_left_half_done(monkeypatch):
     assert registry._loaded is False and not registry._loading
     monkeypatch.undo()
     assert "bytes" in registry.list_families() and registry._loaded is True and len(calls) == 1
+
+
+@pytest.mark.parametrize("spec", [
+    "bytes", "tiktoken:cl100k_base", "tiktoken:o200k_base,vocab=elsewhere.tiktoken", "codec", "codec:mimi",
+    "codec:encodec_24khz,bandwidth_kbps=1.5,count=frames", "codec:frame_rate=50,codebooks=4", "whisper", "ast",
+    "spectrogram", "vit:vit_base_patch16_224", "qwen2vl,max_pixels=401408,patch_size=14", "internvl", "tubelet",
+    "qwen2vl-video", "hf:fixtures/tokenizers/udhr-bpe.json", "sp:fixtures/tokenizers/udhr-unigram.model"])
+def test_the_name_known_without_building_is_the_built_tokenizers_name(spec):
+    """``predict`` matches a plan's or --variant's spec to the summary's rows by this name."""
+    from compressbench.core.registry import canonical_name
+    from tests.conftest import ROOT
+
+    if "vocab=" in spec:  # a vocabulary file elsewhere: the name is the encoding's, the file is never opened
+        assert canonical_name(spec) == "tiktoken:o200k_base"
+        return
+    assert canonical_name(spec) == get_tokenizer(spec, base=ROOT).name

@@ -147,9 +147,9 @@ class CodecTokenizer(AudioTokenizer):
         self.codec = resolve(config)
         self.mixes_to_mono = self.codec.channels == 1  # a multi-channel codec keeps each channel's band
 
-    @property
-    def name(self) -> str:
-        c, r = self.config, self.codec
+    @classmethod
+    def name_of(cls, config: CodecConfig) -> str:
+        c, r = config, resolve(config)
         items = [r.preset] if r.preset else []
         if c.frame_rate is not None:
             items.append(f"frame_rate={_fmt(c.frame_rate)}")

@@ -81,13 +81,20 @@ class Tokenizer(ABC):
         """Count keys of a result that neither the built-ins nor this adapter declare (they would be lost)."""
         return [k for k in result.counts if k not in COUNTS and k not in self.counts]
 
+    @classmethod
+    def name_of(cls, config: Any) -> str:
+        """The name a tokenizer of ``config`` has, known without building it (``predict --variant`` matches
+        names in a summary with it): the canonical spec string; an adapter whose name leaves out what does
+        not change N, or names what its preset fills in, overrides this."""
+        return canonical_spec(cls.family, config, cls.argument)
+
     @property
     def name(self) -> str:
         """The canonical spec string of this configuration (the ``tokenizer`` key of results); the config
         is frozen, so it is worked out once (a run asks for it per sample)."""
         name = self.__dict__.get("_name")
         if name is None:
-            name = self._name = canonical_spec(self.family, self.config, self.argument)
+            name = self._name = self.name_of(self.config)
         return name
 
     def config_values(self) -> dict[str, Any]:

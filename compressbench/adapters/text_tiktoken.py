@@ -43,9 +43,9 @@ class TiktokenTokenizer(TextTokenizer):
         self.encoding = load_encoding(config.encoding, vocab=vocab, download=config.download)
         self.flags = self._flags()  # built up front so no sample's timing pays for it
 
-    @property
-    def name(self) -> str:
-        return f"tiktoken:{self.config.encoding}"  # where the file came from does not change N
+    @classmethod
+    def name_of(cls, config: Any) -> str:
+        return f"tiktoken:{config.encoding}"  # where the file came from does not change N
 
     def fingerprint(self) -> str:
         from compressbench.assets.tiktoken import vocabularies

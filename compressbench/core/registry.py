@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from compressbench.core.errors import ConfigError, first_line
 from compressbench.core.metrics import COUNTS, UNITS, CountSpec
-from compressbench.core.spec import build_config, canonical_spec, config_fields, parse_spec
+from compressbench.core.spec import build_config, config_fields, parse_spec
 
 if TYPE_CHECKING:
     from compressbench.adapters.base import Tokenizer
@@ -241,7 +241,9 @@ def canonical_name(spec: str) -> str:
 
     >>> canonical_name("qwen2vl,max_pixels=401408,patch_size=14")
     'qwen2vl:max_pixels=401408'
+    >>> canonical_name("codec")  # the preset's codebooks and the count convention are part of its name
+    'codec:encodec_24khz,codebooks=8,count=codebook_tokens'
     """
     parsed = parse_spec(spec)
     cls = get_entry(parsed.family).cls
-    return canonical_spec(parsed.family, build_config(cls.Config, parsed, cls.argument), cls.argument)
+    return cls.name_of(build_config(cls.Config, parsed, cls.argument))

@@ -73,6 +73,22 @@ class Measured:
         return self.raw_bytes / total
 
 
+def _canonical(spec: str) -> str:
+    """The name a tokenizer of ``spec`` has in a summary (``codec`` is measured as
+    ``codec:encodec_24khz,codebooks=8,count=codebook_tokens``); ``spec`` itself when its family is not
+    installed here or the spec does not parse.
+
+    >>> _canonical("tiktoken:o200k_base,vocab=o200k.tiktoken"), _canonical("somebody-elses:tokenizer")
+    ('tiktoken:o200k_base', 'somebody-elses:tokenizer')
+    """
+    from compressbench.core.registry import canonical_name
+
+    try:
+        return canonical_name(spec)
+    except ConfigError:  # unknown family, unparsable spec: matched as written
+        return spec
+
+
 def measurement(rows: Sequence[dict[str, Any]], component: Component, label: str) -> Measured:
     """The rows of the component's modality × tokenizer (× dataset), pooled; an error naming what is missing."""
     same_modality = [r for r in rows if r.get("modality") == component.modality]
@@ -80,7 +96,8 @@ def measurement(rows: Sequence[dict[str, Any]], component: Component, label: str
         present = sorted({str(r.get("modality")) for r in rows})
         raise ConfigError(f"{label}: the summary has no {component.modality} rows (modalities measured: "
                           f"{', '.join(present) or 'none'}); run a suite with {component.modality} data first")
-    matched = [r for r in same_modality if r.get("tokenizer") == component.tokenizer]
+    names = {component.tokenizer, _canonical(component.tokenizer)}
+    matched = [r for r in same_modality if r.get("tokenizer") in names]
     if not matched:
         present = sorted({str(r.get("tokenizer")) for r in same_modality})
         raise ConfigError(f"{label}: tokenizer {component.tokenizer!r} was not measured on {component.modality} "

@@ -70,7 +70,7 @@ def test_images_are_counted_per_measured_image():
 
 
 @pytest.mark.parametrize("plan, message", [
-    (one("audio", "hubert", 1, "hours"), "tokenizer 'hubert' was not measured on audio in the summary; measured: codec, whisper"),
+    (one("audio", "hubert", 1, "hours"), "tokenizer 'hubert' was not measured on audio in the summary; measured: codec:encodec_24khz,codebooks=8,count=codebook_tokens, whisper"),
     (one("video", "videomae", 10, "hours"), "no durations (duration_s)"),
     (Plan("p", (Component("text", "text", "bytes", 1, "GB", dataset="news"),)), "dataset 'news'"),
 ])

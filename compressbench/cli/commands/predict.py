@@ -81,17 +81,18 @@ def _plans(args: argparse.Namespace) -> list:
 
 
 def _variant_names(tokenizer: str, option: str) -> list[str]:
-    """The tokenizers one --variant names: a sweep (max_pixels=a|b) gives one per value, each by its canonical
-    name as the summary has it; a family not installed here is taken as written."""
+    """The tokenizers one --variant names, as written: a sweep (max_pixels=a|b) gives one per value. Each is
+    checked here when its family is installed; the summary's rows are matched by canonical name."""
     from compressbench.core.errors import ConfigError
     from compressbench.core.registry import canonical_name, list_families
     from compressbench.core.spec import expand_specs, parse_spec
 
     try:
         specs = expand_specs([tokenizer])
-        if parse_spec(tokenizer).family not in list_families():
-            return specs
-        return [canonical_name(s) for s in specs]
+        if parse_spec(tokenizer).family in list_families():
+            for spec in specs:
+                canonical_name(spec)  # a bad option is an error now, not a missing row later
+        return specs
     except ConfigError as exc:
         raise ConfigError(f"--variant {option!r}: {exc}") from None
 
