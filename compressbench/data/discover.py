@@ -80,10 +80,21 @@ def _sample_id(path: Path | str, base: Path) -> str:
     return _relative(os.path.abspath(path), os.path.abspath(base))  # abspath: symlinks keep their own name
 
 
-def _relative(absolute: str, root: str) -> str:
-    """``absolute`` relative to ``root`` (both absolute) when it lies below it, POSIX-style; else itself."""
+def _relative(absolute: str, root: str, *, climb: bool = False) -> str:
+    """``absolute`` relative to ``root`` (both absolute) when it lies below it, POSIX-style; else itself, or
+    with ``climb`` (the user wrote a relative path, such as ``../data``) relative all the same, so that the
+    id is the same wherever the suite and its data are checked out together.
+
+    >>> _relative("/w/data/a.txt", "/w/suite"), _relative("/w/data/a.txt", "/w/suite", climb=True)
+    ('/w/data/a.txt', '../data/a.txt')
+    """
     prefix = root if root.endswith(os.sep) else root + os.sep
     relative = absolute[len(prefix):] if absolute.startswith(prefix) else "." if absolute == root else absolute
+    if climb and relative == absolute:
+        try:
+            relative = os.path.relpath(absolute, root)
+        except ValueError:  # another drive (Windows): no relative path
+            pass
     return relative if os.sep == "/" else Path(relative).as_posix()
 
 
@@ -133,7 +144,8 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
                     found.append(Found(url, None, url=url))
             continue
         full = Path(pattern).expanduser()
-        if not full.is_absolute():
+        climb = not full.is_absolute()  # written relative to the suite: ids stay relative, ../ included
+        if climb:
             full = base / full
         if glob.has_magic(str(full)):
             matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
@@ -156,5 +168,5 @@ def discover(patterns: list[str], *, base: Path) -> list[Found]:
             absolute = os.path.abspath(path)
             if absolute not in seen:
                 seen.add(absolute)
-                found.append(Found(unicode_name(_relative(absolute, root)), Path(path)))
+                found.append(Found(unicode_name(_relative(absolute, root, climb=climb)), Path(path)))
     return found

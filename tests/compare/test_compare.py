@@ -175,3 +175,26 @@ def test_help_lists_examples(capsys):
 def test_run_dir_and_summary_file_are_the_same(capsys, base_run, base_run_again):
     rc, out, _ = cli(capsys, "compare", Path(base_run) / "summary.json", base_run_again, "--json")
     assert rc == 0 and json.loads(out)["baseline"]["label"].endswith("summary.json")
+
+
+def test_two_checkouts_of_a_suite_beside_its_data_compare_as_the_same_data(tmp_path):
+    """A suite that says ``paths = ["../data"]``, checked out twice in different places: the ids are
+    ``../data/…`` in both (not absolute paths), so the content hashes agree and compare passes."""
+    import shutil
+
+    from tests.conftest import UDHR, cli
+
+    for checkout in ("a", "elsewhere/b"):
+        data, suite = tmp_path / checkout / "data", tmp_path / checkout / "suite"
+        data.mkdir(parents=True)
+        suite.mkdir()
+        for name in ("eng.txt", "fra.txt"):
+            shutil.copy(UDHR / name, data / name)
+        (suite / "suite.toml").write_text('tokenizers = ["bytes"]\n[[datasets]]\nname = "d"\nmodality = "text"\n'
+                                          'paths = ["../data"]\n', encoding="utf-8")
+        proc = cli("run", str(suite / "suite.toml"), "--out", str(tmp_path / checkout / "out"))
+        assert proc.returncode == 0, proc.stderr
+    rows = (tmp_path / "a" / "out" / "results.jsonl").read_text(encoding="utf-8")
+    assert '"sample": "../data/eng.txt"' in rows
+    proc = cli("compare", str(tmp_path / "a" / "out"), str(tmp_path / "elsewhere" / "b" / "out"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
