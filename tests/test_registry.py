@@ -50,6 +50,8 @@ def test_unknown_option_lists_the_valid_ones():
         get_tokenizer("tiktoken:cl100k_base,hop=3")
     with pytest.raises(ConfigError, match="expected true or false"):
         get_tokenizer("tiktoken:cl100k_base,download=maybe")
+    with pytest.raises(ConfigError, match=r"'max_pixel' .*; did you mean: max_pixels, min_pixels\? \(valid options"):
+        get_tokenizer("qwen2vl:max_pixel=1")
     with pytest.raises(ConfigError, match="takes no argument"):
         get_tokenizer("bytes:foo")
 

@@ -35,6 +35,18 @@ def reading(path: object, what: str, *, missing: str = "", invalid: tuple[type[B
         raise ConfigError(f"{path}: not a readable {what} ({first_line(exc)})") from None
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean: A, B?`` naming the choices closest to a misspelt ``word``, or nothing.
+
+    >>> did_you_mean("max_pixel", ["min_pixels", "max_pixels", "patch_size"])
+    '; did you mean: max_pixels, min_pixels?'
+    """
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
+    return f"; did you mean: {', '.join(close)}?" if close else ""
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's message fit for a one-line error: its first line (an OSError's strerror
     without the errno prefix), or its type's name when it has no message.

@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from compressbench.core.errors import ConfigError, first_line
+from compressbench.core.errors import ConfigError, did_you_mean, first_line
 from compressbench.core.metrics import COUNTS, UNITS, CountSpec
 from compressbench.core.spec import build_config, config_fields, parse_spec
 
@@ -213,9 +212,8 @@ def get_entry(family: str) -> Entry:
         return families[family]
     if family in _broken:
         raise ConfigError(f"tokenizer {family!r} is not available: {_broken[family]}")
-    close = difflib.get_close_matches(family, families, n=3, cutoff=0.5)
-    hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise ConfigError(f"unknown tokenizer {family!r}{hint} (known: {', '.join(families)}; see `compressbench list`)")
+    raise ConfigError(f"unknown tokenizer {family!r}{did_you_mean(family, families)} (known: {', '.join(families)}; "
+                      "see `compressbench list`)")
 
 
 def get_tokenizer(spec: str, *, device: str = "auto", base: Path | None = None) -> "Tokenizer":

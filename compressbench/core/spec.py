@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from compressbench.core.errors import ConfigError
+from compressbench.core.errors import ConfigError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,8 @@ def build_config(config_cls: type, spec: Spec, argument_field: str | None) -> An
     for key, raw in spec.options.items():
         if key not in fields:
             valid = ", ".join(fields) or "none"
-            raise ConfigError(f"unknown option {key!r} for tokenizer {spec.family!r} in {spec.text!r}; valid options: {valid}")
+            raise ConfigError(f"unknown option {key!r} for tokenizer {spec.family!r} in {spec.text!r}"
+                              f"{did_you_mean(key, fields)} (valid options: {valid})")
         if key == argument_field and spec.argument is not None:
             raise ConfigError(f"{key!r} given both as argument and option in {spec.text!r}")
         values[key] = raw
