@@ -23,12 +23,15 @@ def units(ds: Dataset) -> list[Unit]:
     """The reading units of a dataset, in order (a path that found nothing is a unit of its own error)."""
     found = discover(list(ds.paths), base=ds.base)
     result: list[Unit] = []
+    data = False  # whether any file found is data to the format (an empty one, a Parquet without row groups, too)
     for source in found:
         if source.error is not None:
             result.append(Unit(source, "files"))
         else:
-            result += format_for(ds.format, source.name.name).units(source)
-    if found and not result:  # e.g. format = "hf" on a folder without .arrow files
+            fmt = format_for(ds.format, source.name.name)
+            data = data or fmt.is_data(source)
+            result += fmt.units(source)
+    if found and not result and not data:  # e.g. format = "hf" on a folder without .arrow files
         where = ", ".join(ds.paths)
         result.append(Unit(Found(where, None, f"{where}: no file that format {ds.format!r} reads"), "files"))
     return result

@@ -97,6 +97,22 @@ class Suite:
 _DATASET_KEYS = {"name", "modality", "paths", "language", "reference_language", "encoding", "options", "format",
                  "field"}
 _FIELD_LABEL = re.compile(r"\{field:([^{}]+)\}")
+_PLACEHOLDER = re.compile(r"\{(?:stem|parent|field:[^{}]+)\}")
+
+
+def check_language(label: str, where: str) -> None:
+    """Refuse a language label with a brace that is not one of its placeholders (a misspelt one would
+    otherwise become every sample's literal label).
+
+    >>> check_language("{field:lang}-{stem}", "suite.toml")
+    >>> check_language("{fild:lang}", "suite.toml")
+    Traceback (most recent call last):
+    ...
+    compressbench.core.errors.ConfigError: suite.toml: language '{fild:lang}' has a brace that is not a placeholder; use {stem}, {parent} or {field:NAME} (or a plain code such as eng)
+    """
+    if "{" in _PLACEHOLDER.sub("", label) or "}" in _PLACEHOLDER.sub("", label):
+        raise ConfigError(f"{where}: language {label!r} has a brace that is not a placeholder; use {{stem}}, "
+                          "{parent} or {field:NAME} (or a plain code such as eng)")
 
 
 def decoder_options(modality: str, options: dict[str, Any], where: str) -> dict[str, Any]:
@@ -144,6 +160,8 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
     for key in ("language", "reference_language", "format", "field"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{where}: {key!r} must be a string, got {raw[key]!r}")
+    if "language" in raw:
+        check_language(raw["language"], where)
     options = raw.get("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"{where}: 'options' must be a table of decoder options, e.g. options = {{ max_pixels = 1e8 }}")

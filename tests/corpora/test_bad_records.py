@@ -74,7 +74,7 @@ def test_bad_parquet_and_csv_rows(tmp_path, bytes_tokenizer):
     rows = measure([str(path)], "text", bytes_tokenizer, language="{field:lang}")
     assert [(r["tokens"], r["language"]) for r in rows] == [(3, "eng"), (None, None), (None, None)]
     assert rows[1]["error"] == f"{path}#1: field 'text' is NoneType, not a string"
-    assert rows[2]["error"] == f"{path}#2: the record has no field 'lang' for the language label"
+    assert rows[2]["error"] == f"{path}#2: field 'lang' for the language label is null, not a string"
     path = write_parquet(tmp_path / "b.parquet", {"body": ["x"]})
     assert measure([str(path)], "text", bytes_tokenizer)[0]["error"].startswith(f"{path}#0: no column 'text'")
     bad = tmp_path / "c.parquet"

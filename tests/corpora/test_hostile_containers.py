@@ -134,3 +134,34 @@ def test_an_address_nothing_can_list_leaves_no_out_folder(tmp_path):
               "AWS_MAX_ATTEMPTS": "1"}  # a port nothing listens on: the listing fails once --out is made
     proc = cli("run", str(tmp_path / "suite.toml"), "--out", str(out), env=closed)
     assert proc.returncode == 2 and "cannot list" in proc.stderr and not out.parent.exists(), proc.stderr
+
+
+def test_a_language_field_that_is_not_a_code_is_the_records_error(tmp_path, bytes_tokenizer):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "a", "lang": "eng"}, {"text": "b", "lang": ["eng"]},
+                                              {"text": "c", "lang": True}, {"text": "d", "lang": None},
+                                              {"text": "e", "lang": 7}, {"text": "f"}])
+    rows = measure([str(path)], "text", bytes_tokenizer, language="{field:lang}")
+    assert [r["language"] for r in rows if r["error"] is None] == ["eng", "7"]
+    assert [r["error"].split(": ", 1)[1] for r in rows if r["error"]] == [
+        "field 'lang' for the language label is list, not a string",
+        "field 'lang' for the language label is bool, not a string",
+        "field 'lang' for the language label is null, not a string",
+        "the record has no field 'lang' for the language label"]
+
+
+@pytest.mark.parametrize("label", ["{fild:lang}", "{field:lang", "{stem}}", "{Stem}"])
+def test_a_misspelt_language_placeholder_is_refused(tmp_path, label):
+    from compressbench.core.errors import ConfigError
+    from compressbench.data.suite import parse_suite
+
+    with pytest.raises(ConfigError, match="has a brace that is not a placeholder"):
+        parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text", "paths": ["x"],
+                                                            "language": label}]}, source="s.toml", base=tmp_path)
+
+
+def test_a_parquet_file_without_row_groups_is_empty_not_an_error(tmp_path, bytes_tokenizer):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.ParquetWriter(tmp_path / "empty.parquet", pa.schema([("text", pa.string())])).close()
+    assert measure([str(tmp_path / "empty.parquet")], "text", bytes_tokenizer) == []

@@ -174,10 +174,27 @@ def field_value(row: Mapping[str, Any], name: str, where: str, modality: str) ->
 
 def labels_of(row: Mapping[str, Any], names: tuple[str, ...], where: str) -> dict[str, str]:
     """The label fields of a record, as strings (a missing one is the record's error)."""
-    missing = [n for n in names if row.get(n) is None]
+    missing = [n for n in names if n not in row]
     if missing:
         raise SampleError(f"{where}: the record has no field {missing[0]!r} for the language label")
-    return {n: str(row[n]) for n in names}
+    return {n: label_value(row[n], n, where) for n in names}
+
+
+def label_value(value: Any, name: str, where: str) -> str:
+    """A record's value for the language label: a string, or a whole number written as one; anything else
+    (null, a list, a true/false) is the record's error.
+
+    >>> label_value(7, "lang", "a#0"), label_value("eng", "lang", "a#0")
+    ('7', 'eng')
+    >>> label_value(["eng"], "lang", "a#1")
+    Traceback (most recent call last):
+    ...
+    compressbench.core.errors.SampleError: a#1: field 'lang' for the language label is list, not a string
+    """
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    kind = "null" if value is None else type(value).__name__
+    raise SampleError(f"{where}: field {name!r} for the language label is {kind}, not a string")
 
 
 def failed(unit: Unit, id: str, exc: BaseException, what: str = "cannot read") -> Record:
@@ -207,6 +224,11 @@ class Format:
     def units(self, source: Found) -> list[Unit]:
         """The reading units of a source, known before any record is read."""
         return [Unit(source, self.name)]
+
+    def is_data(self, source: Found) -> bool:
+        """Whether the source holds records of this format (an empty one too), or is something beside
+        them (the metadata of a ``save_to_disk`` folder): a dataset of nothing but such files is an error."""
+        return True
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
         raise NotImplementedError

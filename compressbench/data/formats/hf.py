@@ -26,9 +26,12 @@ class HuggingFace(Format):
     name = "hf"
     extensions = ()  # never chosen by auto: an .arrow file may be any Arrow stream; say format = "hf"
 
+    def is_data(self, source: Found) -> bool:
+        return source.name.suffix == ".arrow"  # the folder's JSON metadata is not data
+
     def units(self, source: Found) -> list[Unit]:
-        """One unit per Arrow file; the folder's JSON metadata is not data."""
-        return [Unit(source, self.name)] if source.name.suffix == ".arrow" else []
+        """One unit per Arrow file."""
+        return [Unit(source, self.name)] if self.is_data(source) else []
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
         import pyarrow.ipc

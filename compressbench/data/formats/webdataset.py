@@ -25,8 +25,8 @@ from typing import Any
 
 from compressbench.core.errors import SampleError
 from compressbench.data.formats import register_format
-from compressbench.data.formats.base import (DistinctIds, Format, ReadSpec, Record, Unit, failed, member_id,
-                                             open_source)
+from compressbench.data.formats.base import (DistinctIds, Format, ReadSpec, Record, Unit, failed, label_value,
+                                             member_id, open_source)
 
 DEFAULT_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "text": ("txt",),
@@ -125,6 +125,6 @@ class WebDataset(Format):
                 meta = json.loads(group.members["json"])
             except ValueError:
                 raise SampleError(f"{rid}: member .json is not valid JSON (needed for the label {name!r})") from None
-        if isinstance(meta, dict) and meta.get(name) is not None:
-            return str(meta[name])
+        if isinstance(meta, dict) and name in meta:
+            return label_value(meta[name], name, rid)
         raise SampleError(f"{rid}: no member .{name} nor key {name!r} in .json for the language label")
