@@ -79,6 +79,9 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     else:
         data = record.data
     sample.file_bytes, sample.sha256 = len(data), sample_digest(data, hash_mode)
+    if not data and record.data is not None:  # a record's empty field (an empty file says so when decoded)
+        sample.error = f"{record.id}: the record's field is empty (0 bytes): nothing to measure"
+        return sample
     _decode(sample, probe or decoder_for(dataset.modality), data, options, probed=probe is not None)
     return sample
 

@@ -165,3 +165,11 @@ def test_a_parquet_file_without_row_groups_is_empty_not_an_error(tmp_path, bytes
 
     pq.ParquetWriter(tmp_path / "empty.parquet", pa.schema([("text", pa.string())])).close()
     assert measure([str(tmp_path / "empty.parquet")], "text", bytes_tokenizer) == []
+
+
+def test_an_empty_field_says_so_not_empty_file(tmp_path, bytes_tokenizer):
+    path = tmp_path / "a.csv"
+    path.write_text("text,lang\nhello,eng\n,fra\n", encoding="utf-8")
+    rows = measure([str(path)], "text", bytes_tokenizer)
+    assert rows[1]["error"] == f"{path}#1: the record's field is empty (0 bytes): nothing to measure"
+    assert rows[0]["tokens"] == 5
