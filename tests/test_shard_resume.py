@@ -168,3 +168,25 @@ def test_resume_refuses_a_changed_dataset_definition(tmp_path):
     suite.write_text(body.format("latin-1"))
     proc = cli("run", str(suite), "--out", str(out), "--resume")
     assert proc.returncode == 2 and "cannot resume, the run's datasets changed" in proc.stderr
+
+
+def test_a_run_from_before_ids_above_the_suite_were_relative_is_not_resumed(tmp_path):
+    """A suite naming ``../data``: its ids were absolute paths before, ``../data/…`` now; resuming such a
+    run (its run.json without the key that says so) would measure every file again under a new id."""
+    import json
+    import shutil
+
+    from tests.conftest import UDHR, cli
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(UDHR / "eng.txt", tmp_path / "data" / "eng.txt")
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "suite.toml").write_text('tokenizers = ["bytes"]\n[[datasets]]\nname = "d"\n'
+                                                   'modality = "text"\npaths = ["../data"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("run", str(tmp_path / "suite" / "suite.toml"), "--out", str(out)).returncode == 0
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert manifest["datasets"]["d"].pop("sample_ids")
+    (out / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
+    proc = cli("run", str(tmp_path / "suite" / "suite.toml"), "--out", str(out), "--resume")
+    assert proc.returncode == 2 and "cannot resume, the run's datasets changed" in proc.stderr, proc.stderr

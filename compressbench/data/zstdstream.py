@@ -22,7 +22,7 @@ import io
 from typing import IO, Any
 
 CHUNK = 1 << 16  # compressed bytes read at a time
-STEP = 1 << 12  # compressed bytes decompressed at a time: what one step can expand to stays bounded
+STEP = 1 << 10  # compressed bytes decompressed at a time: one step expands to 32 MiB at the very most
 
 
 class _Frames(io.RawIOBase):
@@ -33,7 +33,7 @@ class _Frames(io.RawIOBase):
 
         self.raw, self.zstd = raw, zstandard
         self.frame: Any = None  # the decompressor of the frame being read; None between frames
-        self.pending = b""  # decompressed bytes not handed out yet
+        self.pending = memoryview(b"")  # decompressed bytes not handed out yet (a view: no copy per read)
         self.left = b""  # compressed bytes read and not decompressed yet
 
     def readable(self) -> bool:
@@ -50,7 +50,7 @@ class _Frames(io.RawIOBase):
             data, self.left = self.left[:STEP], self.left[STEP:]
             if self.frame is None:
                 self.frame = self.zstd.ZstdDecompressor().decompressobj()
-            self.pending = self.frame.decompress(data)
+            self.pending = memoryview(self.frame.decompress(data))
             if self.frame.eof:  # the next frame starts with what this one left unused
                 self.left, self.frame = self.frame.unused_data + self.left, None
         size = min(len(buffer), len(self.pending))

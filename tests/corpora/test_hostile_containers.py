@@ -39,7 +39,13 @@ def _frames(records: list[dict[str, str]], size: int) -> bytes:
 
 @pytest.mark.parametrize("size", [1 << 30, 20_000], ids=["one-frame", "frames"])
 def test_a_truncated_zstd_says_so_and_keeps_what_came_before(tmp_path, bytes_tokenizer, size):
-    records = _udhr_records()
+    # words of the UDHR drawn at random: 400 KB that do not compress to nothing, so that one frame holds
+    # several blocks (of 128 KiB) and a cut leaves the first ones whole
+    import random
+
+    words = " ".join(texts().values()).split()
+    draw = random.Random(0)
+    records = [{"text": " ".join(draw.choices(words, k=60))} for _ in range(900)]
     whole = _frames(records, size)
     (tmp_path / "whole.jsonl.zst").write_bytes(whole)
     rows = measure([str(tmp_path / "whole.jsonl.zst")], "text", bytes_tokenizer)
@@ -48,7 +54,7 @@ def test_a_truncated_zstd_says_so_and_keeps_what_came_before(tmp_path, bytes_tok
     path.write_bytes(whole[: len(whole) * 2 // 3])
     rows = measure([str(path)], "text", bytes_tokenizer)
     *good, last = rows
-    assert len(good) < len(records) and [r["tokens"] for r in good] == [len(r["text"].encode())
+    assert 0 < len(good) < len(records) and [r["tokens"] for r in good] == [len(r["text"].encode())
                                                                          for r in records[: len(good)]]
     assert last["error"] == (f"{path}#{len(good)}: cannot read record {len(good)} or any after it "
                              "(EOFError: compressed file ended inside a zstd frame (truncated))")
@@ -104,8 +110,8 @@ def test_a_jsonl_line_over_the_limit_is_its_error_row(tmp_path):
 def test_a_name_met_twice_is_two_samples_with_distinct_ids(tmp_path, bytes_tokenizer):
     zipped = tmp_path / "dup.zip"
     with zipfile.ZipFile(zipped, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
-        for data in (b"one", b"second", b"third!"):
-            archive.writestr("x.txt", data)
+        for name, data in (("x.txt", b"one"), ("x.txt", b"second"), ("x.txt", b"third!"), ("x.txt~2", b"4")):
+            archive.writestr(name, data)
     shard = tmp_path / "dup.tar"
     with tarfile.open(shard, "w") as tar:
         for key, data in (("a", b"first a"), ("b", b"b"), ("a", b"a again")):
@@ -114,10 +120,10 @@ def test_a_name_met_twice_is_two_samples_with_distinct_ids(tmp_path, bytes_token
             tar.addfile(info, io.BytesIO(data))
     rows = measure([str(zipped), str(shard)], "text", bytes_tokenizer)
     assert [(r["sample"], r["tokens"]) for r in rows] == [
-        (f"{zipped}::x.txt", 3), (f"{zipped}::x.txt~2", 6), (f"{zipped}::x.txt~3", 6),
+        (f"{zipped}::x.txt", 3), (f"{zipped}::x.txt~2", 6), (f"{zipped}::x.txt~3", 6), (f"{zipped}::x.txt~2~2", 1),
         (f"{shard}::a", 7), (f"{shard}::b", 1), (f"{shard}::a~2", 7)]
     unit = Unit(Found(str(zipped), zipped), "zip")
-    assert Zip().listed(unit) == [r["sample"] for r in rows[:3]]  # what --sample draws from equals what is read
+    assert Zip().listed(unit) == [r["sample"] for r in rows[:4]]  # what --sample draws from equals what is read
 
 
 def test_an_address_nothing_can_list_leaves_no_out_folder(tmp_path):

@@ -90,8 +90,25 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
                                   "reference_language": d.reference_language, "options": d.options,
                                   # only when set, so runs from before these keys existed still resume
                                   **({"format": d.format} if d.format != "auto" else {}),
-                                  **({"field": d.field} if d.field is not None else {})}
+                                  **({"field": d.field} if d.field is not None else {}),
+                                  # ids of files above the suite's folder are ../ paths now (absolute before)
+                                  **({"sample_ids": "relative to the suite, ../ included"} if _climbs(d) else {})}
                          for d in suite.datasets}}
+
+
+def _climbs(dataset: Any) -> bool:
+    """Whether a dataset names files above its suite's folder by a relative path (``../data``).
+
+    >>> from types import SimpleNamespace as D
+    >>> _climbs(D(paths=("../data", "x.txt"))), _climbs(D(paths=("data/../x", "/abs", "s3://b/k")))
+    (True, False)
+    """
+    import os
+
+    from compressbench.data.remote import is_url
+
+    return any(not is_url(p) and not os.path.isabs(os.path.expanduser(p)) and os.path.normpath(p).startswith("..")
+               for p in dataset.paths)
 
 
 def _check_resumable(out: Path, manifest: dict[str, Any]) -> None:

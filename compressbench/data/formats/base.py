@@ -99,17 +99,22 @@ class DistinctIds:
     ``ID~3``…, so that resume, shards and merge never see one id twice. Holds the unit's ids.
 
     >>> ids = DistinctIds()
-    >>> [ids("a.zip::x"), ids("a.zip::y"), ids("a.zip::x"), ids("a.zip::x")]
-    ['a.zip::x', 'a.zip::y', 'a.zip::x~2', 'a.zip::x~3']
+    >>> [ids("a.zip::x"), ids("a.zip::y"), ids("a.zip::x"), ids("a.zip::x"), ids("a.zip::x~2")]
+    ['a.zip::x', 'a.zip::y', 'a.zip::x~2', 'a.zip::x~3', 'a.zip::x~2~2']
     """
 
     def __init__(self) -> None:
-        self.seen: dict[str, int] = {}
+        self.given: set[str] = set()  # every id handed out
+        self.next: dict[str, int] = {}  # a repeated name -> the suffix to try next
 
     def __call__(self, rid: str) -> str:
-        n = self.seen.get(rid, 0) + 1
-        self.seen[rid] = n
-        return rid if n == 1 else f"{rid}~{n}"
+        out, n = rid, self.next.get(rid, 2)
+        while out in self.given:  # a member may be named like another's suffixed id
+            out, n = f"{rid}~{n}", n + 1
+        if out != rid:
+            self.next[rid] = n
+        self.given.add(out)
+        return out
 
 
 def compression_of(name: PurePosixPath) -> str | None:

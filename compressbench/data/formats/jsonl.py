@@ -29,38 +29,46 @@ class Skipped(int):
 def lines(fh: IO[bytes], *, chunk: int = 1 << 16, max_bytes: int | None = None) -> Iterator[bytes | Skipped]:
     """The lines of a binary stream without their line ends, read at most ``chunk`` bytes at a time
     (any readable stream, decompressors included). It holds at most one line and one chunk, each byte
-    looked at once however long the line; a line over ``max_bytes`` is not held but passed over, and
-    comes as its length (:class:`Skipped`). Where the stream has ``read1`` (decompressors do) each read
-    returns what one step gave, so a damaged stream loses as little as possible of what came before it.
+    looked at a bounded number of times however long the line; a line over ``max_bytes`` is not held
+    (past the chunk it ends in) but passed over, and comes as its length (:class:`Skipped`). Where the
+    stream has ``read1`` (decompressors do) each read returns what one step gave, so a damaged stream
+    loses as little as possible of what came before it.
 
     >>> list(lines(io.BytesIO(b"ab\\r\\n" + b"x" * 10 + b"\\ncd"), chunk=3, max_bytes=5))
     [b'ab', 10, b'cd']
     """
     read = getattr(fh, "read1", fh.read)
-    buffer = bytearray()  # the line so far (no newline in it), then complete lines and the next one's start
-    skipped: int | None = None  # bytes so far of a line over the limit
+    held: list[bytes] = []  # the pieces of the line so far (no newline in them)
+    size = 0  # their length
+    skipped: int | None = None  # bytes so far of a line over the limit (not held)
     while block := read(chunk):
+        *complete, rest = block.split(b"\n")
+        if complete:
+            first = complete[0]
+            if skipped is not None:
+                yield Skipped(skipped + len(first))
+                skipped = None
+            else:
+                yield _finished(b"".join((*held, first)) if held else first, max_bytes)
+            held, size = [], 0
+            for line in complete[1:]:  # the common case, inline: short lines are most of a corpus
+                yield line.rstrip(b"\r") if max_bytes is None or len(line) <= max_bytes else Skipped(len(line))
         if skipped is not None:
-            end = block.find(b"\n")
-            if end < 0:
-                skipped += len(block)
-                continue
-            yield Skipped(skipped + end)
-            skipped, block = None, block[end + 1:]
-        searched = len(buffer)  # the buffer holds no newline: only the new block is searched
-        buffer += block
-        start = 0
-        while (end := buffer.find(b"\n", max(start, searched))) >= 0:
-            yield bytes(buffer[start:end]).rstrip(b"\r")
-            start = end + 1
-        del buffer[:start]
-        if max_bytes is not None and len(buffer) > max_bytes:
-            skipped = len(buffer)
-            buffer.clear()
+            skipped += len(rest)
+        elif rest:
+            held.append(rest)
+            size += len(rest)
+            if max_bytes is not None and size > max_bytes:
+                skipped, held, size = size, [], 0
     if skipped is not None:
         yield Skipped(skipped)
-    elif buffer:
-        yield bytes(buffer).rstrip(b"\r")
+    elif held:
+        yield _finished(b"".join(held), max_bytes)
+
+
+def _finished(line: bytes, max_bytes: int | None) -> bytes | Skipped:
+    """A whole line without its line end, or its length when it is over ``max_bytes``."""
+    return Skipped(len(line)) if max_bytes is not None and len(line) > max_bytes else line.rstrip(b"\r")
 
 
 def parse_record(line: bytes, where: str) -> dict:
