@@ -179,3 +179,16 @@ def test_an_empty_field_says_so_not_empty_file(tmp_path, bytes_tokenizer):
     rows = measure([str(path)], "text", bytes_tokenizer)
     assert rows[1]["error"] == f"{path}#1: the record's field is empty (0 bytes): nothing to measure"
     assert rows[0]["tokens"] == 5
+
+
+def test_an_unknown_protocol_is_refused_before_anything_is_read(tmp_path, bytes_tokenizer):
+    """The check `run` makes before it creates --out (the file system of each URL; nothing listed)."""
+    from compressbench.core.errors import ConfigError
+    from compressbench.data.suite import parse_suite
+    from compressbench.runner import check_coverage
+
+    suite = parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text",
+                                                                "paths": ["a.jsonl", "foo://x/b.jsonl"]}]},
+                        source="s.toml", base=tmp_path)
+    with pytest.raises(ConfigError, match="foo://x/b.jsonl: unknown protocol 'foo'"):
+        check_coverage(suite, bytes_tokenizer)
