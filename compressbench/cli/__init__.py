@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
+    from compressbench.cli.common import decided, verdict
+
+    verdict(EXIT_OK)
     try:
         return int(args._run(args))
     except ConfigError as exc:
@@ -104,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("compressbench: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `compressbench list | head`
-        return EXIT_OK
+    except BrokenPipeError:  # e.g. `compressbench list | head`: the exit code the command had decided on
+        return decided()
     except OSError as exc:  # the machine's, not the data's (a bad file is its sample's error): one line
         print(f"compressbench: error: {system_error(exc, args.command)}", file=sys.stderr)
         return EXIT_USAGE

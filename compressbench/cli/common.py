@@ -143,6 +143,25 @@ class ResultsWriter:
             self.fh.close()
 
 
+_decided = [0]  # the exit code the running command has decided on (see verdict)
+
+
+def verdict(code: int) -> int:
+    """Record the exit code a command has decided on, before it prints its output, and return it: when the
+    reader closes the pipe early (``compare ... | head -1`` in CI) the command still exits with it, not 0.
+
+    >>> verdict(1), decided()
+    (1, 1)
+    """
+    _decided[0] = code
+    return code
+
+
+def decided() -> int:
+    """The exit code recorded by :func:`verdict` (0 until a command records one)."""
+    return _decided[0]
+
+
 def finish_run(out: Path, result: "RunResult", errors: ErrorMessages, staged: dict[Path, Path] | None = None) -> int:
     """Write summary.json/.csv and report.md, print the summary table, and say what failed.
 
@@ -175,6 +194,7 @@ def finish_run(out: Path, result: "RunResult", errors: ErrorMessages, staged: di
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    verdict(1 if result.failed else 0)
     print(render(summary["rows"], SUMMARY_COLUMNS))
     print(f"\nwrote {out}/results.jsonl, summary.json, summary.csv, report.md")
     if not result.failed:

@@ -198,3 +198,15 @@ def test_two_checkouts_of_a_suite_beside_its_data_compare_as_the_same_data(tmp_p
     assert '"sample": "../data/eng.txt"' in rows
     proc = cli("compare", str(tmp_path / "a" / "out"), str(tmp_path / "elsewhere" / "b" / "out"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--markdown"]], ids=["text", "json", "markdown"])
+def test_a_reader_that_stops_early_does_not_turn_a_regression_into_a_pass(base_run, latin_run, fmt):
+    """`compare A B | head -1` in CI: the pipe closes before compare has written; it still exits 1."""
+    from tests.conftest import console_script
+
+    proc = subprocess.Popen([*console_script(), "compare", str(base_run), str(latin_run),
+                             "--allow-tokenizer-change", "hf:*", *fmt],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    assert proc.wait(timeout=300) == 1

@@ -7,7 +7,8 @@ import json
 import os
 import sys
 
-from compressbench.cli import EXIT_OK
+from compressbench.cli import EXIT_OK, EXIT_USAGE
+from compressbench.cli.common import verdict
 
 EXIT_REGRESSION = 1  # as for failed samples in `run`: something got worse, everything was reported
 
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         cmp = compare(baseline, new, gates=gates, allow_tokenizer_change=tuple(args.allow_tokenizer_change),
                       baseline_label=args.baseline, new_label=args.new, samples=samples)
     except Incomparable as exc:
+        verdict(EXIT_USAGE)
         markdown = render_incomparable_markdown(exc, now=now)
         _append_step_summary(markdown)
         if args.json:
@@ -111,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.markdown:  # a pull-request comment should say why too
             print(markdown)
         raise  # exit 2 with the reasons on one line
+    code = verdict(EXIT_REGRESSION if cmp.regressions else EXIT_OK)  # before any output: `| head` keeps it
     markdown = render_markdown(cmp, now=now)
     _append_step_summary(markdown)
     if args.json:
@@ -123,5 +126,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"compressbench: {len(cmp.regressions)} regression(s) beyond the gates:", file=sys.stderr)
         for r in cmp.regressions:
             print(f"  {r.message()}", file=sys.stderr)
-        return EXIT_REGRESSION
-    return EXIT_OK
+    return code

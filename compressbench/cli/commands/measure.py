@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from compressbench.cli import EXIT_FAILED_SAMPLES, EXIT_OK
-from compressbench.cli.common import add_run_options, run_options
+from compressbench.cli.common import add_run_options, run_options, verdict
 
 NAME = "measure"
 ORDER = 20
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     rows = RowSpool()  # on disk until printed: memory stays bounded by the batch however many samples
     try:
         result = run_suite(suite, device=args.device, emit=rows.add, options=run_options(args))
+        verdict(EXIT_FAILED_SAMPLES if result.failed else EXIT_OK)  # before any output: `| head` keeps it
         summary = build_summary(result)
         if args.json:
             print_json(rows, {"summary": summary["rows"], "tokenizers": summary["tokenizers"],
