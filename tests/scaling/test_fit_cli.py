@@ -148,6 +148,8 @@ def bad_csvs(tmp_path):
     (["--form", "kaplan", "--target", "loss", "--params", "N", "--tokens", "D", "--log-terms", "D"],
      ["--log-terms applies to --form hypothesis only"]),
     (["--form", "hypothesis", "--target", "loss", "--params", "N", "--bootstrap", "-1"], ["--bootstrap -1"]),
+    (["--form", "hypothesis", "--target", "loss", "--params", "N", "--bootstrap", "5", "--seed", "-1"],
+     ["--seed", "must be 0 or more"]),
 ])
 def test_bad_fit_options(bad_csvs, args, words):
     assert_usage_error(cli("fit", bad_csvs[0], *args), *words)

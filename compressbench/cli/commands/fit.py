@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from compressbench.cli import EXIT_OK
+from compressbench.cli.common import seed
 
 NAME = "fit"
 ORDER = 40
@@ -37,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cv", metavar="COLUMN", help="leave-one-group-out validation over this column's values")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap resamples over rows for intervals (default 1000; 0: none)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed of the bootstrap, 0 or more (default 0)")
     p.add_argument("--out", metavar="FIT.json", help="write the fit here")
     p.add_argument("--report", metavar="DIR", help="write report.md and plots (PNG, SVG) here")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out file or non-empty --report DIR")
