@@ -126,6 +126,22 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, unit="sample", file=sys.stderr, delay=1.0, disable=not sys.stderr.isatty())
 
 
+class Counted:
+    """An iterable that counts what passed through it (``count``), read once.
+
+    >>> items = Counted(iter("abc")); _ = list(items); items.count
+    3
+    """
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.count = items, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
 class _Work:
     """What an interrupted run already did, read from its rows in one pass (each handed to ``add``) and
     held compactly (:class:`~compressbench.results.Written`: about 50 bytes a sample), so that finished
@@ -269,13 +285,14 @@ class Run:
     the aggregates and dataset tallies so far, and the rows streaming out.
 
     ``emit_ids`` receives the token-id counts of each new row that has them (a ``token_ids.jsonl``
-    line), before ``emit`` receives the row; ``prior_ids`` are the lines an interrupted run wrote.
+    line), before ``emit`` receives the row; ``prior_ids`` are the lines an interrupted run wrote (given, they
+    must hold a line for every earlier text row measured with the ledger; None: not checked).
     """
 
     def __init__(self, suite: Suite, tokenizers: list[Tokenizer], *, options: RunOptions, shard: Shard | None,
                  prior_rows: Iterable[dict[str, Any]], emit: Callable[[dict[str, Any]], None] | None,
                  emit_ids: Callable[[dict[str, Any]], None] | None = None,
-                 prior_ids: Iterable[dict[str, Any]] = (),
+                 prior_ids: Iterable[dict[str, Any]] | None = None,
                  sampling: SampleSpec | None = None) -> None:
         check_coverage(suite, tokenizers)
         self.suite, self.tokenizers, self.options, self.shard, self.emit = suite, tokenizers, options, shard, emit
@@ -285,8 +302,16 @@ class Run:
         self.groups: dict[tuple[str, str, str], Group] = {
             (ds.name, ds.modality, t.name): Group() for ds in suite.datasets for t in self.tokenizers_for(ds)
         }
+        # text rows of a run with the ledger have a token_ids.jsonl line each, written before the row
+        self._with_ids = {t.name for t in tokenizers if options.ledger and hasattr(t, "measure_ledger")}
+        self._rows_with_ids = 0
         self.work = _Work(prior_rows, [t.name for t in tokenizers], self._add_prior)
-        add_lines(self.groups, self.work.written.first_lines(prior_ids))
+        lines = Counted(self.work.written.first_lines(prior_ids or ()))
+        add_lines(self.groups, lines)
+        if prior_ids is not None and lines.count < self._rows_with_ids:
+            raise ConfigError(f"cannot resume: token_ids.jsonl holds the token-id counts of {lines.count:,} of the "
+                              f"{self._rows_with_ids:,} measured text rows (it was cut short or edited), so the "
+                              "information ledger would be wrong; start over with --force or into another --out")
         self.tallies = {ds.name: DatasetTally(ds.modality, list(ds.paths), ds.reference_language, hash=options.hash)
                         for ds in suite.datasets}
 
@@ -296,6 +321,8 @@ class Run:
         if key not in self.groups:
             raise ConfigError(f"cannot resume: earlier results name {key}, which this suite does not have")
         self.groups[key].add(Measurement.from_row(row))
+        if row.get("error") is None and row["tokenizer"] in self._with_ids:
+            self._rows_with_ids += 1
 
     def tokenizers_for(self, ds: Dataset) -> list[Tokenizer]:
         return [t for t in self.tokenizers if t.modality == ds.modality]
@@ -416,7 +443,7 @@ def run_suite(
     shard: Shard | None = None,
     prior_rows: Iterable[dict[str, Any]] = (),
     emit_ids: Callable[[dict[str, Any]], None] | None = None,
-    prior_ids: Iterable[dict[str, Any]] = (),
+    prior_ids: Iterable[dict[str, Any]] | None = None,
     sampling: SampleSpec | None = None,
 ) -> RunResult:
     """Measure every dataset with every tokenizer of its modality; ``emit`` receives each new result row.

@@ -190,3 +190,20 @@ def test_a_run_from_before_ids_above_the_suite_were_relative_is_not_resumed(tmp_
     (out / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     proc = cli("run", str(tmp_path / "suite" / "suite.toml"), "--out", str(out), "--resume")
     assert proc.returncode == 2 and "cannot resume, the run's datasets changed" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("kept", [0, 10])
+def test_resume_refuses_a_token_ids_file_missing_lines_of_written_rows(tmp_path, kept):
+    """token_ids.jsonl cut short or emptied by hand (a kill -9 cannot do it: each ids line is flushed before
+    its row): resuming would sum a wrong information ledger, so it is refused in one line."""
+    from tests.conftest import UDHR, cli
+
+    (tmp_path / "suite.toml").write_text(f'tokenizers = ["bytes", "tiktoken:cl100k_base"]\n[[datasets]]\n'
+                                         f'name = "d"\nmodality = "text"\npaths = ["{UDHR}"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("run", str(tmp_path / "suite.toml"), "--out", str(out)).returncode == 0
+    ids = (out / "token_ids.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (out / "token_ids.jsonl").write_text("".join(ids[:kept]), encoding="utf-8")
+    proc = cli("run", str(tmp_path / "suite.toml"), "--out", str(out), "--resume")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"holds the token-id counts of {kept} of the {len(ids)} measured text rows" in proc.stderr
