@@ -69,6 +69,9 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     print(f"compressbench: warning: {text.removeprefix('compressbench: ')}", file=file or sys.stderr)
 
 
+_WRITES_OUT = {"run", "merge", "report", "fit"}  # the commands with an --out to move elsewhere
+
+
 def system_error(exc: OSError, command: str) -> str:
     """What a failed read or write of the machine's own (a full disk, a read-only folder) says, and what to
     do next.
@@ -80,8 +83,8 @@ def system_error(exc: OSError, command: str) -> str:
     where = f"{exc.filename}: " if exc.filename else ""
     hint = ""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "; free some space or choose another --out" + (" (a run continues with --resume)" if command == "run"
-                                                             else "")
+        elsewhere = " or choose another --out" if command in _WRITES_OUT else ""
+        hint = f"; free some space{elsewhere}" + (" (a run continues with --resume)" if command == "run" else "")
     return f"{where}{exc.strerror or exc}{hint}"
 
 

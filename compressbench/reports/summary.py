@@ -83,6 +83,9 @@ def read_summary(path: str | Path) -> Summary:
     """Read a summary.json, or the one in a run directory."""
     path = Path(path)
     if path.is_dir():
+        if not (path / "summary.json").exists() and (path / "results.jsonl").exists():
+            raise ConfigError(f"{path}: the run is unfinished (results.jsonl but no summary.json yet); finish it with "
+                              f"`compressbench run SUITE --out {path} --resume` (and its --shard, for a shard)")
         path = path / "summary.json"
     with reading(path, "summary", missing="pass a run directory or its summary.json", invalid=(json.JSONDecodeError,)):
         data = json.loads(path.read_text(encoding="utf-8"))

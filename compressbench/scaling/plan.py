@@ -155,9 +155,11 @@ def _component(raw: Any, where: str, index: int) -> Component:
     if not unit and modality != "image":
         raise ConfigError(f"{label}: the amount needs a unit; valid for {modality}: {_SHOWN[modality]}")
     try:
-        unit_of(modality, unit)
+        _, factor = unit_of(modality, unit)
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from None
+    if not math.isfinite(amount * factor) or amount * factor > 1e30:  # beyond any corpus, and near overflow
+        raise ConfigError(f"{label}: amount {amount:g} {unit} is beyond any corpus (over 1e30 of what it counts)")
     dataset = raw.get("dataset")
     return Component(str(raw.get("name", modality)), modality, tokenizer, amount, unit,
                      None if dataset is None else str(dataset))

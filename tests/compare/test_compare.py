@@ -210,3 +210,23 @@ def test_a_reader_that_stops_early_does_not_turn_a_regression_into_a_pass(base_r
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     proc.stdout.close()  # the reader is gone before the first line is written
     assert proc.wait(timeout=300) == 1
+
+
+def test_an_unfinished_run_is_named_as_such(capsys, base_run, tmp_path):
+    import shutil
+
+    killed = tmp_path / "killed"
+    shutil.copytree(base_run, killed)
+    for name in ("summary.json", "summary.csv", "report.md"):
+        (killed / name).unlink(missing_ok=True)
+    rc, out, err = cli(capsys, "compare", base_run, killed)
+    assert rc == 2 and err.count("\n") == 1
+    assert f"{killed}: the run is unfinished" in err and f"--out {killed} --resume" in err
+
+
+def test_a_step_summary_that_cannot_be_written_warns_and_keeps_the_verdict(capsys, monkeypatch, base_run,
+                                                                           base_run_again, tmp_path):
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))  # a folder: cannot be appended to
+    rc, out, err = cli(capsys, "compare", base_run, base_run_again)
+    assert rc == 0 and "no regressions" in out
+    assert f"cannot append the comparison to $GITHUB_STEP_SUMMARY ({tmp_path}: Is a directory)" in err

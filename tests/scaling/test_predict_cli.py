@@ -131,6 +131,7 @@ amount = "8e6 images"
     (MIX.replace('modality = "image"', 'modality = "smell"'), ["unknown modality 'smell'"]),
     (MIX.replace('"whisper"', '"hubert"'), ["tokenizer 'hubert' was not measured on audio"]),
     (MIX + '[[data]]\nmodality = "video"\ntokenizer = "videomae"\namount = "5 hours"\n', ["duration_s"]),
+    (MIX.replace('"1 TB"', '"1e300 TB"'), ["amount 1e+300 TB is beyond any corpus"]),
 ])
 def test_bad_plans(multimodal_summary, tmp_path, body, words):
     plan = write_plan(tmp_path / "bad.toml", body)
@@ -150,6 +151,9 @@ def test_bad_predict_options(multimodal_summary, tmp_path):
     assert_usage_error(cli("predict", "--summary", multimodal_summary, "--plan", plan, "--variant", "smell=x"),
                        "--variant 'smell=x'")
     assert_usage_error(cli("predict", "--summary", tmp_path / "nope.json", "--plan", plan), "no such summary")
+    for score in ("nan", "inf"):
+        assert_usage_error(cli("predict", "--summary", multimodal_summary, "--plan", plan, "--target-score", score),
+                           f"--target-score {float(score)!r}: must be a finite number")
 
 
 def test_predict_counts_prompt_tokens_from_a_real_image_run(tmp_path):

@@ -8,7 +8,7 @@ import os
 import sys
 
 from compressbench.cli import EXIT_OK, EXIT_USAGE
-from compressbench.cli.common import verdict
+from compressbench.cli.common import verdict, warn
 
 EXIT_REGRESSION = 1  # as for failed samples in `run`: something got worse, everything was reported
 
@@ -82,9 +82,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _append_step_summary(markdown: str) -> None:
     """Append to the file GITHUB_STEP_SUMMARY names (GitHub Actions shows it on the run's page)."""
     path = os.environ.get(STEP_SUMMARY_ENV)
-    if path:
+    if not path:
+        return
+    try:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(markdown + "\n")
+    except OSError as exc:  # the page's extra copy: a warning, never the comparison's verdict
+        warn(f"cannot append the comparison to ${STEP_SUMMARY_ENV} ({path}: {exc.strerror or exc}); "
+             "the verdict and the output here are complete")
 
 
 def run(args: argparse.Namespace) -> int:

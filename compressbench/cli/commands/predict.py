@@ -99,6 +99,9 @@ def _variant_names(tokenizer: str, option: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import math
+
+    from compressbench.core.errors import ConfigError
 
     from compressbench.reports.summary import read_summary
     from compressbench.scaling.fitfile import plain, read_fit
@@ -109,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
                           (args.encoder_params, "--encoder-params"), (args.encoder_factor, "--encoder-factor"),
                           (args.llm_factor, "--llm-factor")):
         _positive(value, option)
+    if args.target_score is not None and not math.isfinite(args.target_score):
+        raise ConfigError(f"--target-score {args.target_score!r}: must be a finite number")
     rows = counting([row for path in args.summary for row in read_summary(path)["rows"]], args.count)
     plans = _plans(args)
     fit = read_fit(args.fit) if args.fit else None
