@@ -351,3 +351,22 @@ def test_a_report_of_rows_whose_sample_id_holds_a_lone_surrogate(text_run, tmp_p
     proc = cli("report", str(edited), "--format", "html")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "<svg" in proc.stdout
+
+
+def test_an_out_folder_inside_the_data_is_refused(tmp_path):
+    """Its report, summary and rows would be measured as samples of the dataset that reads the folder."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("hello", encoding="utf-8")
+    suite = _suite(tmp_path, paths='"data"')
+    one_line_error(cli("run", str(suite), "--out", str(data / "out")), f"--out {data / 'out'} lies inside data",
+                   "dataset 'd'")
+    assert not (data / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["x\ny", "tab\there", " "])
+def test_a_dataset_name_that_would_break_a_report_is_refused(tmp_path, name):
+    (tmp_path / "suite.toml").write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = {json.dumps(name)}\n'
+                                         'modality = "text"\npaths = ["x"]\n', encoding="utf-8")
+    one_line_error(cli("run", str(tmp_path / "suite.toml"), "--out", str(tmp_path / "out")),
+                   "must be printable text")

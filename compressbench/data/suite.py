@@ -157,6 +157,10 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         raise ConfigError(f"{where}: 'paths' must be a non-empty list of strings")
     if raw["modality"] not in modalities():
         raise ConfigError(f"{where}: unknown modality {raw['modality']!r}; known: {', '.join(modalities())}")
+    name = str(raw["name"])
+    if not name.strip() or not name.isprintable():  # it heads report sections and table rows
+        raise ConfigError(f"{where}: dataset name {name!r} must be printable text (no line breaks or control "
+                          "characters), and not blank")
     for key in ("language", "reference_language", "format", "field"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{where}: {key!r} must be a string, got {raw[key]!r}")

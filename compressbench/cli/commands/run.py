@@ -96,6 +96,20 @@ def _manifest(suite: Any, tokenizers: list[Any], args: argparse.Namespace) -> di
                          for d in suite.datasets}}
 
 
+def _refuse_out_inside_data(out: Path, suite: Any) -> None:
+    """--out inside a folder a dataset reads would have the run's own files measured as samples (by the
+    next run, or a resumed one)."""
+    from compressbench.data.remote import is_url
+
+    where = out.resolve()
+    for ds in suite.datasets:
+        for path in ds.paths:
+            folder = None if is_url(path) else (ds.base / Path(path).expanduser()).resolve()
+            if folder is not None and folder.is_dir() and where.is_relative_to(folder):
+                raise ConfigError(f"--out {out} lies inside {path}, a folder dataset {ds.name!r} reads: the run's "
+                                  "own files would be measured as samples; choose an --out outside it")
+
+
 def _climbs(dataset: Any) -> bool:
     """Whether a dataset names files above its suite's folder by a relative path (``../data``).
 
@@ -158,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
     check_coverage(suite, tokenizers)  # every configuration error before --out is created
     manifest = _manifest(suite, tokenizers, args)
     out = Path(args.out)
+    _refuse_out_inside_data(out, suite)
     made: list[Path] | None = None  # the folders this run makes (None: --out held something already)
     if args.resume:
         _check_resumable(out, manifest)
