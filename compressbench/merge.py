@@ -231,6 +231,7 @@ class MergePlan:
             "merged_from": [{"run": str(p), "shard": s["provenance"].get("shard"),
                              "started_utc": s["provenance"]["started_utc"], "machine": s["provenance"]["machine"]}
                             for p, s in runs],
+            **({"merge_incomplete": self.warnings} if self.warnings else {}),  # shards missing: part of the suite
         }
         result = RunResult(suite=first["suite"], groups=groups, datasets=datasets, tokenizers=first["tokenizers"],
                            provenance=provenance)

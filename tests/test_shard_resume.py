@@ -60,6 +60,10 @@ def test_merge_refuses_what_does_not_belong_together(whole, shards, tmp_path):
     assert proc.returncode == 2 and "is not a shard" in proc.stderr
     proc = cli("merge", str(s1), "--out", str(tmp_path / "m"))
     assert proc.returncode == 0 and "shards 2/3, 3/3 are missing" in proc.stderr
+    # and the merged run's own files say so, not only the terminal
+    provenance = json.loads((tmp_path / "m" / "summary.json").read_text())["provenance"]
+    assert "shards 2/3, 3/3 are missing" in provenance["merge_incomplete"][0]
+    assert "**partial merge**: shards 2/3, 3/3 are missing" in (tmp_path / "m" / "report.md").read_text()
 
 
 def test_merge_refuses_a_row_that_two_shards_hold(shards, tmp_path):

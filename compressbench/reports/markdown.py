@@ -98,6 +98,8 @@ def _provenance(summary: Summary) -> list[str]:
            f"- suite `{summary['suite']}`" + (f" ({p['suite_origin']})" if p.get("suite_origin") else "")
            + (f" from `{p['suite_source']}`" if p.get("suite_source") else ""),
            f"- versions: {versions}"]
+    for warning in p.get("merge_incomplete", []):
+        out.append(f"- **partial merge**: {warning}")
     skipped = [what for key, what in _OPTIONAL if p.get(key) is False]
     if skipped:
         out.append(f"- not measured in this run: {'; '.join(skipped)}")

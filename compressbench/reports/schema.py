@@ -90,7 +90,8 @@ class Summary(TypedDict):
     suite: str
     provenance: dict[str, Any]  # versions, machine, device, started_utc, finished_utc, suite_source, hash (--hash),
     # suite_origin (given, fixtures/suite.toml in the current folder, or packaged demo), shard (K/N or null) and,
-    # for a shard, shard_scheme ("unit": whole reading units per shard; absent in older runs, split by sample id)
+    # for a shard, shard_scheme ("unit": whole reading units per shard; absent in older runs, split by sample id);
+    # for a merge, merged_from (the shards) and, when shards were missing, merge_incomplete (what is missing)
     datasets: dict[str, DatasetInfo]
     tokenizers: dict[str, dict[str, Any]]  # spec, family, config, sha256, modality, device
     units: dict[str, str]
