@@ -173,6 +173,9 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         options = {**options, "encoding": raw["encoding"]}
     options = decoder_options(raw["modality"], options, where)
     fmt = check_format(raw.get("format", "auto"), raw.get("field"), where)
+    if fmt in ("files", "zip") and _FIELD_LABEL.search(raw.get("language") or ""):
+        raise ConfigError(f"{where}: language {raw['language']!r} names a record's field, but format {fmt!r} holds "
+                          "files, which have none; use {stem} or {parent}, or a format of records")
     return Dataset(
         name=str(raw["name"]), modality=raw["modality"], paths=tuple(paths), base=base,
         language=raw.get("language"), reference_language=raw.get("reference_language", "eng"), options=options,

@@ -192,3 +192,14 @@ def test_an_unknown_protocol_is_refused_before_anything_is_read(tmp_path, bytes_
                         source="s.toml", base=tmp_path)
     with pytest.raises(ConfigError, match="foo://x/b.jsonl: unknown protocol 'foo'"):
         check_coverage(suite, bytes_tokenizer)
+
+
+@pytest.mark.parametrize("fmt", ["files", "zip"])
+def test_a_field_label_over_a_format_of_files_is_refused(tmp_path, fmt):
+    from compressbench.core.errors import ConfigError
+    from compressbench.data.suite import parse_suite
+
+    with pytest.raises(ConfigError, match=f"format '{fmt}' holds files, which have none"):
+        parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text", "paths": ["x"],
+                                                            "format": fmt, "language": "{field:lang}"}]},
+                    source="s.toml", base=tmp_path)
