@@ -362,6 +362,11 @@ def test_an_out_folder_inside_the_data_is_refused(tmp_path):
     one_line_error(cli("run", str(suite), "--out", str(data / "out")), f"--out {data / 'out'} lies inside data",
                    "dataset 'd'")
     assert not (data / "out").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (data / "link").symlink_to(tmp_path / "elsewhere")  # listing follows it: refused as written
+    one_line_error(cli("run", str(suite), "--out", str(data / "link")), "lies inside data")
+    # a hidden folder is never listed: the run's files there are not samples
+    assert cli("run", str(suite), "--out", str(data / ".cb-out")).returncode == 0
 
 
 @pytest.mark.parametrize("name", ["x\ny", "tab\there", " "])

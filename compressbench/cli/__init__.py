@@ -88,6 +88,18 @@ def system_error(exc: OSError, command: str) -> str:
     return f"{where}{exc.strerror or exc}{hint}"
 
 
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null once its reader is gone, so that the buffered rest is not flushed
+    at exit (Python would print "Exception ignored ... BrokenPipeError" and exit 120)."""
+    import io
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test's captured output)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     warnings.showwarning = _show_warning
@@ -97,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
 
     verdict(EXIT_OK)
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
+        sys.stdout.flush()  # a reader gone early fails here, inside the handler, not at the interpreter's exit
+        return code
     except ConfigError as exc:
         print(f"compressbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -111,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print("compressbench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `compressbench list | head`: the exit code the command had decided on
+        _drop_stdout()
         return decided()
     except OSError as exc:  # the machine's, not the data's (a bad file is its sample's error): one line
         print(f"compressbench: error: {system_error(exc, args.command)}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +102,20 @@ def _refuse_out_inside_data(out: Path, suite: Any) -> None:
     next run, or a resumed one)."""
     from compressbench.data.remote import is_url
 
-    where = out.resolve()
+    places = {Path(os.path.abspath(out)), out.resolve()}  # as written, and with links followed
     for ds in suite.datasets:
         for path in ds.paths:
-            folder = None if is_url(path) else (ds.base / Path(path).expanduser()).resolve()
-            if folder is not None and folder.is_dir() and where.is_relative_to(folder):
-                raise ConfigError(f"--out {out} lies inside {path}, a folder dataset {ds.name!r} reads: the run's "
-                                  "own files would be measured as samples; choose an --out outside it")
+            if is_url(path):
+                continue
+            written = ds.base / Path(path).expanduser()
+            for folder in {Path(os.path.abspath(written)), written.resolve()}:
+                for where in places:
+                    # a hidden folder on the way is never listed (data/.cb-out is fine)
+                    if folder.is_dir() and where.is_relative_to(folder) and not any(
+                            part.startswith(".") for part in where.relative_to(folder).parts):
+                        raise ConfigError(f"--out {out} lies inside {path}, a folder dataset {ds.name!r} reads: "
+                                          "the run's own files would be measured as samples; choose an --out "
+                                          "outside it")
 
 
 def _climbs(dataset: Any) -> bool:
