@@ -110,7 +110,8 @@ def check_language(label: str, where: str) -> None:
     ...
     compressbench.core.errors.ConfigError: suite.toml: language '{fild:lang}' has a brace that is not a placeholder; use {stem}, {parent} or {field:NAME} (or a plain code such as eng)
     """
-    if "{" in _PLACEHOLDER.sub("", label) or "}" in _PLACEHOLDER.sub("", label):
+    rest = _PLACEHOLDER.sub("", label)
+    if "{" in rest or "}" in rest:
         raise ConfigError(f"{where}: language {label!r} has a brace that is not a placeholder; use {{stem}}, "
                           "{parent} or {field:NAME} (or a plain code such as eng)")
 
@@ -177,7 +178,7 @@ def _dataset(raw: Any, index: int, source: str, base: Path) -> Dataset:
         raise ConfigError(f"{where}: language {raw['language']!r} names a record's field, but format {fmt!r} holds "
                           "files, which have none; use {stem} or {parent}, or a format of records")
     return Dataset(
-        name=str(raw["name"]), modality=raw["modality"], paths=tuple(paths), base=base,
+        name=name, modality=raw["modality"], paths=tuple(paths), base=base,
         language=raw.get("language"), reference_language=raw.get("reference_language", "eng"), options=options,
         format=fmt, field=raw.get("field"),
     )

@@ -102,20 +102,18 @@ def _refuse_out_inside_data(out: Path, suite: Any) -> None:
     next run, or a resumed one)."""
     from compressbench.data.remote import is_url
 
-    places = {Path(os.path.abspath(out)), out.resolve()}  # as written, and with links followed
+    def places(path: Path) -> set[Path]:  # as written, and with links followed
+        return {Path(os.path.abspath(path)), path.resolve()}
+
+    def listed(where: Path, folder: Path) -> bool:  # a hidden folder on the way is never listed (data/.cb-out)
+        return where.is_relative_to(folder) and not any(p.startswith(".") for p in where.relative_to(folder).parts)
+
     for ds in suite.datasets:
-        for path in ds.paths:
-            if is_url(path):
-                continue
-            written = ds.base / Path(path).expanduser()
-            for folder in {Path(os.path.abspath(written)), written.resolve()}:
-                for where in places:
-                    # a hidden folder on the way is never listed (data/.cb-out is fine)
-                    if folder.is_dir() and where.is_relative_to(folder) and not any(
-                            part.startswith(".") for part in where.relative_to(folder).parts):
-                        raise ConfigError(f"--out {out} lies inside {path}, a folder dataset {ds.name!r} reads: "
-                                          "the run's own files would be measured as samples; choose an --out "
-                                          "outside it")
+        for path in (p for p in ds.paths if not is_url(p)):
+            folders = [f for f in places(ds.base / Path(path).expanduser()) if f.is_dir()]
+            if any(listed(where, folder) for where in places(out) for folder in folders):
+                raise ConfigError(f"--out {out} lies inside {path}, a folder dataset {ds.name!r} reads: the run's "
+                                  "own files would be measured as samples; choose an --out outside it")
 
 
 def _climbs(dataset: Any) -> bool:
@@ -125,8 +123,6 @@ def _climbs(dataset: Any) -> bool:
     >>> _climbs(D(paths=("../data", "x.txt"))), _climbs(D(paths=("data/../x", "/abs", "s3://b/k")))
     (True, False)
     """
-    import os
-
     from compressbench.data.remote import is_url
 
     return any(not is_url(p) and not os.path.isabs(os.path.expanduser(p)) and os.path.normpath(p).startswith("..")

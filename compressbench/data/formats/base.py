@@ -153,10 +153,26 @@ def _opened(source: Found) -> Iterator[IO[bytes]]:
         return
     if source.path is None:
         raise SampleError(f"{source.id}: {source.error or 'no file'}")
-    if not stat.S_ISREG(os.stat(source.path).st_mode):  # before opening: opening a pipe waits for a writer
-        raise SampleError(f"{source.id}: not a regular file (a pipe, socket or device)")
+    regular_stat(source)  # before opening: opening a pipe waits for a writer
     with open(source.path, "rb") as fh:
         yield fh
+
+
+class Unreadable(SampleError):
+    """A file that was not read; ``marker`` is the sample's status, why it has no digest (e.g. ``too-large``)."""
+
+    def __init__(self, message: str, marker: str) -> None:
+        super().__init__(message)
+        self.marker = marker
+
+
+def regular_stat(source: Found) -> os.stat_result:
+    """A local file's ``os.stat``, or ``Unreadable`` when it is not a regular file: a pipe, socket or device
+    would block or never end (an OSError of the look itself propagates)."""
+    info = os.stat(source.path or source.id)
+    if not stat.S_ISREG(info.st_mode):
+        raise Unreadable(f"{source.id}: not a regular file (a pipe, socket or device)", "not-a-file")
+    return info
 
 
 def field_value(row: Mapping[str, Any], name: str, where: str, modality: str) -> bytes | str:

@@ -12,24 +12,14 @@ True
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from compressbench.core.errors import SampleError, first_line
+from compressbench.core.errors import first_line
 from compressbench.data.discover import Found
 from compressbench.data.formats import register_format
-from compressbench.data.formats.base import Format, ReadSpec, Record, Unit
+from compressbench.data.formats.base import Format, ReadSpec, Record, Unit, Unreadable, regular_stat
 from compressbench.data.remote import filesystem
-
-
-class Unreadable(SampleError):
-    """A file that was not read; ``marker`` is the sample's status, why it has no digest (e.g. ``too-large``)."""
-
-    def __init__(self, message: str, marker: str) -> None:
-        super().__init__(message)
-        self.marker = marker
 
 
 @register_format
@@ -57,10 +47,7 @@ def checked_size(source: Found, *, max_bytes: int) -> int | None:
             fs, path = filesystem(source.url)
             size = fs.size(path)
         else:
-            info = os.stat(source.path or source.id)
-            if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-                raise Unreadable(f"{source.id}: not a regular file (a pipe, socket or device)", "not-a-file")
-            size = info.st_size
+            size = regular_stat(source).st_size
     except Unreadable:
         raise
     except Exception as exc:  # OSError locally; a remote back-end raises its own (aiohttp, botocore)
