@@ -3,13 +3,13 @@
 For each text family the same texts go through the bare library's fastest parallel batch call over
 every core (tiktoken ``encode_ordinary_batch(num_threads=cores)``, tokenizers ``encode_batch_fast``
 where the installed version has it, else ``encode_batch``, SentencePiece ``encode(...,
-num_threads=cores)`` with numpy ids where the version has them) and through ``measure_batch`` in
-batches of the runner's default size (64 texts: the path ``compressbench run`` and ``measure`` take,
-counting characters, words, unknown and byte tokens too), once with the information ledger (token-id
+num_threads=cores)`` with numpy ids where the version has them) and through ``measure_batches`` in
+batches of the runner's default size, as many at once as the runner measures (the path ``compressbench
+run`` and ``measure`` take, counting characters, words, unknown and byte tokens too), once with the information ledger (token-id
 counts and continued words, the default) and once without (``--no-ledger``), and, written as one
 file per text, through the whole run ``compressbench measure DIR`` makes (``run_suite``: listing,
 reading, hashing, rows, the ledger). They alternate for a few rounds and the best time of each is
-kept. ``extra_info``: ``throughput_ratio`` is ``measure_batch``'s throughput over the bare call's
+kept. ``extra_info``: ``throughput_ratio`` is ``measure_batches``' throughput over the bare call's
 with the ledger, ``no_ledger_throughput_ratio`` without it (goal: at least 0.9), ``cpu_ratio`` and
 ``no_ledger_cpu_ratio`` the same with CPU time (all threads) in place of wall time, steadier on a
 shared machine, and ``end_to_end_ratio`` and ``end_to_end_no_ledger_ratio`` the whole run's
@@ -39,9 +39,9 @@ from benchmarks.conftest import ROOT
 from compressbench import get_tokenizer
 from compressbench.adapters._text import cores
 from compressbench.core.sample import Sample
-from compressbench.data.modalities import default_batch_size
+from compressbench.data.modalities import batches_in_flight, default_batch_size
 from compressbench.data.suite import parse_suite
-from compressbench.measure import batched, measure_batch
+from compressbench.measure import batched, measure_batches
 from compressbench.runner import RunOptions, run_suite
 
 TEXTS = int(os.environ.get("COMPRESSBENCH_BENCH_TEXTS", "600"))
@@ -92,7 +92,8 @@ def test_compressbench_keeps_up_with_the_bare_batch_call(benchmark, spec, tmp_pa
     split: list[tuple[float, float]] = []  # CPU seconds of this process and of the workers, workers_no_ledger
 
     def ours() -> list[int]:
-        return [m.tokens for batch in batched(iter(samples), size) for m in measure_batch(tok, batch)]
+        batches = batched(iter(samples), size)
+        return [m.tokens for rows in measure_batches([tok], batches, ahead=batches_in_flight("text")) for m in rows]
 
     def lean() -> list[int]:
         tok.measure_ledger = False

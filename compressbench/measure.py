@@ -12,7 +12,7 @@ sample's one-line error; nothing here stops a run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +26,7 @@ from compressbench.data.formats.files import Unreadable, checked_size, read_file
 from compressbench.data.modalities import decoder_for, probe_for
 from compressbench.data.textfile import STREAM_ABOVE_BYTES, TextFile, scan_text
 from compressbench.data.suite import Dataset
+from compressbench.prefetch import overlapped
 
 
 def _first_line(exc: BaseException) -> str:
@@ -255,6 +256,25 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
             result, seconds = _guarded(tokenizer, s)
             _record(m, tokenizer, result, seconds)
     return rows
+
+
+def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Sample]], *,
+                    done: Callable[[Tokenizer, Sample], bool] | None = None, ahead: int = 1) -> Iterator[list[Measurement]]:
+    """Each batch measured with every tokenizer (``done(tokenizer, sample)``: skip what is measured already),
+    up to ``ahead`` batches at once (:func:`~compressbench.prefetch.overlapped`): text's tally of one batch
+    then overlaps the next one's encode. Rows come batch by batch, in order.
+
+    >>> from compressbench import get_tokenizer
+    >>> texts = [Sample(dataset="d", modality="text", id=str(i), path=None, payload="ab" * i, raw_bytes=2 * i)
+    ...          for i in range(1, 4)]
+    >>> [[m.tokens for m in rows] for rows in measure_batches([get_tokenizer("bytes")], [texts[:2], texts[2:]], ahead=2)]
+    [[2, 4], [6]]
+    """
+    def measuring(batch: list[Sample]) -> Callable[[], list[Measurement]]:
+        todo = [(t, [s for s in batch if done is None or not done(t, s)]) for t in tokenizers]
+        return lambda: [m for t, samples in todo for m in measure_batch(t, samples)]
+
+    return overlapped(map(measuring, batches), ahead)
 
 
 def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:

@@ -1,9 +1,11 @@
-"""Reading ahead on a thread: the next batch is read while this one is tokenized.
+"""Working ahead on threads: the next batch is read, and the next batches tokenized, while this one is handed on.
 
 Text tokenized in the main process (a dataset's first 32 MiB, or all of it with fewer than 3 workers) is read there,
 which is serial Python work. Run between batches it leaves every core but one idle while the files of
-the next batch are read; on a thread it overlaps the tokenizer's own threads, which release the GIL
-while they encode. At most ``ahead`` items wait, so memory stays bounded by the batch.
+the next batch are read; on a thread (:func:`prefetched`) it overlaps the tokenizer's own threads, which
+release the GIL while they encode. Likewise a batch's tally and rows (Python, under the GIL) would leave
+the cores idle between one batch's encode and the next's: :func:`overlapped` runs the next batch's
+measurement while this one finishes. At most ``ahead`` items wait or run, so memory stays bounded by the batch.
 
 >>> list(prefetched(iter(range(5))))
 [0, 1, 2, 3, 4]
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -73,3 +76,45 @@ def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
     finally:
         stop.set()
         thread.join(_JOIN_S)  # a producer inside a long read (a huge file's scan) is left to finish alone
+
+
+class _Call(threading.Thread):
+    """One call on a daemon thread (a consumer that stops never waits for it at exit), its outcome kept."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        super().__init__(name="compressbench-ahead", daemon=True)
+        self.call, self.value, self.raised = call, None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.value = self.call()
+        except BaseException as exc:  # raised where the consumer asks for this result
+            self.raised = exc
+
+    def outcome(self) -> Any:
+        self.join()
+        if self.raised is not None:
+            raise self.raised
+        return self.value
+
+
+def overlapped(calls: Iterator[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
+    """The results of ``calls``, in order, with up to ``ahead`` of them running at once (each on a thread;
+    ``ahead`` 1: one after the other, on this thread). A call is taken from ``calls`` here, on the
+    consumer's thread; its exception is raised where its result would have been yielded.
+
+    >>> list(overlapped(iter([lambda: 1, lambda: 2, lambda: 3])))
+    [1, 2, 3]
+    """
+    if ahead <= 1:
+        for call in calls:
+            yield call()
+        return
+    running: deque[_Call] = deque()
+    for call in calls:
+        running.append(_Call(call))
+        if len(running) >= ahead:
+            yield running.popleft().outcome()
+    while running:
+        yield running.popleft().outcome()

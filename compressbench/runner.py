@@ -32,12 +32,12 @@ from compressbench.core.registry import get_tokenizer
 from compressbench.core.sample import Measurement, Sample
 from compressbench.data import reading
 from compressbench.data.formats.base import Record, Unit, unit_id
-from compressbench.data.modalities import PARALLEL_DECODE, default_batch_size
+from compressbench.data.modalities import PARALLEL_DECODE, batches_in_flight, default_batch_size
 from compressbench.core.confidence import half_width, needed
 from compressbench.data.clusters import UnitDraw, refuse_uncounted, with_unit
 from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, dataset_draw
 from compressbench.data.suite import Dataset, Suite
-from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batch
+from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batches
 from compressbench.parallel import WorkerPool, exit_status, signal_name
 from compressbench.prefetch import prefetched
 from compressbench import textjobs
@@ -512,10 +512,13 @@ def _measure_here(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerP
     batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
     if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
         batches = prefetched(batches)
-    for batch in batches:
-        for t in mine:
-            for m in measure_batch(t, [s for s in batch if not run.work.has(ds.name, t.name, s.id)]):
-                run.add(m)
+
+    def done(t: Tokenizer, s: Sample) -> bool:  # measured before a resume
+        return run.work.has(ds.name, t.name, s.id)
+
+    for rows in measure_batches(mine, batches, done=done, ahead=batches_in_flight(ds.modality)):
+        for m in rows:
+            run.add(m)
 
 
 def _counting(samples: Iterator[Sample], read: list[int]) -> Iterator[Sample]:

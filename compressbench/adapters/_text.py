@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import os
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.ledger import add_counts, count_ids
 from compressbench.core.sample import TokenCount
 from compressbench.data.textfile import TextFile
+from compressbench.prefetch import overlapped
 
 Ids = Sequence[int] | np.ndarray
 
@@ -66,6 +68,7 @@ def set_threads(threads: int | None) -> None:
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
+_pool_lock = threading.Lock()
 
 
 def thread_map(fn: Callable[[str], Any], texts: Sequence[str]) -> list[Any]:
@@ -74,11 +77,13 @@ def thread_map(fn: Callable[[str], Any], texts: Sequence[str]) -> list[Any]:
     global _pool, _pool_size
     if len(texts) < 2 or cores() < 2:
         return [fn(t) for t in texts]
-    if _pool is None or _pool_size != cores():
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool, _pool_size = ThreadPoolExecutor(cores(), thread_name_prefix="compressbench-text"), cores()
-    return list(_pool.map(fn, texts))
+    with _pool_lock:  # batches measured at once (compressbench.measure.measure_batches) share one pool
+        if _pool is None or _pool_size != cores():
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(cores(), thread_name_prefix="compressbench-text"), cores()
+        pool = _pool
+    return list(pool.map(fn, texts))
 
 
 class TextTokenizer(Tokenizer):
@@ -159,25 +164,25 @@ class TextTokenizer(Tokenizer):
         return [next(counted) if isinstance(p, str) else p for p in out]
 
     def count_texts(self, texts: list[str]) -> list[TokenCount]:
-        """The counts of several texts: the batch split in one part per core, each part encoded with the
-        parallel ``encode_batch`` and then tallied on a thread of its own, so that one part's tally (Python,
-        under the GIL) overlaps the others' encoding (the libraries release the GIL)."""
-        def part(chunk: list[str]) -> list[TokenCount]:
-            return [self.tally(text, ids) for text, ids in zip(chunk, self.encode_batch(chunk))]
-
-        size = max(1, -(-len(texts) // cores()))
-        parts = thread_map(part, [texts[i:i + size] for i in range(0, len(texts), size)])
-        return [counted for chunk in parts for counted in chunk]
+        """The counts of several texts: one parallel ``encode_batch`` over all of them, then each tallied.
+        The tally is Python, under the GIL; the runner keeps the cores busy meanwhile by encoding the next
+        batch (:func:`~compressbench.measure.measure_batches`: the libraries release the GIL)."""
+        return [self.tally(text, ids) for text, ids in zip(texts, self.encode_batch(texts))]
 
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
-        """A streamed text: pieces encoded a group at a time (one parallel call per group), counts summed."""
+        """A streamed text: pieces encoded a group at a time (one parallel call per group, the next group's
+        while this one is tallied), counts summed."""
         total: dict[str, float] = {"forced_cuts": 0}
         ids: dict[int, int] | None = {} if self.measure_ledger else None
         tokens = input_bytes = 0
         last = ""  # the previous piece's last character
+
+        def counting(group: list[tuple[str, bool]]) -> Callable[[], list[tuple[tuple[str, bool], TokenCount]]]:
+            return lambda: list(zip(group, self.count_texts([text for text, _ in group])))
+
         try:
-            for group in _groups(payload.pieces(), 2 * cores()):
-                for (text, exact), counted in zip(group, self.count_texts([text for text, _ in group])):
+            for counted_group in overlapped(map(counting, _groups(payload.pieces(), 2 * cores())), 2):
+                for (text, exact), counted in counted_group:
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
                     for key, value in counted.counts.items():
                         total[key] = total.get(key, 0) + value
@@ -297,5 +302,8 @@ def count_kinds(ids: Ids, table: np.ndarray) -> tuple[int, int]:
     (1, 2)
     """
     arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64, count=len(ids))
-    tally = np.bincount(table.take(arr, mode="clip"), minlength=4)
+    kinds = table.take(arr, mode="clip")
+    if not np.count_nonzero(kinds):  # most texts: no unknown nor byte token (a quarter of the bincount's time)
+        return 0, 0
+    tally = np.bincount(kinds, minlength=4)
     return int(tally[_UNK] + tally[_BYTE | _UNK]), int(tally[_BYTE] + tally[_BYTE | _UNK])

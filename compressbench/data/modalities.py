@@ -36,6 +36,21 @@ PARALLEL_DECODE = frozenset({"audio", "image", "video"})
 BATCH_SIZES: dict[str, int] = {"text": 64, "audio": 16, "image": 32, "video": 2}
 
 
+# Batches of a modality measured at once in one process: text's tally (Python, under the GIL) of one batch
+# overlaps the next one's encode (the libraries release the GIL), so no core waits between batches.
+# Media stay one at a time: two batches on a GPU would hold twice its memory.
+IN_FLIGHT: dict[str, int] = {"text": 2}
+
+
+def batches_in_flight(modality: str) -> int:
+    """How many batches of ``modality`` the runner measures at once (:func:`compressbench.prefetch.overlapped`).
+
+    >>> batches_in_flight("text"), batches_in_flight("video")
+    (2, 1)
+    """
+    return IN_FLIGHT.get(modality, 1)
+
+
 def default_batch_size(modality: str) -> int:
     """How many samples of ``modality`` the runner batches by default."""
     return BATCH_SIZES.get(modality, 8)
