@@ -39,7 +39,6 @@ from compressbench.data.sampling import DatasetDraw, Draw, SampleSpec, dataset_d
 from compressbench.data.suite import Dataset, Suite
 from compressbench.measure import DEFAULT_MAX_FILE_BYTES, batched, load_sample, measure_batches
 from compressbench.parallel import WorkerPool, exit_status, signal_name
-from compressbench.prefetch import prefetched
 from compressbench import textjobs
 from compressbench.provenance import library_versions, machine, utc_now
 from compressbench.results import DatasetTally, Group, RunResult, Written
@@ -509,9 +508,8 @@ def _measure_here(run: Run, ds: Dataset, needed: Iterator[Record], pool: WorkerP
     samples = _samples(ds, needed, run.tallies[ds.name], options, pool, bar, by_unit=by_unit)
     if read is not None:
         samples = _counting(samples, read)
+    # text is read here, between the calls of measure_batches: while the batches before it are encoded
     batches = batched(samples, options.batch_size or default_batch_size(ds.modality))
-    if ds.modality not in PARALLEL_DECODE:  # read here: the next batch is read while this one is tokenized
-        batches = prefetched(batches)
 
     def done(t: Tokenizer, s: Sample) -> bool:  # measured before a resume
         return run.work.has(ds.name, t.name, s.id)

@@ -1,4 +1,4 @@
-"""Reading ahead on a thread: order, errors and early stops as if read in place, at most one item ahead."""
+"""Working ahead on threads: results in order, errors where they belong, at most ``ahead`` calls at once."""
 
 from __future__ import annotations
 
@@ -7,46 +7,81 @@ import time
 
 import pytest
 
-from compressbench.prefetch import prefetched
+from compressbench.prefetch import overlapped
 
 
-def test_order_and_read_ahead_bounded():
-    produced: list[int] = []
+def test_results_in_order_with_at_most_ahead_calls_running():
+    running, most = [0], [0]
+    lock = threading.Lock()
 
-    def items():
-        for i in range(20):
-            produced.append(i)
-            yield i
+    def call(i: int):
+        def run() -> int:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.02 * (3 - i % 3))  # later calls finish first: order must not follow finishing
+            with lock:
+                running[0] -= 1
+            return i
+        return run
 
-    it = prefetched(items(), ahead=1)
-    assert next(it) == 0
-    time.sleep(0.2)  # the producer may run ahead, but only by the queue's one item plus the one it holds
-    assert len(produced) <= 3
-    assert list(it) == list(range(1, 20))
+    assert list(overlapped(map(call, range(9)), ahead=3)) == list(range(9))
+    assert most[0] == 3
 
 
-def test_error_reaches_the_consumer_after_the_items_before_it():
-    def items():
-        yield from (1, 2)
+def test_calls_overlap_in_time():
+    start = time.perf_counter()
+    assert list(overlapped((lambda: time.sleep(0.2)) for _ in range(2))) == [None, None]
+    assert time.perf_counter() - start < 0.35  # one after the other they would take 0.4 s
+
+
+def test_ahead_one_runs_on_the_consumers_thread():
+    names = list(overlapped(iter([lambda: threading.current_thread().name] * 2), ahead=1))
+    assert names == [threading.current_thread().name] * 2
+
+
+def test_error_reaches_the_consumer_after_the_results_before_it():
+    def fail():
         raise OSError("disk gone")
 
     got = []
     with pytest.raises(OSError, match="disk gone"):
-        for item in prefetched(items()):
+        for item in overlapped(iter([lambda: 1, lambda: 2, fail, lambda: 4])):
             got.append(item)
     assert got == [1, 2]
 
 
-def test_a_consumer_that_stops_early_stops_the_thread():
-    def endless():
+def test_a_consumer_that_stops_early_starts_no_further_call():
+    started = []
+
+    def calls():
         i = 0
         while True:
-            yield i
+            started.append(i)
+            yield lambda i=i: i
             i += 1
 
-    before = threading.active_count()
-    it = prefetched(endless())
+    it = overlapped(calls(), ahead=2)
     assert next(it) == 0
     it.close()
-    assert threading.active_count() == before
-    assert not [t for t in threading.enumerate() if t.name == "compressbench-prefetch"]
+    assert len(started) == 2  # the one yielded and the one running beside it
+
+
+def test_threads_are_daemons_kept_for_the_next_calls():
+    for _ in range(20):
+        assert list(overlapped(iter([lambda: 1, lambda: 2]))) == [1, 2]
+    ahead = [t for t in threading.enumerate() if t.name == "compressbench-ahead"]
+    assert ahead and all(t.daemon for t in ahead)
+    assert len(ahead) <= 4  # reused, not one per call
+
+
+def test_calls_that_wait_on_calls_of_their_own_never_starve():
+    # as a batch holding a streamed text does: its pieces are counted ahead too, inside the batch's call
+    def outer(i: int):
+        return lambda: sum(overlapped(iter([lambda: i, lambda: 10 * i, lambda: 100 * i]), ahead=2))
+
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.extend(overlapped(map(outer, range(6)), ahead=3)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert result == [111 * i for i in range(6)]

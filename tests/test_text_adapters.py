@@ -142,7 +142,7 @@ def test_a_parallel_batch_counts_exactly_what_one_text_at_a_time_counts(tokenize
     assert batch == [tok.count(t) for t in texts]
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.text(" \t\n\x0b\x1c\x85\xa0\u2000\u3000ab人"))
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.text(" \t\n\x0b\x1c\x85\xa0\u2000\u3000ab人\U0001f600\ud800"))
 def test_word_count_is_str_split(text):
     from compressbench.adapters._text import word_count
 

@@ -258,9 +258,9 @@ def word_count(text: str) -> int:
         return 0
     if text.isascii():
         points = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    else:
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    space = _SPACE.take(points, mode="clip")  # a code point above the table reads its last entry (not a space)
+    else:  # UTF-16 (half the bytes of UTF-32 to write): a surrogate pair is two non-spaces, as its character is one
+        points = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    space = _SPACE.take(points, mode="clip")  # a code unit above the table reads its last entry (not a space)
     return int(np.count_nonzero(space[:-1] > space[1:])) + (0 if space[0] else 1)  # a space, then a non-space
 
 
