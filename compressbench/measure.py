@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,6 +25,7 @@ from compressbench.data.decoded import Decoded
 from compressbench.data.formats.base import Record
 from compressbench.data.formats.files import Unreadable, checked_size, read_file
 from compressbench.data.modalities import decoder_for, probe_for
+from compressbench.data.text import record_text
 from compressbench.data.textfile import STREAM_ABOVE_BYTES, TextFile, scan_text
 from compressbench.data.suite import Dataset
 from compressbench.prefetch import overlapped
@@ -56,7 +58,7 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
         sample.status = "missing" if record.unit.source.error is not None else "unreadable"
         return sample
     probe = probe_for(dataset.modality) if count_only else None
-    options = dataset.options
+    options, decode = dataset.options, None
     if record.data is None:  # a loose file
         try:
             read = _read_loose(sample, dataset, record, probe, max_file_bytes, hash_mode)
@@ -71,7 +73,7 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
             return sample
     elif isinstance(record.data, str):  # a record's text field: measured as UTF-8, whatever the file's encoding
         try:
-            data, options = record.data.encode("utf-8"), {**options, "encoding": "utf-8"}
+            data, decode = record.data.encode("utf-8"), partial(record_text, record.data)
         except UnicodeEncodeError as exc:  # a JSON escape such as "\\ud800" with no pair: not text
             sample.error = (f"{record.id}: the text holds a lone surrogate ({exc.object[exc.start]!a} at character "
                             f"{exc.start}), which is not Unicode text; fix the record's escapes")
@@ -83,7 +85,7 @@ def load_sample(dataset: Dataset, record: Record, *, count_only: bool = False,
     if not data and record.data is not None:  # a record's empty field (an empty file says so when decoded)
         sample.error = f"{record.id}: the record's field is empty (0 bytes): nothing to measure"
         return sample
-    _decode(sample, probe or decoder_for(dataset.modality), data, options, probed=probe is not None)
+    _decode(sample, probe or decode or decoder_for(dataset.modality), data, options, probed=probe is not None)
     return sample
 
 

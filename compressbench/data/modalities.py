@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 
@@ -61,6 +62,7 @@ def modalities() -> list[str]:
     return list(DECODERS)
 
 
+@functools.lru_cache(maxsize=None)  # looked up for every sample
 def _load(target: str) -> Callable[..., Decoded]:
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)

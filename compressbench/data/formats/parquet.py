@@ -82,7 +82,8 @@ class Parquet(Format):
                 pf = _parquet_file(fh, unit.source, None if unit.part is None else _footer(unit.source))
                 if unit.part is None:  # units() could not read the footer either
                     raise SampleError(f"{unit.source.id}: has no readable row groups")
-                columns = [c for c in dict.fromkeys((*spec.fields[:1], *spec.labels)) if c in pf.schema_arrow.names]
+                names = pf.schema_arrow.names  # built anew at each access: once per row group, not per row
+                columns = [c for c in dict.fromkeys((*spec.fields[:1], *spec.labels)) if c in names]
                 table = pf.read_row_group(unit.part, columns=columns)
                 positions: list[int] | range = range(table.num_rows)
                 if keep is not None:
@@ -93,7 +94,7 @@ class Parquet(Format):
                     for row in batch.to_pylist():
                         position = unit.first + next(rows)
                         rid, index = record_id(unit, position), position + 1  # index: where a failure would be
-                        yield row_record(unit, rid, row, spec, pf.schema_arrow.names)
+                        yield row_record(unit, rid, row, spec, names)
         except Exception as exc:
             where = unit.source.id if unit.part is None else record_id(unit, index)
             yield failed(unit, where, exc, f"cannot read row group {unit.part}")
