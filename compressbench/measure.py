@@ -263,8 +263,9 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
 def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Sample]], *,
                     done: Callable[[Tokenizer, Sample], bool] | None = None, ahead: int = 1) -> Iterator[list[Measurement]]:
     """Each batch measured with every tokenizer (``done(tokenizer, sample)``: skip what is measured already),
-    up to ``ahead`` batches at once (:func:`~compressbench.prefetch.overlapped`): text's tally of one batch
-    then overlaps the next one's encode. Rows come batch by batch, in order.
+    up to ``ahead`` batches at once (:func:`~compressbench.prefetch.overlapped`) when every tokenizer allows
+    it (``concurrent_batches``): text's tally of one batch then overlaps the next one's encode. Rows come
+    batch by batch, in order.
 
     >>> from compressbench import get_tokenizer
     >>> texts = [Sample(dataset="d", modality="text", id=str(i), path=None, payload="ab" * i, raw_bytes=2 * i)
@@ -276,7 +277,7 @@ def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Samp
         todo = [(t, [s for s in batch if done is None or not done(t, s)]) for t in tokenizers]
         return lambda: [m for t, samples in todo for m in measure_batch(t, samples)]
 
-    return overlapped(map(measuring, batches), ahead)
+    return overlapped(map(measuring, batches), ahead if all(t.concurrent_batches for t in tokenizers) else 1)
 
 
 def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:

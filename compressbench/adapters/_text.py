@@ -102,6 +102,7 @@ class TextTokenizer(Tokenizer):
     """
 
     modality = "text"
+    concurrent_batches = True  # encode_batch runs on several threads already; the word cache tolerates it
     exact_pieces: ClassVar[bool] = True
     unk_id: int | None = None
     flags: np.ndarray

@@ -60,6 +60,9 @@ class Tokenizer(ABC):
     # (compressbench.core.metrics.COUNTS): name -> unit and aggregation. Every path (a run, --resume,
     # merge, the Ray engine) aggregates exactly the declared counts.
     counts: ClassVar[dict[str, CountSpec]] = {}
+    # Whether two batches may be counted at once, on two threads (count_batch then must be thread-safe):
+    # text adapters (TextTokenizer) say yes, so one batch's tally overlaps the next one's encode.
+    concurrent_batches: ClassVar[bool] = False
 
     def __init__(self, config: Any, *, device: str = "auto", base: Path | None = None) -> None:
         self.config = config
