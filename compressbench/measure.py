@@ -11,8 +11,10 @@ sample's one-line error; nothing here stops a run.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -205,35 +207,84 @@ def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleErr
         m.token_ids = result.ids
 
 
-def _count(tokenizer: Tokenizer, payloads: list[Any]) -> tuple[list[TokenCount | SampleError], float]:
+class SharedClock:
+    """Wall time shared among the calls it times at once: while n of them run together each is charged 1/n
+    of that time, so their seconds add up to the wall time spent, as when they ran one after another (two
+    text batches measured at once do not count their common time twice).
+
+    >>> clock = SharedClock(); first = clock.start(); second = clock.start()
+    >>> a = clock.stop(first); b = clock.stop(second); a >= 0 and b >= 0
+    True
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._charged: dict[int, float] = {}  # the calls running, and the seconds charged to each so far
+        self._last = time.perf_counter()
+        self._started = 0
+
+    def _advance(self) -> None:
+        now = time.perf_counter()
+        if self._charged:
+            share = (now - self._last) / len(self._charged)
+            for token in self._charged:
+                self._charged[token] += share
+        self._last = now
+
+    def start(self) -> int:
+        with self._lock:
+            self._advance()
+            self._started += 1
+            self._charged[self._started] = 0.0
+            return self._started
+
+    def stop(self, token: int) -> float:
+        with self._lock:
+            self._advance()
+            return self._charged.pop(token)
+
+    @contextmanager
+    def timing(self) -> Iterator[list[float]]:
+        """``with clock.timing() as seconds:`` … ``seconds[0]`` is the block's share (an exception stops it too)."""
+        token, seconds = self.start(), [0.0]
+        try:
+            yield seconds
+        finally:
+            seconds[0] = self.stop(token)
+
+
+def _count(tokenizer: Tokenizer, payloads: list[Any], clock: SharedClock) -> tuple[list[TokenCount | SampleError], float]:
     """Tokenize a batch, timed with the device synchronised; a back-end exception fails the whole call."""
-    start = time.perf_counter()
-    results = tokenizer.count_batch(payloads)
-    tokenizer.synchronize()
-    return results, time.perf_counter() - start
+    with clock.timing() as seconds:
+        results = tokenizer.count_batch(payloads)
+        tokenizer.synchronize()
+    return results, seconds[0]
 
 
-def _guarded(tokenizer: Tokenizer, sample: Sample) -> tuple[TokenCount | SampleError, float]:
+def _guarded(tokenizer: Tokenizer, sample: Sample, clock: SharedClock) -> tuple[TokenCount | SampleError, float]:
     """One sample (or its probed metadata); a back-end bug on it becomes its error, not a stopped run."""
     try:
         if sample.probed:
-            start = time.perf_counter()
-            return tokenizer.count_from_meta(sample.meta), time.perf_counter() - start
-        results, seconds = _count(tokenizer, [sample.payload])
-        return results[0], seconds
+            with clock.timing() as seconds:
+                counted = tokenizer.count_from_meta(sample.meta)
+            return counted, seconds[0]
+        results, spent = _count(tokenizer, [sample.payload], clock)
+        return results[0], spent
     except SampleError as exc:
         return exc, 0.0
     except Exception as exc:
         return SampleError(_first_line(exc)), 0.0
 
 
-def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measurement]:
+def measure_batch(tokenizer: Tokenizer, samples: list[Sample], *, clock: SharedClock | None = None) -> list[Measurement]:
     """Measure samples with one tokenizer, batching the tensor work when the adapter batches.
 
     Adapters that do not override ``count_batch`` are timed sample by sample. A
     batched call's time is shared among its samples in proportion to their raw
     bytes; if the batch raises, each sample is retried alone so only the bad one fails.
+    ``clock``: shared with the calls that run at the same time (:func:`measure_batches`).
     """
+    clock = clock or SharedClock()
     from compressbench.adapters._text import TextTokenizer  # numpy: not at import (``--help`` stays light)
 
     rows = [_row(tokenizer, s) for s in samples]
@@ -246,7 +297,7 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
     batches = batches and not any(s.probed for _, s in todo)
     if batches:
         try:
-            results, seconds = _count(tokenizer, [s.payload for _, s in todo])
+            results, seconds = _count(tokenizer, [s.payload for _, s in todo], clock)
         except Exception:
             batches = False
         else:
@@ -255,7 +306,7 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
                 _record(m, tokenizer, result, seconds * s.raw_bytes / total)
     if not batches:
         for m, s in todo:
-            result, seconds = _guarded(tokenizer, s)
+            result, seconds = _guarded(tokenizer, s, clock)
             _record(m, tokenizer, result, seconds)
     return rows
 
@@ -263,9 +314,10 @@ def measure_batch(tokenizer: Tokenizer, samples: list[Sample]) -> list[Measureme
 def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Sample]], *,
                     done: Callable[[Tokenizer, Sample], bool] | None = None, ahead: int = 1) -> Iterator[list[Measurement]]:
     """Each batch measured with every tokenizer (``done(tokenizer, sample)``: skip what is measured already),
-    up to ``ahead`` batches at once (:func:`~compressbench.prefetch.overlapped`) when every tokenizer allows
-    it (``concurrent_batches``): text's tally of one batch then overlaps the next one's encode. Rows come
-    batch by batch, in order.
+    up to ``ahead`` batches at once on threads (:func:`~compressbench.prefetch.overlapped`; 0: on this
+    thread) when every tokenizer allows it (``concurrent_batches``), else one at a time on a thread while
+    the next batch is read. Text's tally of one batch then overlaps the next one's encode. Rows come batch
+    by batch, in order; a batch's ``seconds`` are its share of the wall time (:class:`SharedClock`).
 
     >>> from compressbench import get_tokenizer
     >>> texts = [Sample(dataset="d", modality="text", id=str(i), path=None, payload="ab" * i, raw_bytes=2 * i)
@@ -273,11 +325,13 @@ def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Samp
     >>> [[m.tokens for m in rows] for rows in measure_batches([get_tokenizer("bytes")], [texts[:2], texts[2:]], ahead=2)]
     [[2, 4], [6]]
     """
+    clock = SharedClock()
+
     def measuring(batch: list[Sample]) -> Callable[[], list[Measurement]]:
         todo = [(t, [s for s in batch if done is None or not done(t, s)]) for t in tokenizers]
-        return lambda: [m for t, samples in todo for m in measure_batch(t, samples)]
+        return lambda: [m for t, samples in todo for m in measure_batch(t, samples, clock=clock)]
 
-    return overlapped(map(measuring, batches), ahead if all(t.concurrent_batches for t in tokenizers) else 1)
+    return overlapped(map(measuring, batches), ahead if all(t.concurrent_batches for t in tokenizers) else min(ahead, 1))
 
 
 def measure(tokenizer: Tokenizer, sample: Sample) -> Measurement:

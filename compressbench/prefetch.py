@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -46,30 +46,51 @@ class _Threads:
         while True:
             call, future = self._tasks.get()
             try:
-                future.set_result(call())
+                value, raised = call(), None
             except BaseException as exc:  # raised where the consumer asks for this result
-                future.set_exception(exc)
-            del call, future  # an idle thread holds no batch
+                value, raised = None, exc
+            del call  # an idle thread holds no batch
             with self._lock:
-                self._idle += 1
+                self._idle += 1  # before the result is out: the call its consumer submits next finds this thread
+            if raised is None:
+                future.set_result(value)
+            else:
+                future.set_exception(raised)
+            del future, value, raised
 
 
 _threads = _Threads()
 
 
-def overlapped(calls: Iterator[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
-    """The results of ``calls``, in order, with up to ``ahead`` of them running at once (each on a thread;
-    ``ahead`` 1: one after the other, on this thread). A call is taken from ``calls`` here, on the
-    consumer's thread, while the calls before it run; its exception is raised where its result would have
-    been yielded, after the results before it. A consumer that stops early starts no further call."""
-    if ahead <= 1:
+def overlapped(calls: Iterable[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
+    """The results of ``calls``, in order, with up to ``ahead`` of them running at once on threads while the
+    next one is taken from ``calls`` (its batch read, on the consumer's thread) and the results handed on;
+    ``ahead`` 0: each call on the consumer's thread, one after the other.
+
+    A call's exception is raised where its result would have been yielded, after the results before it;
+    an exception while taking the next call is raised after the results of the calls already running.
+    A consumer that stops early starts no further call.
+    """
+    if ahead < 1:
         for call in calls:
             yield call()
         return
     running: deque[Future[T]] = deque()
-    for call in calls:
-        running.append(_threads.submit(call))
-        if len(running) >= ahead:
-            yield running.popleft().result()
+    taken = iter(calls)
+    while True:
+        try:
+            call = next(taken)
+        except StopIteration:
+            break
+        except BaseException:  # a read failed: what was measured before it still comes out first
+            while running:
+                yield running.popleft().result()
+            raise
+        if len(running) < ahead:
+            running.append(_threads.submit(call))
+            continue
+        oldest = running.popleft().result()
+        running.append(_threads.submit(call))  # before handing the oldest on: the cores stay busy meanwhile
+        yield oldest
     while running:
         yield running.popleft().result()

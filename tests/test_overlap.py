@@ -104,3 +104,13 @@ def test_a_run_counts_the_same_with_and_without_overlap(monkeypatch, tmp_path):
         return [{k: v for k, v in r.items() if k not in ("seconds", "decode_seconds")} for r in out]
 
     assert rows(2) == rows(1)
+
+
+def test_seconds_add_up_to_the_wall_time_when_batches_overlap():
+    tok = _SlowBytes(BytesTokenizer.Config())  # each encode waits 20 ms, the GIL released: two really overlap
+    start = time.perf_counter()
+    rows = [m for batch in measure_batches([tok], _batches(), ahead=2) for m in batch]
+    wall = time.perf_counter() - start
+    assert tok.seen.most == 2
+    spent = sum(m.seconds for m in rows)
+    assert 0.5 * wall <= spent <= wall  # timed apart, the six calls would add up to about twice the wall time

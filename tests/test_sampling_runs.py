@@ -158,3 +158,17 @@ def test_a_seed_without_a_sample_is_refused(tmp_path):
     assert proc.returncode == 2
     assert "--seed" in proc.stderr and "--sample" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", [str(1 << 63), "9" * 70])
+def test_a_seed_too_large_to_key_the_draw_is_one_line(tmp_path, value):
+    proc = cli("run", "--sample", "1", "--seed", value, "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--seed" in proc.stderr and "9223372036854775807" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_negative_and_64_bit_seeds_draw():
+    for seed in (-(1 << 63), -1, (1 << 63) - 1):
+        spec = SampleSpec.parse("1", seed=seed)
+        assert 0 <= key(spec.seed, "a.txt") < 1

@@ -171,37 +171,44 @@ class TextTokenizer(Tokenizer):
         return [self.tally(text, ids) for text, ids in zip(texts, self.encode_batch(texts))]
 
     def _count_file(self, payload: TextFile) -> TokenCount | SampleError:
-        """A streamed text: pieces encoded a group at a time (one parallel call per group, the next group's
-        while this one is tallied), counts summed."""
+        """A streamed text: pieces encoded a group of one per core at a time (one parallel call per group, the
+        next group's while this one is tallied), counts summed. A group's result holds its counts, not its
+        text, so at most three groups of pieces are held: one being read and two in flight."""
         total: dict[str, float] = {"forced_cuts": 0}
         ids: dict[int, int] | None = {} if self.measure_ledger else None
         tokens = input_bytes = 0
-        last = ""  # the previous piece's last character
+        before = [""]  # the last character of the pieces read so far
 
-        def counting(group: list[tuple[str, bool]]) -> Callable[[], list[tuple[tuple[str, bool], TokenCount]]]:
-            return lambda: list(zip(group, self.count_texts([text for text, _ in group])))
+        def counting(group: list[tuple[str, bool]]) -> Callable[[], list[tuple[bool, dict[str, float], TokenCount]]]:
+            lasts = [before[0], *(text[-1] for text, _ in group[:-1])]
+            before[0] = group[-1][0][-1]
+            return lambda: [(exact, self._seam(last, text, counted), counted) for (text, exact), last, counted
+                            in zip(group, lasts, self.count_texts([text for text, _ in group]))]
 
         try:
-            for counted_group in overlapped(map(counting, _groups(payload.pieces(), 2 * cores())), 2):
-                for (text, exact), counted in counted_group:
+            for counted_group in overlapped(map(counting, _groups(payload.pieces(), cores())), 2):
+                for exact, seam, counted in counted_group:
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
-                    for key, value in counted.counts.items():
+                    for key, value in (*counted.counts.items(), *seam.items()):
                         total[key] = total.get(key, 0) + value
                     if ids is not None:
                         add_counts(ids, counted.ids or {})
                     if not exact:
                         total["forced_cuts"] += 1
-                    if last and not last.isspace() and not text[0].isspace() and "words" in total:
-                        total["words"] -= 1  # a forced cut inside a word: one word, not two
-                    elif last.isspace() and not text[0].isspace() and "continued_words" in total:
-                        # a cut after a newline: in the whole text this word follows whitespace
-                        total["continued_words"] -= self.continued.first_word_change(text.split(None, 1)[0])
-                    last = text[-1]
         except SampleError as exc:
             return exc
         except OSError as exc:
             return SampleError(f"cannot read ({exc.strerror or exc})")
         return TokenCount(tokens=tokens, input_bytes=input_bytes, counts=total, ids=ids)
+
+    def _seam(self, last: str, text: str, counted: TokenCount) -> dict[str, float]:
+        """What a piece's counts change where it joins the piece before it (whose last character is ``last``)."""
+        if last and not last.isspace() and not text[0].isspace() and "words" in counted.counts:
+            return {"words": -1}  # a forced cut inside a word: one word, not two
+        if last.isspace() and not text[0].isspace() and "continued_words" in counted.counts:
+            # a cut after a newline: in the whole text this word follows whitespace
+            return {"continued_words": -self.continued.first_word_change(text.split(None, 1)[0])}
+        return {}
 
 
 class FileTextTokenizer(TextTokenizer):

@@ -34,7 +34,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_device(parser)
     parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
                         help="samples decoded and tokenized together (default per modality: "
-                             "text 64, audio 16, image 32, video 2)")
+                             "text 128, audio 16, image 32, video 2)")
     parser.add_argument("--count-only", action="store_true",
                         help="read only headers (shape, duration) where the modality allows, and count N "
                              "from them without decoding; text is always tokenized")

@@ -37,19 +37,22 @@ PARALLEL_DECODE = frozenset({"audio", "image", "video"})
 BATCH_SIZES: dict[str, int] = {"text": 128, "audio": 16, "image": 32, "video": 2}
 
 
-# Batches of a modality measured at once in one process: text's tally (Python, under the GIL) of one batch
-# overlaps the next one's encode (the libraries release the GIL), so no core waits between batches.
-# Media stay one at a time: two batches on a GPU would hold twice its memory.
+# Batches of a modality measured at once, on threads, while the runner reads the next one and counts the
+# rows of the last: text's tally of one batch (Python, under the GIL) then overlaps the next one's encode
+# (the libraries release the GIL), so no core waits between batches. Media (0) are measured on the runner's
+# own thread, one batch after another: their decoding runs ahead in the worker processes, and two batches
+# on a GPU would hold twice its memory.
 IN_FLIGHT: dict[str, int] = {"text": 2}
 
 
 def batches_in_flight(modality: str) -> int:
-    """How many batches of ``modality`` the runner measures at once (:func:`compressbench.prefetch.overlapped`).
+    """How many batches of ``modality`` the runner measures at once (:func:`compressbench.prefetch.overlapped`;
+    0: on its own thread).
 
     >>> batches_in_flight("text"), batches_in_flight("video")
-    (2, 1)
+    (2, 0)
     """
-    return IN_FLIGHT.get(modality, 1)
+    return IN_FLIGHT.get(modality, 0)
 
 
 def default_batch_size(modality: str) -> int:

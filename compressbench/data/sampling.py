@@ -120,6 +120,8 @@ class SampleSpec:
             raise ConfigError(f"--precision {precision:g}: give a percentage of C between 0 and 100, e.g. 1")
         if sample_by not in SAMPLE_BY:
             raise ConfigError(f"--sample-by {sample_by!r}: choose {' or '.join(SAMPLE_BY)}")
+        if not -(1 << 63) <= seed < 1 << 63:  # the seed keys a hash, whose key is at most 64 bytes
+            raise ConfigError(f"--seed {seed}: give a whole number from {-(1 << 63)} to {(1 << 63) - 1}")
         by = {"seed": seed, "precision": precision, "sample_by": sample_by}
         if text is None:  # --precision alone (by unit, clusters.UnitDraw.first sizes the first round)
             return cls(count=DEFAULT_FIRST_ROUND if precision and sample_by == "record" else None, **by)

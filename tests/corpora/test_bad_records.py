@@ -115,3 +115,14 @@ def test_bad_records_exit_1_and_bad_keys_exit_2(tmp_path):
     with pytest.raises(ConfigError, match=r"datasets\[0\]: 'field' must name"):
         parse_suite({"tokenizers": ["bytes"], "datasets": [{"name": "d", "modality": "text", "paths": ["x"],
                                                             "field": ";"}]}, source="s", base=tmp_path)
+
+
+def test_a_loose_file_among_records_labelled_by_field_is_an_error_row(tmp_path, bytes_tokenizer):
+    write_parquet(tmp_path / "a.parquet", {"text": ["one"], "lang": ["eng"]})
+    (tmp_path / "notes.txt").write_text("loose text", encoding="utf-8")
+    rows = measure([str(tmp_path)], "text", bytes_tokenizer, language="{field:lang}")
+    by_id = {r["sample"]: r for r in rows}
+    assert by_id[f"{tmp_path / 'a.parquet'}#0"]["language"] == "eng"
+    loose = by_id[str(tmp_path / "notes.txt")]
+    assert loose["tokens"] is None and loose["error"].startswith(
+        f"{tmp_path / 'notes.txt'}: a loose file has no field 'lang' for the language label")

@@ -33,6 +33,12 @@ class Files(Format):
         return ()
 
     def records(self, unit: Unit, spec: ReadSpec) -> Iterator[Record]:
+        if spec.labels:  # {field:NAME} over format "auto": this file is not a container of records
+            yield Record(unit.source.id, unit, name=unit.source.name,
+                         error=f"{unit.source.id}: a loose file has no field {spec.labels[0]!r} for the language label "
+                               "(only records have fields); measure it in a dataset of its own, or list only the "
+                               "record files")
+            return
         yield Record(unit.source.id, unit, name=unit.source.name)
 
     def listed(self, unit: Unit) -> list[str] | None:
