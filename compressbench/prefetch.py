@@ -17,6 +17,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -62,6 +64,30 @@ class _Threads:
 _threads = _Threads()
 
 
+_stop: ContextVar[threading.Event | None] = ContextVar("compressbench_stop", default=None)
+
+
+def stopping() -> bool:
+    """Whether the consumer of the call running on this thread has stopped (Ctrl-C, an exception): a long
+    call (a streamed text, piece after piece) checks it between steps and ends early; its result is dropped.
+
+    >>> stopping()
+    False
+    """
+    event = _stop.get()
+    return event is not None and event.is_set()
+
+
+def _under(stop: threading.Event, call: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
+        token = _stop.set(stop)
+        try:
+            return call()
+        finally:
+            _stop.reset(token)
+    return run
+
+
 def overlapped(calls: Iterable[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
     """The results of ``calls``, in order, with up to ``ahead`` of them running at once on threads while the
     next one is taken from ``calls`` (its batch read, on the consumer's thread) and the results handed on;
@@ -69,28 +95,35 @@ def overlapped(calls: Iterable[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
 
     A call's exception is raised where its result would have been yielded, after the results before it;
     an exception while taking the next call is raised after the results of the calls already running.
-    A consumer that stops early starts no further call.
+    A consumer that stops early (an exception, Ctrl-C, ``close()``) starts no further call, tells the
+    running ones (:func:`stopping`) and waits for them: no call outlives its consumer (a native library
+    still encoding when the interpreter exits would abort the process).
     """
     if ahead < 1:
         for call in calls:
             yield call()
         return
     running: deque[Future[T]] = deque()
+    stop = threading.Event()
     taken = iter(calls)
-    while True:
-        try:
-            call = next(taken)
-        except StopIteration:
-            break
-        except BaseException:  # a read failed: what was measured before it still comes out first
-            while running:
-                yield running.popleft().result()
-            raise
-        if len(running) < ahead:
-            running.append(_threads.submit(call))
-            continue
-        oldest = running.popleft().result()
-        running.append(_threads.submit(call))  # before handing the oldest on: the cores stay busy meanwhile
-        yield oldest
-    while running:
-        yield running.popleft().result()
+    try:
+        while True:
+            try:
+                call = next(taken)
+            except StopIteration:
+                break
+            except BaseException:  # a read failed: what was measured before it still comes out first
+                while running:
+                    yield running.popleft().result()
+                raise
+            if len(running) < ahead:
+                running.append(_threads.submit(_under(stop, call)))
+                continue
+            oldest = running.popleft().result()
+            running.append(_threads.submit(_under(stop, call)))  # before handing the oldest on: cores stay busy
+            yield oldest
+        while running:
+            yield running.popleft().result()
+    finally:
+        stop.set()
+        futures_wait(list(running))  # whatever their outcome: results no one will read

@@ -24,11 +24,12 @@ class _Concurrency:
     """How many calls were inside at once, at most."""
 
     def __init__(self) -> None:
-        self.now = self.most = 0
+        self.now = self.most = self.calls = 0
         self.lock = threading.Lock()
 
     def inside(self) -> None:
         with self.lock:
+            self.calls += 1
             self.now += 1
             self.most = max(self.most, self.now)
         time.sleep(0.02)
@@ -114,3 +115,59 @@ def test_seconds_add_up_to_the_wall_time_when_batches_overlap():
     assert tok.seen.most == 2
     spent = sum(m.seconds for m in rows)
     assert 0.5 * wall <= spent <= wall  # timed apart, the six calls would add up to about twice the wall time
+
+
+def test_ctrl_c_mid_run_exits_130_and_the_run_resumes(tmp_path):
+    # a library still encoding on another thread when the interpreter exits aborts the process (C++
+    # std::terminate): the run must wait for the batches in flight, then exit as interrupted
+    import json
+    import signal
+    import subprocess
+
+    from tests.conftest import cli, console_script
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "text" / "udhr").glob("*.txt"))]
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i in range(1500):
+        (folder / f"{i:04d}.txt").write_text(texts[i % len(texts)], encoding="utf-8")
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["tiktoken:cl100k_base", "sp:{ROOT / "fixtures/tokenizers/udhr-unigram.model"}"]\n'
+                     '[[datasets]]\nname = "t"\nmodality = "text"\npaths = ["texts"]\n')
+    out, results = tmp_path / "out", tmp_path / "out" / "results.jsonl"
+    proc = subprocess.Popen([*console_script(), "run", str(suite), "--out", str(out), "--batch-size", "8"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if results.exists() and sum(1 for _ in results.open("rb")) > 40:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    written = sum(1 for _ in results.open("rb"))
+    assert written < 3000, "the run was not interrupted mid-way"
+    assert proc.returncode == 130 and "interrupted" in stderr and "terminate" not in stderr, stderr
+    resumed = cli("run", str(suite), "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len({(r["tokenizer"], r["sample"]) for r in rows}) == len(rows) == 3000
+    assert all(r["error"] is None for r in rows)
+
+
+def test_a_streamed_text_stops_between_groups_when_its_run_stops(tmp_path):
+    from compressbench.data.textfile import TextFile
+    from compressbench.prefetch import overlapped
+
+    path = tmp_path / "long.txt"
+    path.write_text("word " * 40_000, encoding="utf-8")  # 200 pieces of 1,000 characters
+    payload = TextFile(path, "utf-8", path.stat().st_size, piece_chars=1_000)
+    tok = _SlowBytes(BytesTokenizer.Config())  # 20 ms a group
+    calls = [lambda: "first", lambda: tok.count_batch([payload])[0]]
+    it = overlapped(iter(calls), ahead=2)
+    assert next(it) == "first"  # the streamed text is counting beside it
+    time.sleep(0.1)
+    it.close()  # as Ctrl-C does: waits for the call, which stops at its next group
+    from compressbench.adapters._text import cores
+
+    whole = -(-200 // cores())  # 200 pieces in groups of one per core: the calls had it run to the end
+    assert 0 < tok.seen.calls < whole

@@ -26,7 +26,7 @@ from compressbench.core.errors import ConfigError, SampleError, first_line
 from compressbench.core.ledger import add_counts, count_ids
 from compressbench.core.sample import TokenCount
 from compressbench.data.textfile import TextFile
-from compressbench.prefetch import overlapped
+from compressbench.prefetch import overlapped, stopping
 
 Ids = Sequence[int] | np.ndarray
 
@@ -187,6 +187,8 @@ class TextTokenizer(Tokenizer):
 
         try:
             for counted_group in overlapped(map(counting, _groups(payload.pieces(), cores())), 2):
+                if stopping():  # the run stopped (Ctrl-C): this count will not be read
+                    return SampleError("stopped before the end of the file")
                 for exact, seam, counted in counted_group:
                     tokens, input_bytes = tokens + counted.tokens, input_bytes + counted.input_bytes
                     for key, value in (*counted.counts.items(), *seam.items()):
