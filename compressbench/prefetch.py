@@ -114,16 +114,35 @@ def overlapped(calls: Iterable[Callable[[], T]], ahead: int = 2) -> Iterator[T]:
                 break
             except BaseException:  # a read failed: what was measured before it still comes out first
                 while running:
-                    yield running.popleft().result()
+                    yield _next_result(running)
                 raise
             if len(running) < ahead:
                 running.append(_threads.submit(_under(stop, call)))
                 continue
-            oldest = running.popleft().result()
+            oldest = _next_result(running)
             running.append(_threads.submit(_under(stop, call)))  # before handing the oldest on: cores stay busy
             yield oldest
         while running:
-            yield running.popleft().result()
+            yield _next_result(running)
     finally:
         stop.set()
-        futures_wait(list(running))  # whatever their outcome: results no one will read
+        _wait_out(running)
+
+
+def _next_result(running: deque[Future[T]]) -> T:
+    """The oldest call's result; it leaves ``running`` only once done (an interrupt meanwhile leaves it there,
+    to be waited for)."""
+    value = running[0].result()
+    running.popleft()
+    return value
+
+
+def _wait_out(running: deque[Future[Any]]) -> None:
+    """Wait for the calls still running, whatever their outcome (results no one will read). A Ctrl-C meanwhile
+    does not cut the wait short: the calls were told to stop and each is a batch or a group of pieces."""
+    while True:
+        try:
+            futures_wait(list(running))
+            return
+        except KeyboardInterrupt:
+            continue

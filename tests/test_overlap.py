@@ -171,3 +171,28 @@ def test_a_streamed_text_stops_between_groups_when_its_run_stops(tmp_path):
 
     whole = -(-200 // cores())  # 200 pieces in groups of one per core: the calls had it run to the end
     assert 0 < tok.seen.calls < whole
+
+
+def test_ctrl_c_while_one_long_text_is_tokenized_exits_130(tmp_path):
+    import signal
+    import subprocess
+
+    from tests.conftest import console_script
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "text" / "udhr").glob("*.txt")))
+    (tmp_path / "big.txt").write_text(text * (8_000_000 // len(text.encode()) + 1), encoding="utf-8")
+    suite = tmp_path / "suite.toml"
+    suite.write_text(f'tokenizers = ["sp:{ROOT / "fixtures/tokenizers/udhr-unigram.model"}"]\n'
+                     '[[datasets]]\nname = "t"\nmodality = "text"\npaths = ["big.txt"]\n'
+                     'options = { stream_above_bytes = 100000 }\n')
+    for delay in (0.2, 0.5):  # while the file's piece groups are being tokenized
+        out = tmp_path / f"out{delay}"
+        proc = subprocess.Popen([*console_script(), "run", str(suite), "--out", str(out)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not (out / "run.json").exists():
+            time.sleep(0.005)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 130 and "terminate" not in stderr, stderr

@@ -14,6 +14,7 @@ import argparse
 import errno
 import importlib
 import pkgutil
+import signal
 import sys
 import warnings
 from types import ModuleType
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the exit (thread joins)
         print("compressbench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `compressbench list | head`: the exit code the command had decided on
