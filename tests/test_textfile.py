@@ -7,12 +7,14 @@ the library's count; tests/test_text_adapters.py holds it to the bare libraries)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compressbench.core.errors import SampleError
 from compressbench.core.sample import Sample
 from compressbench.data.textfile import TextFile, safe_cut, scan_text
 from compressbench.measure import measure
@@ -142,3 +144,19 @@ def test_list_says_how_each_text_family_counts_long_texts():
     assert {f: families[f]["exact_pieces"] for f in ("bytes", "tiktoken", "hf", "sp")} == dict.fromkeys(
         ("bytes", "tiktoken", "hf", "sp"), True)
     assert families["whisper"]["exact_pieces"] is None
+
+
+@pytest.mark.parametrize("change", ["grow", "truncate"])
+def test_a_file_changed_after_T_was_counted_is_the_samples_error(tmp_path, change):
+    from compressbench import get_tokenizer
+
+    path = tmp_path / "long.txt"
+    path.write_text("word " * 50_000, encoding="utf-8")
+    payload, _ = scan_text(path)
+    if change == "grow":
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("more " * 1000)
+    else:
+        os.truncate(path, 1000)
+    result = get_tokenizer("tiktoken:cl100k_base").count_batch([payload])[0]
+    assert isinstance(result, SampleError) and "the file changed while it was measured" in str(result)

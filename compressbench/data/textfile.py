@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from compressbench.core.contenthash import file_digest
 from compressbench.core.errors import SampleError
@@ -72,13 +74,15 @@ class TextFile:
     encoding: str
     raw_bytes: int
     piece_chars: int = PIECE_CHARS
+    stamp: tuple[int, int] | None = None  # the file's size and modification time when T was counted
 
     def pieces(self) -> Iterator[tuple[str, bool]]:
         """(piece, exact) in order: the pieces join to the whole text; ``exact`` is False after a forced cut
-        (no cut point within ``piece_chars``), where a tokenizer's count may differ from the whole text's."""
+        (no cut point within ``piece_chars``), where a tokenizer's count may differ from the whole text's.
+        A file that is no longer the one T was counted on (``stamp``) is a ``SampleError``."""
         max_chars = self.piece_chars
         buffer = ""
-        for block in _decoded_blocks(self.path, self.encoding):
+        for block in _decoded_blocks(self.path, self.encoding, stamp=self.stamp):
             buffer += block
             while len(buffer) > max_chars:
                 cut = safe_cut(buffer, max_chars)
@@ -91,15 +95,33 @@ class TextFile:
             yield buffer, True
 
 
-def _decoded_blocks(path: Path, encoding: str, digest: "hashlib._Hash | None" = None) -> Iterator[str]:
+def _stamp(fh: BinaryIO) -> tuple[int, int]:
+    info = os.fstat(fh.fileno())
+    return info.st_size, info.st_mtime_ns
+
+
+def _unchanged(fh: BinaryIO, stamp: tuple[int, int] | None) -> None:
+    """A ``SampleError`` when the open file is no longer the one ``stamp`` describes (written to meanwhile)."""
+    now = _stamp(fh)
+    if stamp is not None and now != stamp:
+        raise SampleError(f"the file changed while it was measured ({stamp[0]:,} bytes, now {now[0]:,}, or "
+                          "rewritten): its counts would not be of one text; measure it again once it is complete")
+
+
+def _decoded_blocks(path: Path, encoding: str, digest: "hashlib._Hash | None" = None, *,
+                    stamp: tuple[int, int] | None = None) -> Iterator[str]:
     """The file's text, block by block, without its byte-order mark; a decoding error names its offset.
-    ``digest``, when given, is updated with every byte read."""
+    ``digest``, when given, is updated with every byte read; ``stamp``: the file must still be that one
+    (:func:`_unchanged`, checked when opened and at its end)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     first = True
     with open(path, "rb") as fh:
+        _unchanged(fh, stamp)
         while True:
             data = fh.read(BLOCK_BYTES)
+            if not data:
+                _unchanged(fh, stamp)
             if digest is not None:
                 digest.update(data)
             pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous block
@@ -129,9 +151,11 @@ def scan_text(path: Path, *, encoding: str = "utf-8", hash_mode: str = "full") -
         raise SampleError(f"unknown text encoding {encoding!r}") from None
     digest = hashlib.sha256() if hash_mode == "full" else None
     raw = 0
-    for text in _decoded_blocks(path, encoding, digest):
+    with open(path, "rb") as fh:
+        stamp = _stamp(fh)
+    for text in _decoded_blocks(path, encoding, digest, stamp=stamp):
         raw += len(text) if text.isascii() else len(text.encode("utf-8"))
     if raw == 0:
         raise SampleError("empty file (0 bytes): nothing to tokenize")
     hexdigest = digest.hexdigest() if digest is not None else file_digest(path, hash_mode)
-    return TextFile(path=path, encoding=encoding, raw_bytes=raw), hexdigest
+    return TextFile(path=path, encoding=encoding, raw_bytes=raw, stamp=stamp), hexdigest
