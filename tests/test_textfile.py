@@ -69,7 +69,7 @@ def test_text_without_cut_points_is_cut_anyway_within_a_bound(tokenizer, tmp_pat
     assert streamed.counts["chars"] == whole.counts["chars"] and streamed.counts["words"] == whole.counts["words"]
 
 
-ALPHABET = st.sampled_from(list("ab xyz  \n\n\t.,'’0123éあ人中") + ["\r\n", "  ", "’s", "'ll", "🙂", "ﬁ"])
+ALPHABET = st.sampled_from(list("ab xyz  \n\n\t.,'’0123éあ人中/]!") + ["\r\n", "  ", "’s", "'ll", "🙂", "ﬁ", "]\n/"])
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -160,3 +160,12 @@ def test_a_file_changed_after_T_was_counted_is_the_samples_error(tmp_path, chang
         os.truncate(path, 1000)
     result = get_tokenizer("tiktoken:cl100k_base").count_batch([payload])[0]
     assert isinstance(result, SampleError) and "the file changed while it was measured" in str(result)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_punctuation_then_a_newline_then_a_slash_is_not_a_cut_point(tokenizer, tmp_path, spec):
+    # o200k_base keeps "]\n/" in one token (` ?[^\s\p{L}\p{N}]+[\r\n/]*`): no cut after such a newline
+    text = "/include/doc/usr/share/lib.py [ok]\n" * 400
+    tok = tokenizer(spec, "cpu")
+    streamed = tok.count(_streamed(tmp_path, text, piece_chars=100))
+    assert streamed.counts["forced_cuts"] == 0 and streamed.tokens == tok.count(text).tokens

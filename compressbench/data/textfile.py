@@ -7,7 +7,8 @@ counting T; the payload is a :class:`TextFile` that tokenizers read back piece b
 
 Pieces are cut where the tokenizers' pre-tokenizers split anyway (:func:`safe_cut`): before a single
 space between two non-space characters, or after a single newline that follows a non-space
-character and precedes another. Regex pre-tokenizers (tiktoken's cl100k_base and o200k_base, GPT-2
+character and precedes another, not a slash (o200k_base keeps punctuation, a newline and slashes
+together). Regex pre-tokenizers (tiktoken's cl100k_base and o200k_base, GPT-2
 style byte-level BPE) never let a token cross such a point, and SentencePiece with its default
 whitespace handling starts a new word there, so the count of the pieces is the whole text's count
 exactly. A stretch of ``max_chars`` without such a point (text without spaces or line breaks, such
@@ -40,8 +41,9 @@ STREAM_ABOVE_BYTES = 64 << 20  # larger text files are streamed (a text decoder 
 PIECE_CHARS = 1 << 20  # characters per piece handed to a tokenizer
 BLOCK_BYTES = 4 << 20  # bytes per read
 
-# A cut before a single space between non-spaces, or after a single newline between non-spaces.
-_CUT = re.compile(r"(?<=\S) (?=\S)|(?<=\S\n)(?=\S)")
+# A cut before a single space between non-spaces, or after a single newline between non-spaces, the
+# next not a slash (o200k_base keeps punctuation, newlines and slashes in one token: "]\n/").
+_CUT = re.compile(r"(?<=\S) (?=\S)|(?<=\S\n)(?=[^\s/])")
 _WINDOWS = (4 << 10, 64 << 10)  # look for a cut point near the limit first: prose has one every few bytes
 
 
