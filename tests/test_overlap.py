@@ -117,7 +117,7 @@ def test_seconds_add_up_to_the_wall_time_when_batches_overlap():
     assert 0.5 * wall <= spent <= wall  # timed apart, the six calls would add up to about twice the wall time
 
 
-def test_ctrl_c_mid_run_exits_130_and_the_run_resumes(tmp_path):
+def test_ctrl_c_mid_run_exits_130_leaves_no_stale_summary_and_the_run_resumes(tmp_path):
     # a library still encoding on another thread when the interpreter exits aborts the process (C++
     # std::terminate): the run must wait for the batches in flight, then exit as interrupted
     import json
@@ -135,7 +135,10 @@ def test_ctrl_c_mid_run_exits_130_and_the_run_resumes(tmp_path):
     suite.write_text(f'tokenizers = ["tiktoken:cl100k_base", "sp:{ROOT / "fixtures/tokenizers/udhr-unigram.model"}"]\n'
                      '[[datasets]]\nname = "t"\nmodality = "text"\npaths = ["texts"]\n')
     out, results = tmp_path / "out", tmp_path / "out" / "results.jsonl"
-    proc = subprocess.Popen([*console_script(), "run", str(suite), "--out", str(out), "--batch-size", "8"],
+    out.mkdir()
+    for name in ("summary.json", "summary.csv", "report.md"):  # an earlier run's, in the folder forced over
+        (out / name).write_text("an earlier run's\n", encoding="utf-8")
+    proc = subprocess.Popen([*console_script(), "run", str(suite), "--out", str(out), "--batch-size", "8", "--force"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -147,6 +150,7 @@ def test_ctrl_c_mid_run_exits_130_and_the_run_resumes(tmp_path):
     written = sum(1 for _ in results.open("rb"))
     assert written < 3000, "the run was not interrupted mid-way"
     assert proc.returncode == 130 and "interrupted" in stderr and "terminate" not in stderr, stderr
+    assert not [name for name in ("summary.json", "summary.csv", "report.md") if (out / name).exists()]
     resumed = cli("run", str(suite), "--out", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     rows = [json.loads(line) for line in results.read_text().splitlines()]

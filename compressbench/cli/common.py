@@ -172,6 +172,9 @@ def decided() -> int:
     return _decided[0]
 
 
+SUMMARY_FILES = ("summary.json", "summary.csv", "report.md")  # what finish_run writes
+
+
 def finish_run(out: Path, result: "RunResult", errors: ErrorMessages, staged: dict[Path, Path] | None = None) -> int:
     """Write summary.json/.csv and report.md, print the summary table, and say what failed.
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from compressbench.cli.common import ResultsWriter, add_run_options, finish_run, run_options
+from compressbench.cli.common import SUMMARY_FILES, ResultsWriter, add_run_options, finish_run, run_options
 from compressbench.cli.outdir import missing_folders, prepare_out_dir, remove_made
 from compressbench.core.errors import ConfigError
 from compressbench.core.ledger import IDS_FILE
@@ -183,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         made = missing_folders(out) if not out.is_dir() or not any(out.iterdir()) else None
         out = prepare_out_dir(out, force=args.force)
+        for name in SUMMARY_FILES:  # a forced run stopped early must not leave the last run's summary beside its rows
+            (out / name).unlink(missing_ok=True)
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     # the interrupted run's rows and ids, streamed as the run starts (its errors are reported first)
     prior = PriorRows(out / "results.jsonl") if args.resume else None
