@@ -123,7 +123,9 @@ def _stream_text(sample: Sample, encoding: str, hash_mode: str) -> None:
     try:
         payload, sample.sha256 = scan_text(sample.path, encoding=encoding, hash_mode=hash_mode)
     except SampleError as exc:
-        sample.error, sample.status = f"{sample.id}: {exc}", "undecodable"
+        sample.error = f"{sample.id}: {exc}"
+        # hashed as a file read whole is: the dataset's content hash does not depend on how it was read
+        sample.file_bytes, sample.sha256 = sample.path.stat().st_size, file_digest(sample.path, hash_mode)
     else:
         sample.payload, sample.raw_bytes, sample.file_bytes = payload, payload.raw_bytes, sample.path.stat().st_size
     sample.decode_seconds = time.perf_counter() - start

@@ -124,7 +124,17 @@ def test_a_streamed_file_with_invalid_bytes_is_one_error_naming_the_offset(tmp_p
     suite.write_text(f'tokenizers = ["bytes"]\n[[datasets]]\nname = "t"\nmodality = "text"\npaths = ["{path}"]\n'
                      'options = { stream_above_bytes = 100 }\n')
     proc = cli("run", str(suite), "--out", str(tmp_path / "out"))
-    assert proc.returncode == 1 and "bad.txt: not valid utf-8 text: byte at offset 5000" in proc.stderr
+    assert proc.returncode == 1 and "bad.txt: not valid utf-8 text: byte 0xff at offset 5000" in proc.stderr
+    whole = tmp_path / "whole.toml"  # the same file read whole: the same error and the same content hash
+    whole.write_text(suite.read_text().replace("stream_above_bytes = 100", "stream_above_bytes = 100000"))
+    assert cli("run", str(whole), "--out", str(tmp_path / "whole")).returncode == 1
+
+    def run(out: str) -> tuple[str, str]:
+        row = json.loads((tmp_path / out / "results.jsonl").read_text())
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        return row["error"], summary["datasets"]["t"]["content_sha256"]
+
+    assert run("out") == run("whole")
 
 
 def test_measure_takes_a_streamed_payload():

@@ -129,10 +129,10 @@ def _decoded_blocks(path: Path, encoding: str, digest: "hashlib._Hash | None" = 
             pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous block
             try:
                 text = decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
+            except UnicodeDecodeError as exc:  # worded as decode_text words it for a file read whole
                 at = offset - pending + exc.start
-                raise SampleError(f"not valid {exc.encoding} text: byte at offset {at} ({exc.reason}); "
-                                  f"set the dataset's encoding if the file is not {encoding}") from None
+                raise SampleError(f"not valid {exc.encoding} text: byte 0x{exc.object[exc.start]:02x} at offset {at} "
+                                  f"({exc.reason}); set the dataset's encoding if the file is not {encoding}") from None
             if first and text:
                 text, first = text.removeprefix("\ufeff"), False
             if text:
