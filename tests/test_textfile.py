@@ -179,3 +179,14 @@ def test_punctuation_then_a_newline_then_a_slash_is_not_a_cut_point(tokenizer, t
     tok = tokenizer(spec, "cpu")
     streamed = tok.count(_streamed(tmp_path, text, piece_chars=100))
     assert streamed.counts["forced_cuts"] == 0 and streamed.tokens == tok.count(text).tokens
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("text", ["人民" * 3000, "hello world " + "x" * 3000 + " end", "a\n" + "长" * 2500 + "\nb c"])
+def test_a_word_cut_by_forced_cuts_counts_as_one_continued_word(tokenizer, tmp_path, spec, text):
+    tok = tokenizer(spec, "cpu")
+    whole = tok.count(text)
+    streamed = tok.count(_streamed(tmp_path, text, piece_chars=1000))
+    assert streamed.counts["forced_cuts"] >= 2
+    assert streamed.counts["words"] == whole.counts["words"]
+    assert streamed.counts["continued_words"] == whole.counts["continued_words"] <= whole.counts["words"]

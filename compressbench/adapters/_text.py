@@ -14,6 +14,7 @@ import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -177,13 +178,15 @@ class TextTokenizer(Tokenizer):
         total: dict[str, float] = {"forced_cuts": 0}
         ids: dict[int, int] | None = {} if self.measure_ledger else None
         tokens = input_bytes = 0
-        before = [""]  # the last character of the pieces read so far
+        before = [_Tail()]  # how the pieces read so far end
 
         def counting(group: list[tuple[str, bool]]) -> Callable[[], list[tuple[bool, dict[str, float], TokenCount]]]:
-            lasts = [before[0], *(text[-1] for text, _ in group[:-1])]
-            before[0] = group[-1][0][-1]
-            return lambda: [(exact, self._seam(last, text, counted), counted) for (text, exact), last, counted
-                            in zip(group, lasts, self.count_texts([text for text, _ in group]))]
+            tails = []
+            for text, _ in group:
+                tails.append(before[0])
+                before[0] = before[0].then(text)
+            return lambda: [(exact, self._seam(tail, text, counted), counted) for (text, exact), tail, counted
+                            in zip(group, tails, self.count_texts([text for text, _ in group]))]
 
         try:
             for counted_group in overlapped(map(counting, _groups(payload.pieces(), cores())), 2):
@@ -203,14 +206,43 @@ class TextTokenizer(Tokenizer):
             return SampleError(f"cannot read ({exc.strerror or exc})")
         return TokenCount(tokens=tokens, input_bytes=input_bytes, counts=total, ids=ids)
 
-    def _seam(self, last: str, text: str, counted: TokenCount) -> dict[str, float]:
-        """What a piece's counts change where it joins the piece before it (whose last character is ``last``)."""
-        if last and not last.isspace() and not text[0].isspace() and "words" in counted.counts:
-            return {"words": -1}  # a forced cut inside a word: one word, not two
-        if last.isspace() and not text[0].isspace() and "continued_words" in counted.counts:
-            # a cut after a newline: in the whole text this word follows whitespace
+    def _seam(self, tail: "_Tail", text: str, counted: TokenCount) -> dict[str, float]:
+        """What a piece's counts change where it joins the pieces before it (which end as ``tail`` says)."""
+        if not tail.last or text[0].isspace():
+            return {}
+        if not tail.last.isspace():  # a forced cut inside a word: one word, not two, and a continued one
+            seam = {"words": -1} if "words" in counted.counts else {}
+            if "continued_words" in counted.counts:  # the fragments' own counts give way to the joined word's
+                head = int(self.continued.is_continued(text.split(None, 1)[0], spaced=False))
+                before = 1 if tail.joined else int(self.continued.is_continued(tail.word, spaced=tail.spaced))
+                seam["continued_words"] = 1 - before - head
+            return seam
+        if "continued_words" in counted.counts:  # a cut after a newline: in the whole text this word follows it
             return {"continued_words": -self.continued.first_word_change(text.split(None, 1)[0])}
         return {}
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """How the pieces of a streamed text read so far end: the last character, the last word, whether that
+    word was counted as following whitespace (``spaced``), and whether it is fragments joined across forced
+    cuts (``joined``: counted once, as one continued word)."""
+
+    last: str = ""
+    word: str = ""
+    spaced: bool = False
+    joined: bool = False
+
+    def then(self, text: str) -> "_Tail":
+        """How the pieces end once ``text`` follows them."""
+        if text[-1].isspace():
+            return _Tail(last=text[-1])
+        parts = text.rsplit(None, 1)
+        if len(parts) == 2 or text[0].isspace():  # the last word follows whitespace within the piece
+            return _Tail(text[-1], parts[-1], spaced=True)
+        if self.last and not self.last.isspace():  # one word, continuing the one before a forced cut
+            return _Tail(text[-1], parts[-1], joined=True)
+        return _Tail(text[-1], parts[-1], spaced=bool(self.last))  # after a newline cut, or the text's first
 
 
 class FileTextTokenizer(TextTokenizer):

@@ -63,6 +63,10 @@ class ContinuedWords:
             total += self.first_word_change(words[0])
         return total
 
+    def is_continued(self, word: str, *, spaced: bool) -> bool:
+        """Whether ``word`` takes more than one token, after a space (``spaced``) or alone."""
+        return self.lookup(self.spaced if spaced else self.bare, [word], " " if spaced else "")[0]
+
     def first_word_change(self, word: str) -> int:
         """How the continued count changes when ``word`` stands without its leading space (−1, 0 or 1)."""
         spaced, bare = self.lookup(self.spaced, [word], " ")[0], self.lookup(self.bare, [word], "")[0]
