@@ -15,6 +15,9 @@ from compressbench.data.decoded import Decoded
 from compressbench.data.textfile import STREAM_ABOVE_BYTES
 
 
+_BOM_ONLY = "holds only a byte-order mark (U+FEFF): nothing to tokenize"
+
+
 def decode_text(data: bytes, *, encoding: str = "utf-8", stream_above_bytes: int = STREAM_ABOVE_BYTES) -> Decoded:
     """Decode bytes to text; invalid bytes are a sample error naming the offset.
 
@@ -35,6 +38,8 @@ def decode_text(data: bytes, *, encoding: str = "utf-8", stream_above_bytes: int
     bom = text.startswith("\ufeff")
     if bom:  # a byte-order mark is not content
         text = text[1:]
+        if not text:
+            raise SampleError(_BOM_ONLY)
     if codecs.lookup(encoding).name == "utf-8":  # the file's bytes are the UTF-8 form: no re-encoding
         return Decoded(payload=text, raw_bytes=len(data) - (3 if bom else 0))
     return Decoded(payload=text, raw_bytes=len(text.encode("utf-8")))
@@ -48,5 +53,7 @@ def record_text(text: str, data: bytes, **options: object) -> Decoded:
     True
     """
     if text.startswith("\ufeff"):  # a byte-order mark is not content
+        if len(text) == 1:
+            raise SampleError(_BOM_ONLY)
         return Decoded(payload=text[1:], raw_bytes=len(data) - 3)
     return Decoded(payload=text, raw_bytes=len(data))

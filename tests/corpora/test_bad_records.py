@@ -126,3 +126,11 @@ def test_a_loose_file_among_records_labelled_by_field_is_an_error_row(tmp_path, 
     loose = by_id[str(tmp_path / "notes.txt")]
     assert loose["tokens"] is None and loose["error"].startswith(
         f"{tmp_path / 'notes.txt'}: a loose file has no field 'lang' for the language label")
+
+
+def test_a_text_that_is_only_a_byte_order_mark_says_so(tmp_path, bytes_tokenizer):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": "\ufeff"}, {"text": "\ufeffok"}])
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf")
+    rows = measure([str(path), str(tmp_path / "bom.txt")], "text", bytes_tokenizer)
+    assert [r["tokens"] for r in rows] == [None, 2, None]
+    assert all("holds only a byte-order mark" in rows[i]["error"] for i in (0, 2))
