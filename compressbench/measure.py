@@ -11,15 +11,14 @@ sample's one-line error; nothing here stops a run.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from compressbench.adapters.base import Tokenizer
+from compressbench.core.clock import SharedClock
 from compressbench.core.contenthash import file_digest, sample_digest
 from compressbench.core.errors import SampleError, first_line
 from compressbench.core.sample import Measurement, Sample, TokenCount
@@ -209,52 +208,6 @@ def _record(m: Measurement, tokenizer: Tokenizer, result: TokenCount | SampleErr
         m.token_ids = result.ids
 
 
-class SharedClock:
-    """Wall time shared among the calls it times at once: while n of them run together each is charged 1/n
-    of that time, so their seconds add up to the wall time spent, as when they ran one after another (two
-    text batches measured at once do not count their common time twice).
-
-    >>> clock = SharedClock(); first = clock.start(); second = clock.start()
-    >>> a = clock.stop(first); b = clock.stop(second); a >= 0 and b >= 0
-    True
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._charged: dict[int, float] = {}  # the calls running, and the seconds charged to each so far
-        self._last = time.perf_counter()
-        self._started = 0
-
-    def _advance(self) -> None:
-        now = time.perf_counter()
-        if self._charged:
-            share = (now - self._last) / len(self._charged)
-            for token in self._charged:
-                self._charged[token] += share
-        self._last = now
-
-    def start(self) -> int:
-        with self._lock:
-            self._advance()
-            self._started += 1
-            self._charged[self._started] = 0.0
-            return self._started
-
-    def stop(self, token: int) -> float:
-        with self._lock:
-            self._advance()
-            return self._charged.pop(token)
-
-    @contextmanager
-    def timing(self) -> Iterator[list[float]]:
-        """``with clock.timing() as seconds:`` … ``seconds[0]`` is the block's share (an exception stops it too)."""
-        token, seconds = self.start(), [0.0]
-        try:
-            yield seconds
-        finally:
-            seconds[0] = self.stop(token)
-
-
 def _count(tokenizer: Tokenizer, payloads: list[Any], clock: SharedClock) -> tuple[list[TokenCount | SampleError], float]:
     """Tokenize a batch, timed with the device synchronised; a back-end exception fails the whole call."""
     with clock.timing() as seconds:
@@ -319,7 +272,8 @@ def measure_batches(tokenizers: Sequence[Tokenizer], batches: Iterable[list[Samp
     up to ``ahead`` batches at once on threads (:func:`~compressbench.prefetch.overlapped`; 0: on this
     thread) when every tokenizer allows it (``concurrent_batches``), else one at a time on a thread while
     the next batch is read. Text's tally of one batch then overlaps the next one's encode. Rows come batch
-    by batch, in order; a batch's ``seconds`` are its share of the wall time (:class:`SharedClock`).
+    by batch, in order; a batch's ``seconds`` are its share of the wall time
+    (:class:`~compressbench.core.clock.SharedClock`).
 
     >>> from compressbench import get_tokenizer
     >>> texts = [Sample(dataset="d", modality="text", id=str(i), path=None, payload="ab" * i, raw_bytes=2 * i)
