@@ -60,10 +60,11 @@ class AudioFile:
         if frames < 1:
             raise ValueError(f"a window needs at least one frame, got {frames}")
         pending: list[np.ndarray] = []
-        held = 0
+        held = decoded = 0
         for chunk in self._chunks():
             pending.append(chunk)
             held += chunk.shape[1]
+            decoded += chunk.shape[1]
             if held < frames:
                 continue
             joined = np.concatenate(pending, axis=1)
@@ -73,6 +74,9 @@ class AudioFile:
             pending, held = ([joined[:, cut:]], held - cut) if held > cut else ([], 0)
         if held:
             yield Audio(samples=np.ascontiguousarray(np.concatenate(pending, axis=1)), sample_rate=self.sample_rate)
+        if decoded != self.frames:  # written to between the two decodes: the windows are not of the audio T counted
+            raise SampleError(f"the file changed while it was measured (its first decode gave {self.frames:,} frames, "
+                              f"the second {decoded:,}); measure it again once it is complete")
 
     def head(self, frames: int) -> Audio:
         """The first ``frames`` frames (all of them when the file is shorter), decoding no further."""

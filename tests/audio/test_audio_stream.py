@@ -103,3 +103,11 @@ def test_the_header_decides_which_path_a_file_takes(long_files, threshold, lazy)
     assert sample.error is None and isinstance(sample.payload, AudioFile) is lazy
     assert sample.raw_bytes == round(30.5 * 48000) * 2 * 2 and sample.file_bytes == path.stat().st_size
     assert sample.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_file_rewritten_between_the_two_decodes_is_the_samples_error(tmp_path):
+    path = write_wav(tmp_path / "a.wav", 12.0, 16000, 1)
+    audio, _ = scan_audio(path)
+    write_wav(path, 20.0, 16000, 1)  # replaced by a longer recording before the windows are read
+    with pytest.raises(Exception, match="the file changed while it was measured"):
+        list(audio.windows(16000))
