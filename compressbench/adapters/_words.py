@@ -69,5 +69,4 @@ class ContinuedWords:
 
     def first_word_change(self, word: str) -> int:
         """How the continued count changes when ``word`` stands without its leading space (−1, 0 or 1)."""
-        spaced, bare = self.lookup(self.spaced, [word], " ")[0], self.lookup(self.bare, [word], "")[0]
-        return int(bare) - int(spaced)
+        return int(self.is_continued(word, spaced=False)) - int(self.is_continued(word, spaced=True))

@@ -97,14 +97,13 @@ class TextFile:
             yield buffer, True
 
 
-def _stamp(fh: BinaryIO) -> tuple[int, int]:
-    info = os.fstat(fh.fileno())
+def _stamp(info: os.stat_result) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
 def _unchanged(fh: BinaryIO, stamp: tuple[int, int] | None) -> None:
     """A ``SampleError`` when the open file is no longer the one ``stamp`` describes (written to meanwhile)."""
-    now = _stamp(fh)
+    now = _stamp(os.fstat(fh.fileno()))
     if stamp is not None and now != stamp:
         raise SampleError(f"the file changed while it was measured ({stamp[0]:,} bytes, now {now[0]:,}, or "
                           "rewritten): its counts would not be of one text; measure it again once it is complete")
@@ -153,8 +152,7 @@ def scan_text(path: Path, *, encoding: str = "utf-8", hash_mode: str = "full") -
         raise SampleError(f"unknown text encoding {encoding!r}") from None
     digest = hashlib.sha256() if hash_mode == "full" else None
     raw = 0
-    with open(path, "rb") as fh:
-        stamp = _stamp(fh)
+    stamp = _stamp(os.stat(path))
     for text in _decoded_blocks(path, encoding, digest, stamp=stamp):
         raw += len(text) if text.isascii() else len(text.encode("utf-8"))
     if raw == 0:
